@@ -1,0 +1,104 @@
+package activities_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/spec"
+)
+
+var demoQueries = map[string]string{
+	"error_rate":     "$.error_rate",
+	"latency_p95":    "$.latency_p95_ms",
+	"failed_logins":  "$.failed_login_rate",
+	"db_connections": "$.db.connections",
+	"slow_queries":   "$.slow_queries",
+	"active_users":   "$.active_users",
+}
+
+func TestSampleFromDemoApp(t *testing.T) {
+	_, sa := demo(t, "1.0.0")
+	for _, path := range []string{demoapp.PathPatients, demoapp.PathLogin} {
+		method := http.MethodGet
+		if path == demoapp.PathLogin {
+			method = http.MethodPost
+		}
+		req, _ := http.NewRequest(method, sa.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	before := time.Now()
+	s, err := (&activities.Metrics{}).Sample(context.Background(), activities.SampleInput{
+		ReleaseID: "r", Metrics: spec.Metrics{Provider: "http", URL: sa.URL + "/stats", Queries: demoQueries},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.At.Before(before) {
+		t.Errorf("At = %v", s.At)
+	}
+	type want struct {
+		value float64
+		unit  string
+		err   bool
+	}
+	wants := []struct {
+		name string
+		want
+	}{
+		{"active_users", want{0, "", false}},
+		{"db_connections", want{0, "%", true}}, // the demo app has no DB: an error, never 0
+		{"error_rate", want{0, "%", false}},
+		{"failed_logins", want{0, "%", false}},
+		{"latency_p95", want{-1, "ms", false}},
+		{"slow_queries", want{0, "/h", true}},
+	}
+	if len(s.Values) != len(wants) {
+		t.Fatalf("values = %+v", s.Values)
+	}
+	for i, w := range wants {
+		v := s.Values[i]
+		if v.Name != w.name || v.Unit != w.unit || (v.Error != "") != w.err || v.Query != demoQueries[w.name] {
+			t.Errorf("value %d = %+v, want %s %+v", i, v, w.name, w.want)
+		}
+		if w.value >= 0 && v.Value != w.value {
+			t.Errorf("%s = %v, want %v", v.Name, v.Value, w.value)
+		}
+	}
+	if lat := s.Values[4]; lat.Value <= 0 || lat.Value > 100 {
+		t.Errorf("latency = %v", lat.Value)
+	}
+}
+
+func TestSampleProviderDownOrNotConfigured(t *testing.T) {
+	m := &activities.Metrics{}
+	s, err := m.Sample(context.Background(), activities.SampleInput{Metrics: spec.Metrics{Provider: "http", URL: closedURL() + "/stats", Queries: demoQueries}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range s.Values {
+		if v.Error == "" || v.Value != 0 {
+			t.Errorf("provider down: %+v", v)
+		}
+	}
+	s, err = m.Sample(context.Background(), activities.SampleInput{Metrics: spec.Metrics{Provider: "prometheus", URL: "http://127.0.0.1:9090", Queries: demoQueries}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Values) != len(demoQueries) {
+		t.Fatalf("values = %+v", s.Values)
+	}
+	for _, v := range s.Values {
+		if !strings.HasPrefix(v.Error, "not configured: ") || !strings.Contains(v.Error, "prometheus") {
+			t.Errorf("not configured: %+v", v)
+		}
+	}
+}

@@ -1,0 +1,440 @@
+package activities
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/golive/golive/internal/spec"
+)
+
+// Defaults of the prober; the spec normally fills these in.
+const (
+	defaultCheckTimeout  = 30 * time.Second
+	defaultMinDaysValid  = 14
+	defaultHealthPath    = "/healthz"
+	defaultVersionPath   = "/version"
+	defaultVerifyTimeout = 2 * time.Minute
+	verifyPollEvery      = 500 * time.Millisecond
+	maxValueLen          = 200
+)
+
+// Prober probes the running application: readiness checks (http, tls, dns,
+// command), smoke tests of the critical flows, version and health checks.
+//
+// Error policy: a probe's outcome, including a refused connection, a timeout
+// or a misconfigured check, is a Result (failed, or unavailable when the
+// integration the kind needs does not exist yet), so the gate can list the
+// offenders and the evidence shows why. An activity error is returned only
+// when the activity's own context ends (cancelled or timed out), so Temporal
+// records that as such instead of a made-up failure.
+type Prober struct {
+	// HTTP is the client for HTTP probes; its transport's RootCAs also verify TLS checks.
+	// Nil uses a client with a 30s timeout and the system roots.
+	HTTP *http.Client
+	// Logger receives one line per probe; nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+func (p *Prober) client() *http.Client {
+	if p != nil && p.HTTP != nil {
+		return p.HTTP
+	}
+	return &http.Client{Timeout: defaultCheckTimeout}
+}
+
+func (p *Prober) logger() *slog.Logger {
+	if p != nil && p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// Check runs one automatic readiness check: http, tls, dns or command. Other
+// kinds (postgres.*, backup, sql, metric) are unavailable until their
+// integration exists; they never pass.
+func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
+	c := in.Check
+	timeout := c.Timeout.D()
+	if timeout <= 0 {
+		timeout = defaultCheckTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var r Result
+	switch c.Kind {
+	case "http":
+		r = p.checkHTTP(cctx, c, in.App)
+	case "tls":
+		r = p.checkTLS(cctx, c, in.App)
+	case "dns":
+		r = checkDNS(cctx, c, in.App)
+	case "command":
+		r = checkCommand(cctx, c.Command, timeout)
+	case "":
+		r = Result{State: StateFailed, Detail: "bad check: kind is empty"}
+	default:
+		r = Result{State: StateUnavailable, Detail: fmt.Sprintf("not configured: %s checks arrive with the PostgreSQL/metrics integration", c.Kind)}
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("check %s: %w", in.ItemID, err)
+	}
+	p.logger().Info("check", "release", in.ReleaseID, "item", in.ItemID, "kind", c.Kind, "state", r.State, "value", r.Value, "detail", r.Detail)
+	return r, nil
+}
+
+func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Result {
+	u := c.URL
+	if u == "" {
+		if app.URL == "" {
+			return Result{State: StateFailed, Detail: "bad check: no url and no app url"}
+		}
+		u = joinURL(app.URL, c.Path)
+	}
+	return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
+}
+
+// probeHTTP sends one request and judges the answer: status (default 200) and an optional header.
+func probeHTTP(ctx context.Context, client *http.Client, method, u string, expect int, header string) Result {
+	if expect == 0 {
+		expect = http.StatusOK
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	if expect >= 300 && expect < 400 { // judge the redirect itself, do not follow it
+		c := *client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("bad url %q: %v", u, err)}
+	}
+	req.Header.Set("User-Agent", "golive-prober")
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	took := time.Since(start)
+	r := Result{Value: fmt.Sprintf("HTTP %d in %dms", resp.StatusCode, took.Milliseconds())}
+	switch {
+	case resp.StatusCode != expect:
+		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: want HTTP %d, got %s", method, u, expect, resp.Status)
+	case header != "" && resp.Header.Get(header) == "":
+		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: header %s missing", method, u, header)
+	default:
+		r.State = StatePassed
+	}
+	return r
+}
+
+// tlsTarget picks host:port for a tls check: the check's host, the app's domain, or the https app URL's host.
+func tlsTarget(c spec.Check, app spec.App) (host, port string, err error) {
+	switch {
+	case c.Host != "":
+		return splitHostPort(c.Host, "443")
+	case app.Domain != "":
+		return splitHostPort(app.Domain, "443")
+	case app.URL == "":
+		return "", "", errors.New("no host, no app domain and no app url")
+	}
+	u, err := url.Parse(app.URL)
+	if err != nil {
+		return "", "", fmt.Errorf("app url %q: %w", app.URL, err)
+	}
+	if u.Scheme != "https" {
+		return "", "", fmt.Errorf("app url %s is plain %s: there is no TLS certificate to check (set the check's host or app.domain)", app.URL, u.Scheme)
+	}
+	port = u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return u.Hostname(), port, nil
+}
+
+func splitHostPort(s, defPort string) (string, string, error) {
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		return h, p, nil
+	}
+	return strings.Trim(s, "[]"), defPort, nil
+}
+
+// rootCAs returns the roots of the prober's HTTP transport (nil = system roots).
+func (p *Prober) rootCAs() *x509.CertPool {
+	if t, ok := p.client().Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
+		return t.TLSClientConfig.RootCAs
+	}
+	return nil
+}
+
+func (p *Prober) checkTLS(ctx context.Context, c spec.Check, app spec.App) Result {
+	host, port, err := tlsTarget(c, app)
+	if err != nil {
+		return Result{State: StateFailed, Detail: "tls: " + err.Error()}
+	}
+	addr := net.JoinHostPort(host, port)
+	// Verify after the handshake ourselves, so an untrusted or expired certificate still reports its expiry.
+	d := tls.Dialer{Config: &tls.Config{ServerName: host, InsecureSkipVerify: true}} //nolint:gosec // verified below
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: %v", addr, err)}
+	}
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	conn.Close()
+	if len(certs) == 0 {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: no certificate", addr)}
+	}
+	leaf := certs[0]
+	days := int(time.Until(leaf.NotAfter) / (24 * time.Hour))
+	r := Result{Value: fmt.Sprintf("expires %s (%d days)", leaf.NotAfter.UTC().Format(time.DateOnly), days)}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	minDays := c.MinDaysValid
+	if minDays <= 0 {
+		minDays = defaultMinDaysValid
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: p.rootCAs(), Intermediates: inter}); err != nil {
+		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate not valid: %v", addr, err)
+	} else if days < minDays {
+		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate expires in %d days, want at least %d", addr, days, minDays)
+	} else {
+		r.State = StatePassed
+	}
+	return r
+}
+
+func checkDNS(ctx context.Context, c spec.Check, app spec.App) Result {
+	host := c.Host
+	if host == "" {
+		host = app.Domain
+	}
+	if host == "" && app.URL != "" {
+		if u, err := url.Parse(app.URL); err == nil {
+			host = u.Hostname()
+		}
+	}
+	if host == "" {
+		return Result{State: StateFailed, Detail: "bad check: dns needs a host, an app domain or an app url"}
+	}
+	host, _, _ = splitHostPort(host, "")
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("dns %s: %v", host, err)}
+	}
+	if len(addrs) == 0 {
+		return Result{State: StateFailed, Detail: fmt.Sprintf("dns %s: no addresses", host)}
+	}
+	return Result{State: StatePassed, Value: truncate(strings.Join(addrs, ", "), maxValueLen)}
+}
+
+// checkCommand runs argv without a shell; exit 0 passes, the value is the first line of output.
+func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Result {
+	if len(argv) == 0 || argv[0] == "" {
+		return Result{State: StateFailed, Detail: "bad check: command is empty"}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.CombinedOutput()
+	r := Result{Value: truncate(firstLine(string(out)), maxValueLen)}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		r.State = StatePassed
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		r.State, r.Detail = StateFailed, fmt.Sprintf("%s: timed out after %s", argv[0], timeout)
+	case errors.As(err, &exit):
+		r.State, r.Detail = StateFailed, fmt.Sprintf("%s: %v", argv[0], err)
+	default:
+		r.State, r.Detail = StateFailed, fmt.Sprintf("cannot run %s: %v", argv[0], err)
+	}
+	return r
+}
+
+// Smoke runs every critical flow against the app (method, app URL + path,
+// expected status, default 200); each flow's value reads "HTTP 200 in 12ms".
+func (p *Prober) Smoke(ctx context.Context, in SmokeInput) (SmokeResult, error) {
+	out := SmokeResult{Flows: make([]FlowResult, 0, len(in.Flows))}
+	for _, f := range in.Flows {
+		heartbeat(ctx, f.ID)
+		var r Result
+		if in.App.URL == "" {
+			r = Result{State: StateFailed, Detail: "bad input: no app url"}
+		} else {
+			fctx, cancel := context.WithTimeout(ctx, defaultCheckTimeout)
+			r = probeHTTP(fctx, p.client(), strings.ToUpper(f.Method), joinURL(in.App.URL, f.Path), f.ExpectStatus, "")
+			cancel()
+		}
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("smoke %s: %w", f.ID, err)
+		}
+		p.logger().Info("smoke", "flow", f.ID, "state", r.State, "value", r.Value, "detail", r.Detail)
+		out.Flows = append(out.Flows, FlowResult{ID: f.ID, Title: f.Title, Result: r})
+	}
+	return out, nil
+}
+
+// Health asks the app's health path (default /healthz) for HTTP 200.
+func (p *Prober) Health(ctx context.Context, app spec.App) (Result, error) {
+	if app.URL == "" {
+		return Result{State: StateFailed, Detail: "bad input: no app url"}, nil
+	}
+	path := app.HealthPath
+	if path == "" {
+		path = defaultHealthPath
+	}
+	hctx, cancel := context.WithTimeout(ctx, defaultCheckTimeout)
+	defer cancel()
+	r := probeHTTP(hctx, p.client(), http.MethodGet, joinURL(app.URL, path), http.StatusOK, "")
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("health: %w", err)
+	}
+	return r, nil
+}
+
+// VerifyVersion polls the app's version path (default /version) until it
+// reports in.Version or in.Timeout (default 2m) passes, heartbeating the
+// version it last saw. Past the timeout the result is failed, naming what is live.
+func (p *Prober) VerifyVersion(ctx context.Context, in VerifyInput) (Result, error) {
+	if in.App.URL == "" || in.Version == "" {
+		return Result{State: StateFailed, Detail: "bad input: need an app url and a version"}, nil
+	}
+	path := in.App.VersionPath
+	if path == "" {
+		path = defaultVersionPath
+	}
+	u := joinURL(in.App.URL, path)
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = defaultVerifyTimeout
+	}
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for {
+		rctx, cancel := context.WithTimeout(ctx, min(10*time.Second, max(time.Until(deadline), time.Second)))
+		live, err := fetchVersion(rctx, p.client(), u)
+		cancel()
+		if cerr := ctx.Err(); cerr != nil {
+			return Result{}, fmt.Errorf("verify version: %w", cerr)
+		}
+		heartbeat(ctx, live)
+		if err == nil && live == in.Version {
+			took := time.Since(start).Round(100 * time.Millisecond)
+			p.logger().Info("version live", "version", live, "after", took)
+			return Result{State: StatePassed, Value: fmt.Sprintf("%s live after %s", live, took)}, nil
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return Result{State: StateFailed, Detail: fmt.Sprintf("version %s not seen within %s: %v", in.Version, timeout, err)}, nil
+			}
+			return Result{State: StateFailed, Value: live, Detail: fmt.Sprintf("live version is %q, want %q after %s", live, in.Version, timeout)}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Result{}, fmt.Errorf("verify version: %w", ctx.Err())
+		case <-time.After(verifyPollEvery):
+		}
+	}
+}
+
+// fetchVersion GETs u and reads a version: JSON {"version": "..."} or the first line of plain text.
+// The error carries the HTTP status, so callers can tell client from server errors (statusError).
+func fetchVersion(ctx context.Context, client *http.Client, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", fmt.Errorf("version url %q: %w", u, err)
+	}
+	req.Header.Set("Accept", "application/json, text/plain")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("GET %s: %w", u, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", &statusError{URL: u, Code: resp.StatusCode}
+	}
+	var doc struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if json.Unmarshal(body, &doc) == nil && len(doc.Version) > 0 {
+		var s string
+		if json.Unmarshal(doc.Version, &s) == nil {
+			return strings.TrimSpace(s), nil
+		}
+		return strings.Trim(string(doc.Version), `" `), nil // a number such as {"version": 3}
+	}
+	v := firstLine(string(body))
+	if v == "" {
+		return "", fmt.Errorf("GET %s: empty version", u)
+	}
+	return v, nil
+}
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	URL  string
+	Code int
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("GET %s: HTTP %d %s", e.URL, e.Code, http.StatusText(e.Code))
+}
+
+// joinURL appends path to base with exactly one slash between them.
+func joinURL(base, path string) string {
+	if path == "" {
+		return base
+	}
+	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/")
+}
+
+// heartbeat records a heartbeat when running as an activity (tests call activities directly).
+func heartbeat(ctx context.Context, details ...any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details...)
+	}
+}
+
+func firstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

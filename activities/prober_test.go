@@ -1,0 +1,222 @@
+package activities_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/spec"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// demo serves a fresh demo app at version on a loopback httptest server.
+func demo(t *testing.T, version string) (*demoapp.App, spec.App) {
+	t.Helper()
+	app := demoapp.New(demoapp.Options{Version: version, Logger: quiet(), Seed: 42})
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+	return app, spec.App{URL: srv.URL, HealthPath: "/healthz", VersionPath: "/version"}
+}
+
+// closedURL returns the URL of a server that is no longer listening.
+func closedURL() string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.URL
+}
+
+func check(t *testing.T, p *activities.Prober, c spec.Check, app spec.App) activities.Result {
+	t.Helper()
+	r, err := p.Check(context.Background(), activities.CheckInput{ReleaseID: "r1", ItemID: "item", Check: c, App: app})
+	if err != nil {
+		t.Fatalf("Check(%+v) error: %v", c, err)
+	}
+	return r
+}
+
+func wantState(t *testing.T, what string, r activities.Result, state, detail string) {
+	t.Helper()
+	if r.State != state || !strings.Contains(r.Detail, detail) {
+		t.Errorf("%s = %+v, want state %s with detail containing %q", what, r, state, detail)
+	}
+}
+
+func TestCheckHTTP(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet()}
+	r := check(t, p, spec.Check{Kind: "http", Path: "/healthz"}, app)
+	wantState(t, "healthz", r, activities.StatePassed, "")
+	if !strings.HasPrefix(r.Value, "HTTP 200 in ") || !strings.HasSuffix(r.Value, "ms") {
+		t.Errorf("value = %q", r.Value)
+	}
+	wantState(t, "header present", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "Strict-Transport-Security"}, app), activities.StatePassed, "")
+	wantState(t, "header missing", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "X-Nope"}, app), activities.StateFailed, "header X-Nope missing")
+	wantState(t, "auth required", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe, ExpectStatus: 401}, app), activities.StatePassed, "")
+	wantState(t, "wrong status", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe}, app), activities.StateFailed, "want HTTP 200, got 401")
+	wantState(t, "explicit url", check(t, p, spec.Check{Kind: "http", URL: app.URL + "/version"}, spec.App{}), activities.StatePassed, "")
+	wantState(t, "refused", check(t, p, spec.Check{Kind: "http", URL: closedURL()}, app), activities.StateFailed, "refused")
+	wantState(t, "no url", check(t, p, spec.Check{Kind: "http"}, spec.App{}), activities.StateFailed, "no url")
+}
+
+func TestCheckTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	notAfter := srv.Certificate().NotAfter
+	days := int(time.Until(notAfter) / (24 * time.Hour))
+	wantValue := fmt.Sprintf("expires %s (%d days)", notAfter.UTC().Format("2006-01-02"), days)
+	host := srv.Listener.Addr().String()
+
+	trusting := &activities.Prober{HTTP: srv.Client(), Logger: quiet()}
+	r := check(t, trusting, spec.Check{Kind: "tls", Host: host}, spec.App{})
+	wantState(t, "tls", r, activities.StatePassed, "")
+	if r.Value != wantValue {
+		t.Errorf("value = %q, want %q", r.Value, wantValue)
+	}
+	wantState(t, "tls from https app url", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: srv.URL}), activities.StatePassed, "")
+	wantState(t, "tls too short", check(t, trusting, spec.Check{Kind: "tls", Host: host, MinDaysValid: days + 1}, spec.App{}),
+		activities.StateFailed, fmt.Sprintf("expires in %d days, want at least %d", days, days+1))
+
+	r = check(t, &activities.Prober{Logger: quiet()}, spec.Check{Kind: "tls", Host: host}, spec.App{})
+	wantState(t, "untrusted", r, activities.StateFailed, "certificate not valid")
+	if r.Value != wantValue {
+		t.Errorf("untrusted cert still reports its expiry: value = %q", r.Value)
+	}
+	wantState(t, "plain http app", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: "http://127.0.0.1:8080"}), activities.StateFailed, "plain http")
+	wantState(t, "refused", check(t, trusting, spec.Check{Kind: "tls", Host: strings.TrimPrefix(closedURL(), "http://")}, spec.App{}), activities.StateFailed, "refused")
+}
+
+func TestCheckDNS(t *testing.T) {
+	p := &activities.Prober{Logger: quiet()}
+	r := check(t, p, spec.Check{Kind: "dns", Host: "localhost"}, spec.App{})
+	wantState(t, "localhost", r, activities.StatePassed, "")
+	if !strings.Contains(r.Value, "127.0.0.1") {
+		t.Errorf("value = %q", r.Value)
+	}
+	wantState(t, "from app url", check(t, p, spec.Check{Kind: "dns"}, spec.App{URL: "http://localhost:9/x"}), activities.StatePassed, "")
+	// An invalid name fails without a query leaving the machine.
+	wantState(t, "invalid name", check(t, p, spec.Check{Kind: "dns", Host: "invalid..name", Timeout: spec.Duration(2 * time.Second)}, spec.App{}), activities.StateFailed, "invalid..name")
+}
+
+func TestCheckCommand(t *testing.T) {
+	p := &activities.Prober{Logger: quiet()}
+	wantState(t, "true", check(t, p, spec.Check{Kind: "command", Command: []string{"true"}}, spec.App{}), activities.StatePassed, "")
+	wantState(t, "false", check(t, p, spec.Check{Kind: "command", Command: []string{"false"}}, spec.App{}), activities.StateFailed, "exit status 1")
+	r := check(t, p, spec.Check{Kind: "command", Command: []string{"sh", "-c", "echo; echo '  first line  '; echo second"}}, spec.App{})
+	if r.State != activities.StatePassed || r.Value != "first line" {
+		t.Errorf("output = %+v", r)
+	}
+	r = check(t, p, spec.Check{Kind: "command", Command: []string{"sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x"}}, spec.App{})
+	if len(r.Value) > 210 {
+		t.Errorf("value not truncated: %d bytes", len(r.Value))
+	}
+	start := time.Now()
+	wantState(t, "timeout", check(t, p, spec.Check{Kind: "command", Command: []string{"sleep", "10"}, Timeout: spec.Duration(200 * time.Millisecond)}, spec.App{}), activities.StateFailed, "timed out")
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("timeout took %s", time.Since(start))
+	}
+	wantState(t, "missing binary", check(t, p, spec.Check{Kind: "command", Command: []string{"/nonexistent/golive-check"}}, spec.App{}), activities.StateFailed, "cannot run")
+	wantState(t, "empty", check(t, p, spec.Check{Kind: "command"}, spec.App{}), activities.StateFailed, "command is empty")
+}
+
+func TestCheckUnavailableKinds(t *testing.T) {
+	p := &activities.Prober{Logger: quiet()}
+	for _, kind := range []string{"postgres.pending_migrations", "postgres.rls", "postgres.fk_indexes", "postgres.connections", "postgres.slow_queries", "backup", "sql", "metric"} {
+		r := check(t, p, spec.Check{Kind: kind, Query: "select 1"}, spec.App{})
+		wantState(t, kind, r, activities.StateUnavailable, "not configured: "+kind+" checks arrive")
+		if r.Passed() {
+			t.Errorf("%s passed", kind)
+		}
+	}
+}
+
+func TestCheckCancelledIsAnError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := (&activities.Prober{Logger: quiet()}).Check(ctx, activities.CheckInput{Check: spec.Check{Kind: "command", Command: []string{"true"}}})
+	if err == nil {
+		t.Error("cancelled check returned no error")
+	}
+}
+
+var flows = []spec.Flow{
+	{ID: "login", Title: "User login/authentication", Method: "POST", Path: demoapp.PathLogin, ExpectStatus: 200},
+	{ID: "patient_records", Title: "Patient record access", Method: "GET", Path: demoapp.PathPatients},
+	{ID: "appointments", Title: "Appointment scheduling", Method: "POST", Path: demoapp.PathAppointments, ExpectStatus: 200},
+	{ID: "clinical_notes", Title: "Clinical note creation", Method: "post", Path: demoapp.PathNotes, ExpectStatus: 200},
+	{ID: "billing", Title: "Billing operations", Path: demoapp.PathBilling, ExpectStatus: 200},
+}
+
+func TestSmoke(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet()}
+	res, err := p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: flows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed() || len(res.Flows) != len(flows) {
+		t.Fatalf("smoke = %+v", res)
+	}
+	for _, f := range res.Flows {
+		if !strings.HasPrefix(f.Result.Value, "HTTP 200 in ") || f.Title == "" {
+			t.Errorf("flow %+v", f)
+		}
+	}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{{ID: "x", Method: "POST", Path: demoapp.PathAppointments, ExpectStatus: 201}}})
+	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "want HTTP 201, got 200") {
+		t.Errorf("wrong status smoke = %+v", res)
+	}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: spec.App{URL: closedURL()}, Flows: flows})
+	if res.Passed() || len(res.Flows) != len(flows) {
+		t.Errorf("app down smoke = %+v", res)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	p := &activities.Prober{Logger: quiet()}
+	_, good := demo(t, "1.0.0")
+	if r, err := p.Health(context.Background(), good); err != nil || !r.Passed() {
+		t.Errorf("healthy app: %+v, %v", r, err)
+	}
+	_, bad := demo(t, "2.0.0-bad")
+	if r, err := p.Health(context.Background(), bad); err != nil || r.State != activities.StateFailed || !strings.Contains(r.Detail, "503") {
+		t.Errorf("bad app: %+v, %v", r, err)
+	}
+}
+
+func TestVerifyVersion(t *testing.T) {
+	p := &activities.Prober{Logger: quiet()}
+	app, sa := demo(t, "1.0.0")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, _, _ = app.SetVersion("2.0.0", "")
+	}()
+	r, err := p.VerifyVersion(context.Background(), activities.VerifyInput{App: sa, Version: "2.0.0", Timeout: 10 * time.Second})
+	if err != nil || !r.Passed() || !strings.HasPrefix(r.Value, "2.0.0 live after") {
+		t.Errorf("verify = %+v, %v", r, err)
+	}
+	r, err = p.VerifyVersion(context.Background(), activities.VerifyInput{App: sa, Version: "9.9.9", Timeout: time.Second})
+	if err != nil || r.State != activities.StateFailed || !strings.Contains(r.Detail, `live version is "2.0.0"`) {
+		t.Errorf("verify timeout = %+v, %v", r, err)
+	}
+
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "3.1.0") }))
+	defer plain.Close()
+	r, err = p.VerifyVersion(context.Background(), activities.VerifyInput{App: spec.App{URL: plain.URL, VersionPath: "/v"}, Version: "3.1.0", Timeout: time.Second})
+	if err != nil || !r.Passed() {
+		t.Errorf("plain text version = %+v, %v", r, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := p.VerifyVersion(ctx, activities.VerifyInput{App: sa, Version: "9.9.9", Timeout: time.Minute}); err == nil {
+		t.Error("verify with an ended context returned no error")
+	}
+}

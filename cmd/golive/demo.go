@@ -1,0 +1,220 @@
+//go:build !nodevserver
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+)
+
+func newDemoCmd(g *globals) *cobra.Command {
+	var f devFlags
+	var specPath, appAddr, good, bad string
+	var stay bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run two whole releases live: a good one, then a bad one that rolls back by itself",
+		Long: `demo starts an embedded Temporal server with its UI, a worker and the demo
+target app, then releases a good version of examples/demo.yaml and signs it off
+with the same golive commands a person would type (each one echoed), and then a
+bad version whose error rate triggers the automatic rollback. The spec runs the
+whole checklist with its cadence in seconds.`,
+		Example: "  golive demo\n  golive demo --stay   # keep the UI up afterwards until Ctrl-C",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			loaded, err := spec.Load(specPath)
+			if err != nil {
+				return err
+			}
+			log := g.logger()
+			app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 25, RampUp: 6 * time.Second, Logger: log})
+			bound, err := app.Serve(ctx, appAddr)
+			if err != nil {
+				return fmt.Errorf("start demo app: %w", err)
+			}
+			fmt.Printf("demo app         http://%s (version 1.0.0, synthetic traffic on)\n", bound)
+			d, err := startDev(ctx, f, log)
+			if err != nil {
+				return err
+			}
+			defer d.stop()
+			fmt.Printf("Temporal server  %s\nTemporal UI      %s\n\n", d.srv.FrontendAddress(), d.srv.UIURL())
+			dm := &demo{g: g, spec: loaded.Spec, specPath: specPath, address: d.srv.FrontendAddress(), requester: "erin"}
+			start := time.Now()
+			for _, v := range []string{good, bad} {
+				if err := dm.release(ctx, v); err != nil {
+					return err
+				}
+			}
+			fmt.Printf("\nDemo finished in %s. Both releases are in the Temporal UI: %s/namespaces/default/workflows\n",
+				time.Since(start).Round(time.Second), d.srv.UIURL())
+			if stay || term.IsTerminal(int(os.Stdin.Fd())) {
+				fmt.Println("The UI stays up; Ctrl-C to stop.")
+				<-ctx.Done()
+			}
+			return nil
+		},
+	}
+	f.add(cmd, "")
+	cmd.Flags().Lookup("ephemeral").DefValue = "true"
+	_ = cmd.Flags().Set("ephemeral", "true")
+	cmd.Flags().StringVar(&specPath, "spec", "examples/demo.yaml", "release spec of the demo")
+	cmd.Flags().StringVar(&appAddr, "app", "127.0.0.1:18080", "address of the demo target app (must match the spec's app.url)")
+	cmd.Flags().StringVar(&good, "good", "1.1.0", "the healthy version")
+	cmd.Flags().StringVar(&bad, "bad", "1.2.0-bad", "the version that fails a share of requests")
+	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server and UI running after the demo until Ctrl-C")
+	return cmd
+}
+
+// demo drives releases the way people would: by running golive commands.
+type demo struct {
+	g         *globals
+	spec      spec.Spec
+	specPath  string
+	address   string
+	requester string
+}
+
+// golive runs this binary with args, echoing the command line as a person would type it.
+func (d *demo) golive(ctx context.Context, args ...string) error {
+	fmt.Printf("$ golive %s\n", strings.Join(args, " "))
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find golive binary: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, self, append(args, "--address", d.address)...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("golive %s: %w", args[0], err)
+	}
+	return nil
+}
+
+// release starts one release and answers every sign-off and attestation it waits for.
+func (d *demo) release(ctx context.Context, version string) error {
+	fmt.Printf("\n=== Release %s %s → %s ===\n", d.spec.Service, d.spec.Environment, version)
+	if err := d.golive(ctx, "start", d.specPath, "--version", version, "--as", d.requester); err != nil {
+		return err
+	}
+	c, err := d.g.dialAt(ctx, d.address)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := "release:" + d.spec.Service + ":" + d.spec.Environment
+	seen := map[string]record.ItemState{}
+	stage := record.Stage("")
+	checks := 0
+	asked := map[string]bool{}
+	for {
+		st, err := queryStatus(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		if st.Stage != stage {
+			stage = st.Stage
+			fmt.Printf("\n--- stage %s ---\n", stage)
+		}
+		for _, it := range st.Items {
+			if it.State.Done() && seen[it.ID] != it.State {
+				seen[it.ID] = it.State
+				fmt.Printf("  %s %s — %s\n", boxOf(it.State), it.Title, truncate(it.Value+" "+it.Detail, 110))
+			}
+		}
+		for ; checks < len(st.Checks); checks++ {
+			ck := st.Checks[checks]
+			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, readingLine(ck.Readings), ck.Worst)
+		}
+		if st.Stage == record.StageDone {
+			fmt.Printf("\nRelease %s ended: %s; live version %s\n", version, st.Outcome, st.LiveVersion)
+			if st.Reason != "" {
+				fmt.Printf("reason: %s\n", st.Reason)
+			}
+			fmt.Printf("evidence: %s\n", st.Evidence)
+			return nil
+		}
+		if err := d.answer(ctx, id, st, asked); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// answer runs the golive command for each person the release waits for.
+func (d *demo) answer(ctx context.Context, id string, st record.Status, asked map[string]bool) error {
+	used := map[string]bool{d.requester: true}
+	for _, sl := range st.Slots {
+		for _, by := range sl.By {
+			used[by.Person+"/"+sl.Block] = true
+		}
+	}
+	for _, it := range st.Items {
+		if it.State != record.ItemWaiting || it.Mode != record.ModeAttest {
+			continue
+		}
+		p := d.pick(it.Role, nil)
+		key := "attest/" + p + "/" + string(it.Stage)
+		if p == "" || asked[key] {
+			continue
+		}
+		asked[key] = true
+		if err := d.golive(ctx, "attest", id, "--as", p); err != nil {
+			return err
+		}
+	}
+	for _, sl := range st.Slots {
+		if sl.State != record.ItemWaiting {
+			continue
+		}
+		p := d.pick(sl.Role, func(id string) bool { return used[id] || used[id+"/"+sl.Block] })
+		key := "signoff/" + sl.Block + "/" + sl.ID
+		if p == "" || asked[key] {
+			continue
+		}
+		asked[key] = true
+		used[p+"/"+sl.Block] = true
+		if err := d.golive(ctx, "approve", id, "--slot", sl.ID, "--as", p, "-m", "demo sign-off"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pick chooses a member of role who is not excluded.
+func (d *demo) pick(role string, excluded func(string) bool) string {
+	for _, p := range d.spec.Members(role) {
+		if p.ID == d.requester || (excluded != nil && excluded(p.ID)) {
+			continue
+		}
+		return p.ID
+	}
+	return ""
+}
+
+func boxOf(s record.ItemState) string {
+	switch s {
+	case record.ItemPassed:
+		return "✔"
+	case record.ItemFailed:
+		return "✘"
+	case record.ItemUnavailable:
+		return "?"
+	}
+	return "-"
+}

@@ -1,0 +1,106 @@
+//go:build !nodevserver
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/golive/golive/internal/devserver"
+	"github.com/golive/golive/worker"
+	"github.com/golive/golive/workflows"
+)
+
+// addDevCommands adds the commands that embed a Temporal server (left out with -tags nodevserver).
+func addDevCommands(root *cobra.Command, g *globals) {
+	root.AddCommand(newDevCmd(g), newDemoCmd(g))
+}
+
+// devFlags are the embedded server's settings.
+type devFlags struct {
+	dataDir   string
+	ephemeral bool
+	address   string
+	ui        string
+	codec     string
+}
+
+func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", dataDir, "directory of the server's SQLite file (releases survive a restart)")
+	cmd.Flags().BoolVar(&f.ephemeral, "ephemeral", false, "keep everything in memory")
+	cmd.Flags().StringVar(&f.address, "listen", "127.0.0.1:7233", "frontend gRPC address")
+	cmd.Flags().StringVar(&f.ui, "ui", "127.0.0.1:8233", "Temporal UI address")
+	cmd.Flags().StringVar(&f.codec, "codec-endpoint", "", "codec server URL the UI uses to decode payloads")
+}
+
+// devStack is an embedded server with a golive worker on it.
+type devStack struct {
+	srv    *devserver.Server
+	client client.Client
+	worker sdkworker.Worker
+}
+
+func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
+	srv, err := devserver.Start(ctx, devserver.Options{
+		Address: f.address, UIAddress: f.ui, DataDir: f.dataDir, Ephemeral: f.ephemeral,
+		SearchAttributes: workflows.SearchAttributeNames(), CodecEndpoint: f.codec, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded Temporal: %w", err)
+	}
+	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
+		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal"))})
+	if err != nil {
+		srv.Stop()
+		return nil, fmt.Errorf("connect to embedded Temporal: %w", err)
+	}
+	w := worker.New(c, worker.Options{Logger: log})
+	if err := w.Start(); err != nil {
+		c.Close()
+		srv.Stop()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return &devStack{srv: srv, client: c, worker: w}, nil
+}
+
+func (d *devStack) stop() {
+	d.worker.Stop()
+	d.client.Close()
+	d.srv.Stop()
+}
+
+func newDevCmd(g *globals) *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run an embedded Temporal server, the Temporal UI and a golive worker",
+		Long: `dev runs everything golive needs on one machine: an in-process Temporal server
+(SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker.
+Ctrl-C stops all three cleanly.`,
+		Example: "  golive dev\n  golive dev --ephemeral --listen 127.0.0.1:7300 --ui 127.0.0.1:8300",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			d, err := startDev(ctx, f, g.logger())
+			if err != nil {
+				return err
+			}
+			defer d.stop()
+			fmt.Printf("Temporal server  %s (namespace %s)\n", d.srv.FrontendAddress(), d.srv.Namespace())
+			fmt.Printf("Temporal UI      %s\n", d.srv.UIURL())
+			fmt.Printf("golive worker    task queue %s\n", workflows.TaskQueue)
+			fmt.Println("Ctrl-C to stop")
+			<-ctx.Done()
+			fmt.Println("\nstopping")
+			return nil
+		},
+	}
+	f.add(cmd, ".golive/dev")
+	return cmd
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/golive/golive/workflows"
+)
+
+// send delivers one human input as an Update and prints whether it was accepted and why not.
+func (g *globals) send(ctx context.Context, release, name string, payload any) error {
+	c, err := g.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := releaseID(release)
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.InputResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		return refusal(id, name, err)
+	}
+	if g.json() {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	prefix := "accepted"
+	if res.Duplicate {
+		prefix = "already recorded (counted once)"
+	}
+	fmt.Printf("%s: %s\n", prefix, res.Message)
+	return nil
+}
+
+// refusal turns an update error into the reason a person needs.
+func refusal(id, name string, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return fmt.Errorf("%s refused by %s: %s", name, id, app.Message())
+	}
+	return fmt.Errorf("%s to %s: %w", name, id, err)
+}
+
+func needAs(g *globals) error {
+	if g.as == "" {
+		return errors.New("who are you? pass --as PERSON (your ID in the release spec) or set GOLIVE_USER")
+	}
+	return nil
+}
+
+func newApproveCmd(g *globals, verb string) *cobra.Command {
+	var slot, comment string
+	cmd := &cobra.Command{
+		Use:   verb + " RELEASE",
+		Short: map[string]string{"approve": "Sign off a slot of the open sign-off block", "reject": "Reject the release in a sign-off slot (a comment is required)"}[verb],
+		Example: "  golive " + verb + " demo-portal:demo --as alice" +
+			"\n  golive " + verb + " release:patient-portal:production --slot compliance_officer --as carol -m \"BAAs on file\"",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.SignoffName, workflows.Signoff{
+				Slot: slot, Person: g.as, Decision: workflows.Decision(verb), Comment: comment,
+			})
+		},
+	}
+	cmd.Flags().StringVar(&slot, "slot", "", "slot ID (default: the one open slot your roles can fill)")
+	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the sign-off")
+	return cmd
+}
+
+func newAttestCmd(g *globals) *cobra.Command {
+	var items []string
+	var comment string
+	cmd := &cobra.Command{
+		Use:   "attest RELEASE",
+		Short: "Confirm checklist items your role attests (all waiting ones, or --item)",
+		Example: `  golive attest demo-portal:demo --as carol
+  golive attest demo-portal:demo --item comp.hipaa_review --as carol -m "review 2026-11-20"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.AttestName, workflows.Attest{Person: g.as, Items: items, Comment: comment})
+		},
+	}
+	cmd.Flags().StringSliceVar(&items, "item", nil, "item ID to attest (repeatable; default: every item waiting for your roles)")
+	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the attestation")
+	return cmd
+}
+
+func newAckCmd(g *globals) *cobra.Command {
+	var comment string
+	cmd := &cobra.Command{
+		Use:     "ack RELEASE ALERT",
+		Short:   "Acknowledge an alert, which stops its escalation",
+		Example: "  golive ack demo-portal:demo A1 --as alice",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.AckName, workflows.Ack{Person: g.as, AlertID: args[1], Comment: comment})
+		},
+	}
+	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the acknowledgement")
+	return cmd
+}
+
+func newAbortCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "abort RELEASE",
+		Short:   "End the release; whatever was done is compensated in reverse order",
+		Example: `  golive abort demo-portal:demo --as erin --reason "window moved"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.AbortName, workflows.Abort{Person: g.as, Reason: reason})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the release is aborted")
+	return cmd
+}
+
+func newRollbackCmd(g *globals) *cobra.Command {
+	var reason, comment string
+	cmd := &cobra.Command{
+		Use:     "rollback RELEASE",
+		Short:   "Roll a deployed release back (team lead decision): app, then database",
+		Example: `  golive rollback demo-portal:demo --as alice --reason data_corruption -m "duplicate appointments"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.RollbackName, workflows.RollbackRequest{
+				Person: g.as, Reason: workflows.RollbackReason(reason), Comment: comment})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "critical_bug", "critical_bug, data_corruption, security, performance or error_rate")
+	cmd.Flags().StringVarP(&comment, "message", "m", "", "what was seen")
+	return cmd
+}
+
+func newHoldCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:     "hold RELEASE",
+		Short:   "Pause the release before its next step",
+		Example: `  golive hold demo-portal:demo --as erin --reason "waiting for vendor"`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.HoldName, workflows.Hold{Person: g.as, Reason: reason})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the release is held")
+	return cmd
+}
+
+func newResumeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "resume RELEASE",
+		Short:   "Lift a hold",
+		Example: "  golive resume demo-portal:demo --as erin",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := needAs(g); err != nil {
+				return err
+			}
+			return g.send(cmd.Context(), args[0], workflows.ResumeName, workflows.Resume{Person: g.as})
+		},
+	}
+}

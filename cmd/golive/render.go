@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflow/v1"
+
+	"github.com/golive/golive/internal/evidence"
+	"github.com/golive/golive/internal/record"
+)
+
+// renderStatus draws a release for a terminal. compact hides finished stages' items.
+func renderStatus(st record.Status, compact bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s %s → %s  (previous %s, live %s)\n", st.ReleaseID, st.Service, st.Environment, st.Version, dash(st.PreviousVersion), dash(st.LiveVersion))
+	fmt.Fprintf(&b, "stage %s · outcome %s · requested by %s · T-0 %s\n", st.Stage, st.Outcome, st.Requester, st.Window.UTC().Format(time.RFC3339))
+	if st.Held {
+		fmt.Fprintf(&b, "HELD by %s\n", st.HeldBy)
+	}
+	if st.Waiting != "" {
+		fmt.Fprintf(&b, "waiting for %s\n", st.Waiting)
+	}
+	if st.Reason != "" {
+		fmt.Fprintf(&b, "reason: %s\n", st.Reason)
+	}
+	stage := record.Stage("")
+	for _, it := range st.Items {
+		if compact && it.Stage != st.Stage && it.State.Done() && it.State == record.ItemPassed {
+			continue
+		}
+		if it.Stage != stage {
+			stage = it.Stage
+			fmt.Fprintf(&b, "\n%s\n", evidence.StageTitle(stage))
+		}
+		line := fmt.Sprintf("  %s %-28s %s", evidence.Box(it.State), it.ID, it.Title)
+		if it.Value != "" {
+			line += " — " + it.Value
+		}
+		if it.Actor != "" && it.Actor != "golive" {
+			line += " (" + it.Actor + ")"
+		}
+		b.WriteString(line + "\n")
+		if it.Detail != "" && (it.State == record.ItemFailed || it.State == record.ItemUnavailable) {
+			fmt.Fprintf(&b, "      %s\n", truncate(it.Detail, 160))
+		}
+	}
+	b.WriteString("\nSign-offs\n")
+	for _, sl := range st.Slots {
+		who := ""
+		for _, by := range sl.By {
+			who += fmt.Sprintf(" %s(%s %s)", by.Person, by.Decision, by.At.UTC().Format("15:04:05"))
+		}
+		fmt.Fprintf(&b, "  %s %-11s %-20s %s%s\n", evidence.Box(sl.State), sl.Block, sl.ID, sl.State, who)
+	}
+	if n := len(st.Checks); n > 0 {
+		last := st.Checks[n-1]
+		fmt.Fprintf(&b, "\nWatch: %d check(s); last %s #%d at +%s (%s): %s\n", n, last.Window, last.Index, last.Offset, last.Worst, readingLine(last.Readings))
+	}
+	for _, a := range st.Alerts {
+		state := "OPEN"
+		if a.AckedBy != "" {
+			state = "acked by " + a.AckedBy
+		}
+		fmt.Fprintf(&b, "alert %s level %d %s: %s\n", a.ID, a.Level, state, truncate(a.Reason, 120))
+	}
+	for _, r := range st.Refused {
+		fmt.Fprintf(&b, "refused %s %s by %s: %s\n", r.At.UTC().Format("15:04:05"), r.Input, r.Person, r.Reason)
+	}
+	if rb := st.Rollback; rb != nil {
+		fmt.Fprintf(&b, "\nRollback by %s: %s (completed %v, frozen %v) %s\n", rb.By, truncate(rb.Trigger, 120), rb.Completed, rb.Frozen, rb.Error)
+	}
+	if st.Evidence != "" {
+		fmt.Fprintf(&b, "\nevidence: %s\n", st.Evidence)
+	}
+	return b.String()
+}
+
+func readingLine(rs []record.Reading) string {
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		if r.Verdict == record.VerdictUnavailable {
+			parts = append(parts, r.Metric+" n/a")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s=%.3g%s", r.Metric, r.Value, r.Unit))
+	}
+	return strings.Join(parts, " ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
+
+// keyword reads a Keyword search attribute from a listed execution.
+func keyword(e *workflow.WorkflowExecutionInfo, name string) string {
+	p := e.GetSearchAttributes().GetIndexedFields()[name]
+	if p == nil {
+		return ""
+	}
+	return payloadString(p)
+}
+
+func payloadString(p *common.Payload) string {
+	s := strings.Trim(string(p.GetData()), `"`)
+	return s
+}

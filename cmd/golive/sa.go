@@ -1,0 +1,16 @@
+package main
+
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/golive/golive/workflows"
+)
+
+func temporalSA(service, env, version string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		workflows.SAService.ValueSet(service),
+		workflows.SAEnvironment.ValueSet(env),
+		workflows.SAVersion.ValueSet(version),
+		workflows.SAStage.ValueSet("plan"),
+	)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
+)
+
+func newStartCmd(g *globals) *cobra.Command {
+	var version, window string
+	cmd := &cobra.Command{
+		Use:   "start SPEC",
+		Short: "Start a release of the spec's service to its environment",
+		Example: `  golive start examples/demo.yaml --version 1.1.0 --as erin
+  golive start release.yaml --version 4.2.0 --window 2026-12-01T22:00:00Z
+  golive start release.yaml --version 4.2.0 --window +6h`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			loaded, err := spec.Load(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := resolveVersion(loaded.Spec, version)
+			if err != nil {
+				return err
+			}
+			at, err := parseWindow(window, time.Now())
+			if err != nil {
+				return err
+			}
+			if g.as == "" {
+				return errors.New("who is starting this release? pass --as PERSON or set GOLIVE_USER")
+			}
+			c, err := g.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			in := workflows.ReleaseInput{Spec: loaded.Spec, SpecFile: args[0], SpecDigest: loaded.Digest, Version: v, Requester: g.as, Window: at}
+			run, err := c.ExecuteWorkflow(ctx, startOptions(in), workflows.ReleaseWorkflow, in)
+			if err != nil {
+				return explainStartError(err, in)
+			}
+			if g.json() {
+				return json.NewEncoder(os.Stdout).Encode(map[string]string{"release_id": run.GetID(), "run_id": run.GetRunID()})
+			}
+			fmt.Printf("started %s (run %s): %s %s → %s\n", run.GetID(), run.GetRunID(), in.Spec.Service, in.Spec.Environment, v)
+			fmt.Printf("follow it:  golive status %s --watch\n", run.GetID())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&version, "version", "", "version to release (default: from the spec's version source)")
+	cmd.Flags().StringVar(&window, "window", "", "T-0: RFC 3339 time, or +DURATION from now (default: now)")
+	return cmd
+}
+
+// startOptions are the workflow options of a release: one per service and
+// environment, refused loudly when one is running, searchable and readable in the UI.
+func startOptions(in workflows.ReleaseInput) client.StartWorkflowOptions {
+	s := in.Spec
+	return client.StartWorkflowOptions{
+		ID:                                       workflows.ReleaseID(s.Service, s.Environment),
+		TaskQueue:                                workflows.TaskQueue,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporalSA(s.Service, s.Environment, in.Version),
+		StaticSummary:         fmt.Sprintf("Release %s %s → %s (requested by %s)", s.Service, s.Environment, in.Version, in.Requester),
+		StaticDetails:         staticDetails(in),
+	}
+}
+
+func staticDetails(in workflows.ReleaseInput) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Production release checklist** for %s %s, version %s\n\n", in.Spec.Service, in.Spec.Environment, in.Version)
+	fmt.Fprintf(&b, "Spec: %s (sha256 %s)\n\n", in.SpecFile, short(in.SpecDigest))
+	for i, st := range record.Stages {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, st.Title)
+	}
+	b.WriteString("\nSign off: `golive approve RELEASE --as YOU` or Send Signal `signoff` with {\"person\":\"ID\",\"decision\":\"approve\"}.\n")
+	return b.String()
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func explainStartError(err error, in workflows.ReleaseInput) error {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return fmt.Errorf("a release of %s to %s is already running: %s (run %s); see `golive status %s`, or abort it first",
+			in.Spec.Service, in.Spec.Environment, workflows.ReleaseID(in.Spec.Service, in.Spec.Environment), started.RunId,
+			workflows.ReleaseID(in.Spec.Service, in.Spec.Environment))
+	}
+	return fmt.Errorf("start release: %w", err)
+}
+
+// resolveVersion takes --version, or the spec's version source.
+func resolveVersion(s spec.Spec, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	switch s.Version.From {
+	case "file":
+		b, err := os.ReadFile(s.Version.File)
+		if err != nil {
+			return "", fmt.Errorf("version file: %w", err)
+		}
+		if v := strings.TrimSpace(string(b)); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("version file %s is empty", s.Version.File)
+	case "env":
+		if v := os.Getenv(s.Version.Env); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("environment variable %s (the spec's version source) is empty", s.Version.Env)
+	}
+	return "", errors.New("no version: pass --version (the spec's version.from is flag)")
+}
+
+// parseWindow reads "", an RFC 3339 time, or "+2h".
+func parseWindow(s string, now time.Time) (time.Time, error) {
+	switch {
+	case s == "":
+		return time.Time{}, nil
+	case strings.HasPrefix(s, "+"):
+		d, err := time.ParseDuration(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--window %q: %w", s, err)
+		}
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--window %q: want an RFC 3339 time like 2026-12-01T22:00:00Z or +6h", s)
+	}
+	return t, nil
+}

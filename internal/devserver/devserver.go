@@ -1,0 +1,155 @@
+// Package devserver runs a Temporal server and the Temporal UI inside the
+// current process, backed by SQLite, the way the temporal CLI's dev server
+// does. `golive dev` and integration tests use it; it does not belong in the
+// production worker binary (it adds the whole server and UI to the build).
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	"go.temporal.io/server/temporal"
+)
+
+// Defaults used when the matching Options field is empty.
+const (
+	DefaultAddress   = "127.0.0.1:7233"
+	DefaultUIAddress = "127.0.0.1:8233"
+	DefaultNamespace = "default"
+)
+
+// readyTimeout bounds Start when ctx has no earlier deadline.
+const readyTimeout = time.Minute
+
+// Options configure Start.
+type Options struct {
+	// Address is the frontend gRPC host:port (default 127.0.0.1:7233; port 0 = pick a free port).
+	Address string
+	// UIAddress is host:port of the UI (default 127.0.0.1:8233; port 0 = pick a free port).
+	UIAddress string
+	// NoUI disables the UI.
+	NoUI bool
+	// DataDir holds the SQLite file (temporal.db) so releases survive a restart.
+	// It is created when missing. Exactly one of DataDir and Ephemeral must be set.
+	DataDir string
+	// Ephemeral keeps everything in memory; it is lost on Stop.
+	Ephemeral bool
+	// Namespace is created when missing (default "default").
+	Namespace string
+	// SearchAttributes are registered as Keyword attributes of Namespace: when
+	// the namespace is created, and added on start when an existing database
+	// lacks them.
+	SearchAttributes []string
+	// CodecEndpoint, when set, is the remote codec server the UI uses to decode payloads.
+	CodecEndpoint string
+	// CodecPassAccessToken makes the UI send the user's access token to CodecEndpoint.
+	CodecPassAccessToken bool
+	// UIForwardHeaders lists HTTP headers the UI forwards to the frontend.
+	UIForwardHeaders []string
+	// Logger receives the server's warnings and errors (default slog.Default()).
+	// Only errors while starting (refused connections are expected) and none
+	// while stopping (cancelled polls are).
+	Logger *slog.Logger
+}
+
+// Server is a running dev server. Stop it when done.
+type Server struct {
+	server    temporal.Server
+	ui        *uiserver.Server
+	frontend  string
+	uiURL     string
+	namespace string
+	log       *slog.Logger // for the package's own messages
+	// level is the server's log threshold: warn while serving, error while
+	// starting (refused connections are expected), nothing while stopping
+	// (cancelled polls are).
+	level    *slog.LevelVar
+	stopOnce sync.Once
+}
+
+// Start starts the server (and the UI unless disabled) and returns once the
+// frontend answers and the namespace has every search attribute asked for.
+// ctx bounds only the start-up.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.Ephemeral == (o.DataDir != "") {
+		return nil, errors.New("devserver: set exactly one of DataDir and Ephemeral")
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelError)
+	log := quietLogger(o.Logger, level)
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+
+	frontend, err := resolve(o.Address, DefaultAddress)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: frontend: %w", err)
+	}
+	// The server's listener calls Logger.Fatal (process exit) on a busy port.
+	if err := checkFree(frontend); err != nil {
+		return nil, fmt.Errorf("devserver: frontend: %w", err)
+	}
+	opts, err := serverOptions(&o, frontend, serverLogger{l: log})
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	srv, err := temporal.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: new server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devserver: start server: %w", err)
+	}
+	s := &Server{server: srv, frontend: frontend.dialAddr(), namespace: o.Namespace, log: o.Logger, level: level}
+
+	if err := s.ready(ctx, o.SearchAttributes); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	if !o.NoUI {
+		addr, err := resolve(o.UIAddress, DefaultUIAddress)
+		if err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("devserver: UI: %w", err)
+		}
+		if s.ui, err = startUI(ctx, &o, addr, frontend); err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+		s.uiURL = "http://" + addr.dialAddr()
+	}
+	level.Set(slog.LevelWarn)
+	return s, nil
+}
+
+// FrontendAddress is the host:port SDK clients dial.
+func (s *Server) FrontendAddress() string { return s.frontend }
+
+// UIURL is the base URL of the UI, or "" when it is disabled.
+func (s *Server) UIURL() string { return s.uiURL }
+
+// Namespace is the namespace the server was started with.
+func (s *Server) Namespace() string { return s.namespace }
+
+// Stop stops the UI and the server. It is safe to call more than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		s.level.Set(slog.LevelError + 1)
+		if s.ui != nil {
+			s.ui.Stop()
+		}
+		if err := s.server.Stop(); err != nil {
+			s.log.Error("devserver: stop server", "error", err)
+		}
+	})
+}

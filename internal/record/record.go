@@ -1,0 +1,243 @@
+// Package record holds the release record: the filled checklist that the status
+// query returns, the evidence pack renders and the audit ledger stores. It lives
+// apart from the workflows package so activities can read it without importing
+// workflow code.
+package record
+
+import "time"
+
+// Stage is a lifecycle stage (DESIGN.md stage table).
+type Stage string
+
+// The ten stages, in order, and the terminal one.
+const (
+	StagePlan       Stage = "plan"
+	StageReadiness  Stage = "readiness"
+	StageApprovals  Stage = "approvals"
+	StagePrepare    Stage = "prepare"
+	StageDeploy     Stage = "deploy"
+	StagePostDeploy Stage = "post_deploy"
+	StageWatch      Stage = "watch"
+	StageRollback   Stage = "rollback"
+	StageReview     Stage = "review"
+	StageEvidence   Stage = "evidence"
+	StageDone       Stage = "done"
+)
+
+// Stages lists the stages in lifecycle order with the checklist section each encodes.
+var Stages = []struct {
+	Stage Stage
+	Title string
+}{
+	{StagePlan, "Plan"},
+	{StageReadiness, "Pre-Deployment Checklist"},
+	{StageApprovals, "Sign-offs: Deployment Approved By"},
+	{StagePrepare, "Deployment Day: Pre-Deployment (T-4 hours)"},
+	{StageDeploy, "Deployment (T-0)"},
+	{StagePostDeploy, "Post-Deployment (T+1 hour)"},
+	{StageWatch, "First 24 Hours Post-Deployment"},
+	{StageRollback, "Rollback Procedures"},
+	{StageReview, "Post-Deployment Review (24-48 hours)"},
+	{StageEvidence, "Evidence"},
+}
+
+// Outcome is how a release ended (or "running").
+type Outcome string
+
+// Release outcomes.
+const (
+	OutcomeRunning    Outcome = "running"
+	OutcomeCompleted  Outcome = "completed"
+	OutcomeRolledBack Outcome = "rolled_back"
+	OutcomeRejected   Outcome = "rejected"
+	OutcomeAborted    Outcome = "aborted"
+	OutcomeNotReady   Outcome = "not_ready"
+	OutcomeTimedOut   Outcome = "timed_out"
+	OutcomeFailed     Outcome = "failed"
+)
+
+// ItemState is the state of one checklist item.
+type ItemState string
+
+// Item states. Unavailable means the check could not run (not configured, provider
+// down): it is never a pass.
+const (
+	ItemPending     ItemState = "pending"
+	ItemRunning     ItemState = "running"
+	ItemWaiting     ItemState = "waiting"
+	ItemPassed      ItemState = "passed"
+	ItemFailed      ItemState = "failed"
+	ItemUnavailable ItemState = "unavailable"
+	ItemSkipped     ItemState = "skipped"
+)
+
+// Done reports whether the state is final.
+func (s ItemState) Done() bool {
+	return s == ItemPassed || s == ItemFailed || s == ItemUnavailable || s == ItemSkipped
+}
+
+// Mode says how an item is satisfied.
+type Mode string
+
+// Item modes.
+const (
+	ModeAuto   Mode = "auto"
+	ModeAttest Mode = "attest"
+	ModeStep   Mode = "step"
+)
+
+// Item is one line of the filled checklist.
+type Item struct {
+	ID      string    `json:"id"`
+	Stage   Stage     `json:"stage"`
+	Section string    `json:"section,omitempty"`
+	Title   string    `json:"title"`
+	Mode    Mode      `json:"mode"`
+	Role    string    `json:"role,omitempty"`
+	Kind    string    `json:"kind,omitempty"`
+	State   ItemState `json:"state"`
+	// Optional items never block a gate.
+	Optional bool `json:"optional,omitempty"`
+	// Actor is who did it: a person for attestations, "golive" for automatic steps.
+	Actor string    `json:"actor,omitempty"`
+	At    time.Time `json:"at,omitzero"`
+	// Value is what was measured or recorded (e.g. "HTTP 200 in 12ms", "v1.4.2").
+	Value  string `json:"value,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// SignedBy is one person's sign-off on a slot.
+type SignedBy struct {
+	Person   string    `json:"person"`
+	Name     string    `json:"name,omitempty"`
+	At       time.Time `json:"at"`
+	Comment  string    `json:"comment,omitempty"`
+	Signed   bool      `json:"signed,omitempty"`
+	Decision string    `json:"decision"`
+}
+
+// SlotState is one sign-off slot.
+type SlotState struct {
+	Block     string     `json:"block"`
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Role      string     `json:"role"`
+	MinPeople int        `json:"min_people"`
+	By        []SignedBy `json:"by,omitempty"`
+	State     ItemState  `json:"state"`
+}
+
+// Refusal is a human input that was refused, kept for the record.
+type Refusal struct {
+	At     time.Time `json:"at"`
+	Input  string    `json:"input"`
+	Person string    `json:"person"`
+	Slot   string    `json:"slot,omitempty"`
+	Reason string    `json:"reason"`
+}
+
+// Verdict is the outcome of one metric reading.
+type Verdict string
+
+// Reading verdicts.
+const (
+	VerdictOK           Verdict = "ok"
+	VerdictTargetMissed Verdict = "target_missed"
+	VerdictCritical     Verdict = "critical"
+	VerdictRollback     Verdict = "rollback"
+	VerdictUnavailable  Verdict = "unavailable"
+)
+
+// Reading is one metric measured at one check.
+type Reading struct {
+	At     time.Time `json:"at"`
+	Offset string    `json:"offset"`
+	Phase  string    `json:"phase"`
+	Metric string    `json:"metric"`
+	Query  string    `json:"query,omitempty"`
+	// Value is in the metric's unit: percent for rates, milliseconds for latency.
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit,omitempty"`
+	Verdict Verdict `json:"verdict"`
+	Detail  string  `json:"detail,omitempty"`
+}
+
+// CheckReport is one watch check, sent by the monitoring child to the release.
+type CheckReport struct {
+	Window string        `json:"window"`
+	Index  int           `json:"index"`
+	Offset time.Duration `json:"offset"`
+	Phase  string        `json:"phase"`
+	// Targets marks the T+1h check, judged against the T+1h targets too.
+	Targets  bool      `json:"targets,omitempty"`
+	At       time.Time `json:"at"`
+	Readings []Reading `json:"readings"`
+	// Worst is the most severe verdict of the readings.
+	Worst Verdict `json:"worst"`
+}
+
+// Alert is an escalated problem.
+type Alert struct {
+	ID string `json:"id"`
+	// Key groups alerts about one thing (a metric): one open alert per key.
+	Key      string    `json:"key,omitempty"`
+	Level    int       `json:"level"`
+	Reason   string    `json:"reason"`
+	RaisedAt time.Time `json:"raised_at"`
+	// Sent counts notifications sent for it (re-sent and raised without an acknowledgement).
+	Sent    int       `json:"sent"`
+	AckedBy string    `json:"acked_by,omitempty"`
+	AckedAt time.Time `json:"acked_at,omitzero"`
+}
+
+// Comparison is one metric before and after the deploy.
+type Comparison struct {
+	Metric     string  `json:"metric"`
+	Unit       string  `json:"unit,omitempty"`
+	Baseline   float64 `json:"baseline"`
+	After      float64 `json:"after"`
+	Regression bool    `json:"regression"`
+}
+
+// RollbackState is the rollback record.
+type RollbackState struct {
+	Trigger   string    `json:"trigger"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+	Completed bool      `json:"completed"`
+	// Frozen is set when the database could not be migrated down; the schema was left as it is.
+	Frozen bool   `json:"frozen,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Status is the release as the status query returns it: the filled checklist.
+type Status struct {
+	ReleaseID       string    `json:"release_id"`
+	Service         string    `json:"service"`
+	Environment     string    `json:"environment"`
+	Version         string    `json:"version"`
+	PreviousVersion string    `json:"previous_version,omitempty"`
+	LiveVersion     string    `json:"live_version,omitempty"`
+	Requester       string    `json:"requester"`
+	SpecFile        string    `json:"spec_file,omitempty"`
+	SpecDigest      string    `json:"spec_digest,omitempty"`
+	StartedAt       time.Time `json:"started_at"`
+	Window          time.Time `json:"window"`
+	DeployAt        time.Time `json:"deploy_at,omitzero"`
+	Stage           Stage     `json:"stage"`
+	Outcome         Outcome   `json:"outcome"`
+	// Waiting says in words what the release waits for now, if anything.
+	Waiting  string         `json:"waiting,omitempty"`
+	Held     bool           `json:"held,omitempty"`
+	HeldBy   string         `json:"held_by,omitempty"`
+	Items    []Item         `json:"items"`
+	Slots    []SlotState    `json:"slots"`
+	Refused  []Refusal      `json:"refused,omitempty"`
+	Checks   []CheckReport  `json:"checks,omitempty"`
+	Baseline []Reading      `json:"baseline,omitempty"`
+	Alerts   []Alert        `json:"alerts,omitempty"`
+	Compare  []Comparison   `json:"compare,omitempty"`
+	Rollback *RollbackState `json:"rollback,omitempty"`
+	Reason   string         `json:"reason,omitempty"`
+	Evidence string         `json:"evidence,omitempty"`
+}

@@ -1,0 +1,347 @@
+// Package spec defines the release spec: the YAML file that turns the production
+// checklist into one release's plan. Every number the checklist names is a default
+// here (defaults.go), never a constant in workflow code.
+package spec
+
+// Spec is one release spec, as loaded from YAML and completed with defaults.
+// It travels in workflow payloads, so it holds references to secrets
+// (secret://, env://), never their values, and never patient data.
+type Spec struct {
+	// Service is the name of the service being released, e.g. "patient-portal".
+	Service string `yaml:"service" json:"service"`
+	// Environment is where it goes, e.g. "production".
+	Environment string `yaml:"environment" json:"environment"`
+	// Version says where the release version comes from when `golive start` is not given one.
+	Version VersionSource `yaml:"version" json:"version"`
+	// App is the running application that probes, smoke tests and version checks talk to.
+	App App `yaml:"app" json:"app"`
+	// Team maps a role to the people who hold it. Roles fill sign-off slots and escalation contacts.
+	Team map[string][]Person `yaml:"team" json:"team"`
+	// Approvals is the "Deployment Approved By" block.
+	Approvals SignoffBlock `yaml:"approvals" json:"approvals"`
+	// Completion is the "Deployment Completed By" block, asked for after the T+1h checks.
+	Completion SignoffBlock `yaml:"completion" json:"completion"`
+	// Readiness is the Pre-Deployment Checklist gate.
+	Readiness Readiness `yaml:"readiness" json:"readiness"`
+	// Window places T-4h and T-0.
+	Window Window `yaml:"window" json:"window"`
+	// Prepare lists the T-4h items that need a person (rollback plan review, support briefed).
+	Prepare StageItems `yaml:"prepare" json:"prepare"`
+	// Backup is how backups are verified at T-4h and after deploy.
+	Backup Backup `yaml:"backup" json:"backup"`
+	// Database is the target database (migrations and database readiness checks).
+	Database Database `yaml:"database" json:"database"`
+	// Deploy is the deploy target.
+	Deploy Deploy `yaml:"deploy" json:"deploy"`
+	// Smoke lists the critical user flows tested after deploy and after rollback.
+	Smoke Smoke `yaml:"smoke" json:"smoke"`
+	// Metrics says where readings come from and which query yields each metric.
+	Metrics Metrics `yaml:"metrics" json:"metrics"`
+	// Thresholds are the T+1h targets, the critical alert limits and the rollback triggers.
+	Thresholds Thresholds `yaml:"thresholds" json:"thresholds"`
+	// Watch is the first-24-hours monitoring plan.
+	Watch Watch `yaml:"watch" json:"watch"`
+	// Escalation is the three-level escalation procedure.
+	Escalation Escalation `yaml:"escalation" json:"escalation"`
+	// Rollback is the rollback procedure.
+	Rollback Rollback `yaml:"rollback" json:"rollback"`
+	// Review is the Post-Deployment Review (24-48 hours) with its sign-offs.
+	Review Review `yaml:"review" json:"review"`
+	// Notify chooses how notifications leave golive.
+	Notify Notify `yaml:"notify" json:"notify"`
+	// Evidence says where the filled checklist is written.
+	Evidence Evidence `yaml:"evidence" json:"evidence"`
+}
+
+// VersionSource names where the version to release comes from.
+type VersionSource struct {
+	// From is "flag" (golive start --version), "file" or "env".
+	From string `yaml:"from" json:"from"`
+	// File is read when From is "file"; its trimmed content is the version.
+	File string `yaml:"file,omitempty" json:"file,omitempty"`
+	// Env is read when From is "env".
+	Env string `yaml:"env,omitempty" json:"env,omitempty"`
+}
+
+// App is the deployed application as seen from outside.
+type App struct {
+	// URL is the base URL of the application, e.g. https://portal.example.org.
+	URL string `yaml:"url" json:"url"`
+	// HealthPath answers 200 when the application is healthy.
+	HealthPath string `yaml:"health_path" json:"health_path"`
+	// VersionPath answers with the live version (plain text or JSON {"version": ...}).
+	VersionPath string `yaml:"version_path" json:"version_path"`
+	// Domain is checked for DNS and TLS; defaults to the host of URL.
+	Domain string `yaml:"domain,omitempty" json:"domain,omitempty"`
+}
+
+// Person is someone who can sign off, attest or be contacted.
+type Person struct {
+	// ID is the handle used on the command line (golive approve --as ID).
+	ID    string `yaml:"id" json:"id"`
+	Name  string `yaml:"name" json:"name"`
+	Email string `yaml:"email,omitempty" json:"email,omitempty"`
+	Phone string `yaml:"phone,omitempty" json:"phone,omitempty"`
+	// PublicKey is the person's OpenSSH public key, used when signed approvals are required.
+	PublicKey string `yaml:"public_key,omitempty" json:"public_key,omitempty"`
+}
+
+// SignoffBlock is a set of role slots that must each be filled by a distinct person.
+type SignoffBlock struct {
+	Slots []Slot `yaml:"slots" json:"slots"`
+	// Timeout is how long golive waits for every slot; OnTimeout decides what follows.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// OnTimeout is "abort" (end the release, compensating what was done) or "hold" (wait for a person to resume).
+	OnTimeout string `yaml:"on_timeout" json:"on_timeout"`
+	// RemindEvery re-sends the sign-off request to the slots still open.
+	RemindEvery Duration `yaml:"remind_every" json:"remind_every"`
+	// EscalateAfter raises the open request to the escalation contacts (level 2).
+	EscalateAfter Duration `yaml:"escalate_after" json:"escalate_after"`
+	// RequireSigned refuses sign-offs without a valid signature.
+	RequireSigned bool `yaml:"require_signed" json:"require_signed"`
+}
+
+// Slot is one line of a sign-off block.
+type Slot struct {
+	// ID names the slot on the command line; defaults to Role.
+	ID string `yaml:"id" json:"id"`
+	// Title is the checklist's wording, e.g. "Development Lead".
+	Title string `yaml:"title" json:"title"`
+	// Role is the team role whose members may fill the slot.
+	Role string `yaml:"role" json:"role"`
+	// MinPeople is how many distinct people must sign this slot (default 1).
+	MinPeople int `yaml:"min_people" json:"min_people"`
+}
+
+// Readiness is the Pre-Deployment Checklist gate.
+type Readiness struct {
+	// Timeout bounds the wait for attestations; past it the gate fails, naming what is missing.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Items override the checklist's default items by ID, or add new ones.
+	Items []Item `yaml:"items" json:"items"`
+}
+
+// StageItems lists overrides for the items of one stage.
+type StageItems struct {
+	Items []Item `yaml:"items" json:"items"`
+}
+
+// Item is one checklist line. It is either checked automatically (Auto) or
+// confirmed by a person holding a role (Attest).
+type Item struct {
+	ID      string `yaml:"id" json:"id"`
+	Section string `yaml:"section,omitempty" json:"section,omitempty"`
+	Title   string `yaml:"title,omitempty" json:"title,omitempty"`
+	// Auto is the automatic check; mutually exclusive with Attest.
+	Auto *Check `yaml:"auto,omitempty" json:"auto,omitempty"`
+	// Attest is the role that confirms the item.
+	Attest string `yaml:"attest,omitempty" json:"attest,omitempty"`
+	// Optional items are reported but never block the gate.
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+}
+
+// Check is an automatic readiness check.
+type Check struct {
+	// Kind is one of http, tls, dns, command, sql, metric, postgres.pending_migrations,
+	// postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries, backup.
+	Kind string `yaml:"kind" json:"kind"`
+	// URL for http checks; defaults to the app URL + Path.
+	URL  string `yaml:"url,omitempty" json:"url,omitempty"`
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// ExpectStatus for http checks (default 200).
+	ExpectStatus int `yaml:"expect_status,omitempty" json:"expect_status,omitempty"`
+	// ExpectHeader requires a response header to be present (e.g. Strict-Transport-Security).
+	ExpectHeader string `yaml:"expect_header,omitempty" json:"expect_header,omitempty"`
+	// Host for tls and dns checks; defaults to the app domain.
+	Host string `yaml:"host,omitempty" json:"host,omitempty"`
+	// MinDaysValid for tls checks (default 14).
+	MinDaysValid int `yaml:"min_days_valid,omitempty" json:"min_days_valid,omitempty"`
+	// Command for command checks: argv, run without a shell; exit 0 passes.
+	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
+	// Query for sql and metric checks.
+	Query string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Schemas for postgres.rls (default [public]).
+	Schemas []string `yaml:"schemas,omitempty" json:"schemas,omitempty"`
+	// Timeout of the check (default 30s).
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// Window places the deployment in time.
+type Window struct {
+	// PrepareLead is how long before T-0 the T-4h stage runs.
+	PrepareLead Duration `yaml:"prepare_lead" json:"prepare_lead"`
+	// Duration is the announced maintenance window length.
+	Duration Duration `yaml:"duration" json:"duration"`
+}
+
+// Backup says how backups are verified.
+type Backup struct {
+	// Type is none, postgres (pg_dump + restore into a scratch database) or rds.
+	Type string `yaml:"type" json:"type"`
+	// ChecksumTables are compared by checksum after a restore (row counts are compared for every table).
+	ChecksumTables []string `yaml:"checksum_tables,omitempty" json:"checksum_tables,omitempty"`
+	// Instance is the RDS instance identifier when Type is rds.
+	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`
+}
+
+// Database is the target database.
+type Database struct {
+	// URL is a reference to the connection string (env://NAME or secret://aws/NAME#KEY), never the value.
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Migrations is the directory of migration files; empty means no migrations.
+	Migrations string `yaml:"migrations,omitempty" json:"migrations,omitempty"`
+	// LockTimeout and StatementTimeout apply to each migration statement.
+	LockTimeout      Duration `yaml:"lock_timeout" json:"lock_timeout"`
+	StatementTimeout Duration `yaml:"statement_timeout" json:"statement_timeout"`
+}
+
+// Deploy is the deploy target.
+type Deploy struct {
+	// Target is demo, command, ecs or s3-static.
+	Target string `yaml:"target" json:"target"`
+	// URL is the demo app's admin base URL (target demo; defaults to the app URL).
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Command and RollbackCommand for target command; GOLIVE_VERSION is set in their environment.
+	Command         []string `yaml:"command,omitempty" json:"command,omitempty"`
+	RollbackCommand []string `yaml:"rollback_command,omitempty" json:"rollback_command,omitempty"`
+	// Timeout bounds the deploy and the wait for the new version to be live.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+}
+
+// Smoke lists critical user flows.
+type Smoke struct {
+	Flows []Flow `yaml:"flows" json:"flows"`
+}
+
+// Flow is one critical user flow, tested by an HTTP request.
+type Flow struct {
+	ID           string `yaml:"id" json:"id"`
+	Title        string `yaml:"title" json:"title"`
+	Method       string `yaml:"method" json:"method"`
+	Path         string `yaml:"path" json:"path"`
+	ExpectStatus int    `yaml:"expect_status" json:"expect_status"`
+}
+
+// Metrics says where readings come from.
+type Metrics struct {
+	// Provider is http, prometheus, postgres or cloudwatch.
+	Provider string `yaml:"provider" json:"provider"`
+	// URL of the provider (http: the JSON endpoint; prometheus: the server).
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Queries maps a metric name (error_rate, latency_p95, db_connections,
+	// slow_queries, failed_logins, or any other) to the query that yields it.
+	Queries map[string]string `yaml:"queries" json:"queries"`
+}
+
+// Thresholds are the checklist's numbers. Rates are percentages, latencies durations.
+type Thresholds struct {
+	// Targets are the T+1h expectations.
+	Targets Targets `yaml:"targets" json:"targets"`
+	// Critical limits alert through escalation when exceeded.
+	Critical Critical `yaml:"critical" json:"critical"`
+	// Rollback limits roll the release back when exceeded.
+	Rollback RollbackTriggers `yaml:"rollback" json:"rollback"`
+}
+
+// Targets are the T+1h expectations.
+type Targets struct {
+	ErrorRate  Percent  `yaml:"error_rate" json:"error_rate"`
+	LatencyP95 Duration `yaml:"latency_p95" json:"latency_p95"`
+	// ConnectionsDrift is how far DB connections may move from the baseline and still be "stable".
+	ConnectionsDrift Percent `yaml:"connections_drift" json:"connections_drift"`
+	// SlowQuerySpike is how far slow queries may rise over the baseline before it is a "spike".
+	SlowQuerySpike Percent `yaml:"slow_query_spike" json:"slow_query_spike"`
+}
+
+// Critical are the auto-alert limits.
+type Critical struct {
+	ErrorRate     Percent  `yaml:"error_rate" json:"error_rate"`
+	LatencyP95    Duration `yaml:"latency_p95" json:"latency_p95"`
+	DBConnections Percent  `yaml:"db_connections" json:"db_connections"`
+	SlowQueries   float64  `yaml:"slow_queries_per_hour" json:"slow_queries_per_hour"`
+	FailedLogins  Percent  `yaml:"failed_logins" json:"failed_logins"`
+}
+
+// RollbackTriggers roll the release back on their own.
+type RollbackTriggers struct {
+	ErrorRate Percent `yaml:"error_rate" json:"error_rate"`
+	// Degradation is the allowed p95 latency growth against the pre-deploy baseline.
+	Degradation Percent `yaml:"degradation" json:"degradation"`
+	// DegradationMin is the smallest absolute p95 growth that counts as degradation,
+	// so a 3 ms baseline growing to 5 ms is not read as "67 % slower".
+	DegradationMin Duration `yaml:"degradation_min" json:"degradation_min"`
+}
+
+// Watch is the monitoring plan after deploy.
+type Watch struct {
+	// T1H is when the T+1h post-deployment checks run, counted from deploy.
+	T1H Duration `yaml:"t1h" json:"t1h"`
+	// Phases run one after the other from the deploy time.
+	Phases []Phase `yaml:"phases" json:"phases"`
+}
+
+// Phase checks every Every until Until, both counted from the deploy time.
+type Phase struct {
+	Name  string   `yaml:"name" json:"name"`
+	Until Duration `yaml:"until" json:"until"`
+	Every Duration `yaml:"every" json:"every"`
+}
+
+// Escalation is the escalation procedure.
+type Escalation struct {
+	Levels []Level `yaml:"levels" json:"levels"`
+	// CriticalLevel is the level a critical metric breach starts at (default 2).
+	CriticalLevel int `yaml:"critical_level" json:"critical_level"`
+	// TargetLevel is the level a missed T+1h target starts at (default 1).
+	TargetLevel int `yaml:"target_level" json:"target_level"`
+	// RollbackLevel is the level of a rollback trigger, data integrity or security issue (default 3).
+	RollbackLevel int `yaml:"rollback_level" json:"rollback_level"`
+}
+
+// Level is one escalation level.
+type Level struct {
+	Level int    `yaml:"level" json:"level"`
+	Name  string `yaml:"name" json:"name"`
+	// Response is how long an alert at this level waits for an acknowledgement before it is raised.
+	Response Duration `yaml:"response" json:"response"`
+	// Contacts are team roles.
+	Contacts []string `yaml:"contacts" json:"contacts"`
+}
+
+// Rollback is the rollback procedure.
+type Rollback struct {
+	// Approvers are the roles that may request a rollback ("Team lead approves").
+	Approvers []string `yaml:"approvers" json:"approvers"`
+	// Watch is the post-rollback monitoring.
+	Watch Phase `yaml:"watch" json:"watch"`
+	// ActionItems are the post-rollback actions, each attested by a role.
+	ActionItems []Item `yaml:"action_items" json:"action_items"`
+}
+
+// Review is the Post-Deployment Review.
+type Review struct {
+	// After is when the review opens, counted from deploy (default 24h).
+	After Duration `yaml:"after" json:"after"`
+	// Timeout is how long the review stays open (default 24h, so it closes by 48h).
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Items are the debrief and action items, each attested by a role.
+	Items []Item `yaml:"items" json:"items"`
+	// Signoffs are "24-Hour Review" and "All Issues Resolved".
+	Signoffs SignoffBlock `yaml:"signoffs" json:"signoffs"`
+}
+
+// Notify chooses the notification channel.
+type Notify struct {
+	// Channel is log (print to the worker log) or live (email via Resend, SMS via Twilio).
+	Channel string `yaml:"channel" json:"channel"`
+	// From is the sender address for email.
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
+	// Users are the addresses told of the maintenance window.
+	Users []string `yaml:"users,omitempty" json:"users,omitempty"`
+}
+
+// Evidence says where the filled checklist goes.
+type Evidence struct {
+	// Dir receives <release>.md and <release>.html when the release ends.
+	Dir string `yaml:"dir" json:"dir"`
+}

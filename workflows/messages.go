@@ -1,0 +1,175 @@
+// Package workflows holds golive's deterministic workflow code: the release
+// workflow (one per release), the monitoring child workflow and the rollback saga.
+//
+// This file is the contract between the workflows, the CLI and people using the
+// Temporal UI: task queue, workflow IDs, every signal/update/query name beside its
+// payload, status enums and search-attribute keys. Nothing here is spelled twice.
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+)
+
+// TaskQueue is the task queue the golive worker polls.
+const TaskQueue = "golive"
+
+// ReleaseID is the workflow ID of the release of service to environment. There is
+// at most one running release per pair; a second start fails and names this one.
+func ReleaseID(service, environment string) string {
+	return "release:" + service + ":" + environment
+}
+
+// MonitorID is the workflow ID of a release's monitoring child for one watch window.
+func MonitorID(releaseID, window string) string { return releaseID + ":" + window }
+
+// Search attributes kept current on every release, so the UI's list filters by them.
+var (
+	SAService     = temporal.NewSearchAttributeKeyKeyword("GoliveService")
+	SAEnvironment = temporal.NewSearchAttributeKeyKeyword("GoliveEnvironment")
+	SAVersion     = temporal.NewSearchAttributeKeyKeyword("GoliveVersion")
+	SAStage       = temporal.NewSearchAttributeKeyKeyword("GoliveStage")
+)
+
+// SearchAttributeNames lists the custom search attributes golive needs registered (all Keyword).
+func SearchAttributeNames() []string {
+	return []string{SAService.GetName(), SAEnvironment.GetName(), SAVersion.GetName(), SAStage.GetName()}
+}
+
+// ReleaseInput starts a release.
+type ReleaseInput struct {
+	// Spec is the loaded spec with defaults applied. It holds secret references, never values.
+	Spec spec.Spec `json:"spec"`
+	// SpecFile and SpecDigest identify the file the spec came from (SHA-256 of its bytes).
+	SpecFile   string `json:"spec_file"`
+	SpecDigest string `json:"spec_digest"`
+	// Version is the version to release.
+	Version string `json:"version"`
+	// Requester is the person who started the release; they may fill no sign-off slot.
+	Requester string `json:"requester"`
+	// Window is T-0. Zero means "now".
+	Window time.Time `json:"window,omitzero"`
+}
+
+// ReleaseResult is what a finished release returns.
+type ReleaseResult struct {
+	Outcome record.Outcome `json:"outcome"`
+	Version string         `json:"version"`
+	// LiveVersion is what runs when the release ends (the previous version after a rollback).
+	LiveVersion string `json:"live_version"`
+	Reason      string `json:"reason,omitempty"`
+	// EvidencePath is where the filled checklist was written, if anywhere.
+	EvidencePath string `json:"evidence_path,omitempty"`
+}
+
+// Human input. Each is accepted both as a Signal (Temporal UI "Send Signal",
+// `temporal workflow signal`) and as an Update of the same name (the golive CLI),
+// and both go through one validation. A refused input is kept in the status.
+const (
+	// SignoffName approves or rejects a sign-off slot. Payload: Signoff.
+	SignoffName = "signoff"
+	// AttestName confirms checklist items held by the person's role. Payload: Attest.
+	AttestName = "attest"
+	// RollbackName asks for a rollback. Payload: RollbackRequest.
+	RollbackName = "rollback"
+	// AckName acknowledges an escalated alert. Payload: Ack.
+	AckName = "ack"
+	// AbortName ends the release, compensating what was done. Payload: Abort.
+	AbortName = "abort"
+	// HoldName pauses the release before its next step. Payload: Hold.
+	HoldName = "hold"
+	// ResumeName lifts a hold. Payload: Resume.
+	ResumeName = "resume"
+)
+
+// Decision is a sign-off decision.
+type Decision string
+
+// Sign-off decisions.
+const (
+	Approve Decision = "approve"
+	Reject  Decision = "reject"
+)
+
+// Signoff fills (or rejects) one sign-off slot.
+type Signoff struct {
+	// Slot is the slot ID (by default the role, e.g. development_lead). Empty: the one open slot the person can fill.
+	Slot string `json:"slot,omitempty"`
+	// Person is the team member's ID from the spec.
+	Person   string   `json:"person"`
+	Decision Decision `json:"decision"`
+	Comment  string   `json:"comment,omitempty"`
+	// Signature is an SSH signature over the canonical statement, when signed approvals are used.
+	Signature string `json:"signature,omitempty"`
+	// SignedAt is the time inside the signed statement.
+	SignedAt time.Time `json:"signed_at,omitzero"`
+}
+
+// Attest confirms checklist items.
+type Attest struct {
+	Person string `json:"person"`
+	// Items are item IDs; empty means every item the person's roles can attest in the current stage.
+	Items   []string `json:"items,omitempty"`
+	Comment string   `json:"comment,omitempty"`
+}
+
+// RollbackReason is why a person asks for a rollback (checklist "When to Rollback").
+type RollbackReason string
+
+// Rollback reasons a person may give.
+const (
+	ReasonCriticalBug    RollbackReason = "critical_bug"
+	ReasonDataCorruption RollbackReason = "data_corruption"
+	ReasonSecurity       RollbackReason = "security"
+	ReasonPerformance    RollbackReason = "performance"
+	ReasonErrorRate      RollbackReason = "error_rate"
+)
+
+// RollbackRequest asks for a rollback; the person must hold a rollback approver role.
+type RollbackRequest struct {
+	Person  string         `json:"person"`
+	Reason  RollbackReason `json:"reason"`
+	Comment string         `json:"comment,omitempty"`
+}
+
+// Ack acknowledges an alert, which stops its escalation.
+type Ack struct {
+	Person  string `json:"person"`
+	AlertID string `json:"alert_id"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// Abort ends the release. What was done is compensated in reverse order.
+type Abort struct {
+	Person string `json:"person"`
+	Reason string `json:"reason"`
+}
+
+// Hold pauses the release before its next step.
+type Hold struct {
+	Person string `json:"person"`
+	Reason string `json:"reason"`
+}
+
+// Resume lifts a hold.
+type Resume struct {
+	Person string `json:"person"`
+}
+
+// InputResult is what an accepted Update returns.
+type InputResult struct {
+	// Message says what changed, e.g. "development_lead approved by alice (2 of 4 slots filled)".
+	Message string `json:"message"`
+	// Duplicate is true when the same input had already been recorded; it counted once.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// StatusQuery returns the release's Status.
+const StatusQuery = "status"
+
+// CheckReportName is the signal the monitoring child sends its parent after each check.
+const CheckReportName = "check-report"

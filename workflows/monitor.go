@@ -1,0 +1,120 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+)
+
+// Monitoring windows.
+const (
+	WindowWatch    = "watch"
+	WindowRollback = "post-rollback"
+)
+
+// Checkpoint is one scheduled check, at an exact offset from the deploy time.
+type Checkpoint struct {
+	Offset time.Duration `json:"offset"`
+	Phase  string        `json:"phase"`
+	// Targets marks the T+1h check, which also judges the T+1h targets.
+	Targets bool `json:"targets,omitempty"`
+}
+
+// MonitorInput starts a monitoring child for one watch window.
+type MonitorInput struct {
+	// ReleaseID is the parent release, which receives a CheckReport after each check.
+	ReleaseID  string          `json:"release_id"`
+	Window     string          `json:"window"`
+	From       time.Time       `json:"from"`
+	Checks     []Checkpoint    `json:"checks"`
+	Metrics    spec.Metrics    `json:"metrics"`
+	Thresholds spec.Thresholds `json:"thresholds"`
+	Baseline   []record.Reading `json:"baseline,omitempty"`
+	// StopOnRollback ends the watch at the first rollback trigger.
+	StopOnRollback bool `json:"stop_on_rollback"`
+}
+
+// MonitorResult is what a watch window found.
+type MonitorResult struct {
+	Checks int `json:"checks"`
+	// Trigger is set when a rollback trigger ended the watch.
+	Trigger string `json:"trigger,omitempty"`
+	// Worst is the most severe verdict seen.
+	Worst record.Verdict `json:"worst"`
+}
+
+// MonitorWorkflow runs one watch window: each check sleeps on a durable timer
+// until From+Offset (never "now + interval", so the cadence cannot drift), reads
+// every metric, judges it and reports to the parent release.
+func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, error) {
+	res := MonitorResult{Worst: record.VerdictOK}
+	for i, cp := range in.Checks {
+		label := fmt.Sprintf("Watch check %d/%d at +%s (%s)", i+1, len(in.Checks), cp.Offset, cp.Phase)
+		if err := timerUntil(ctx, in.From.Add(cp.Offset), label); err != nil {
+			return res, err
+		}
+		rep := record.CheckReport{Window: in.Window, Index: i + 1, Offset: cp.Offset, Phase: cp.Phase, At: workflow.Now(ctx), Targets: cp.Targets}
+		var s activities.Sample
+		err := workflow.ExecuteActivity(act(ctx, label+": error rate, response time, DB, slow queries, failed logins", time.Minute),
+			metrics.Sample, activities.SampleInput{ReleaseID: in.ReleaseID, Metrics: in.Metrics}).Get(ctx, &s)
+		if err != nil {
+			rep.Readings = []record.Reading{{At: rep.At, Offset: cp.Offset.String(), Phase: cp.Phase, Metric: "sample", Verdict: record.VerdictUnavailable, Detail: errText(err)}}
+		} else {
+			rep.Readings = readings(s, cp.Phase, cp.Offset, in.Window)
+			evaluate(rep.Readings, in.Thresholds, in.Baseline, cp.Targets)
+		}
+		rep.Worst = worstVerdict(rep.Readings)
+		if rank(rep.Worst) > rank(res.Worst) {
+			res.Worst = rep.Worst
+		}
+		res.Checks++
+		if err := workflow.SignalExternalWorkflow(ctx, in.ReleaseID, "", CheckReportName, rep).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("report to release failed", "release", in.ReleaseID, "error", err)
+		}
+		if in.StopOnRollback && rep.Worst == record.VerdictRollback {
+			res.Trigger = breaches(rep.Readings)
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+// watchCheckpoints is the spec's watch plan, with the T+1h check flagged
+// (added as its own check when no watch check falls on it).
+func watchCheckpoints(w spec.Watch) []Checkpoint {
+	var out []Checkpoint
+	t1h := w.T1H.D()
+	added := false
+	for _, o := range w.Offsets() {
+		if !added && t1h < o.Offset {
+			out = append(out, Checkpoint{Offset: t1h, Phase: "T+1h", Targets: true})
+			added = true
+		}
+		cp := Checkpoint{Offset: o.Offset, Phase: o.Phase}
+		if o.Offset == t1h {
+			cp.Targets, added = true, true
+		}
+		out = append(out, cp)
+	}
+	if !added {
+		out = append(out, Checkpoint{Offset: t1h, Phase: "T+1h", Targets: true})
+	}
+	return out
+}
+
+// rollbackCheckpoints checks every Every until Until after the rollback.
+func rollbackCheckpoints(p spec.Phase) []Checkpoint {
+	var out []Checkpoint
+	if p.Every <= 0 {
+		return out
+	}
+	for o := p.Every.D(); o <= p.Until.D(); o += p.Every.D() {
+		out = append(out, Checkpoint{Offset: o, Phase: "post-rollback"})
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/spec"
+)
+
+// notifyRoles sends one catalogue event to the people holding roles. A failed
+// notification is recorded, never fatal: the release does not stop for a message.
+func (r *release) notifyRoles(ctx workflow.Context, event string, roles []string, level int, text string) activities.NotifyResult {
+	return r.send(ctx, event, level, r.recipients(roles), text)
+}
+
+// notifyUsers tells the application's users (maintenance window, rollback notice).
+func (r *release) notifyUsers(ctx workflow.Context, event, text string) activities.NotifyResult {
+	to := make([]activities.Recipient, 0, len(r.spec.Notify.Users))
+	for _, u := range r.spec.Notify.Users {
+		to = append(to, activities.Recipient{Person: "users", Email: u})
+	}
+	if len(to) == 0 {
+		to = r.recipients([]string{"full_team"})
+	}
+	return r.send(ctx, event, 0, to, text)
+}
+
+func (r *release) send(ctx workflow.Context, event string, level int, to []activities.Recipient, text string) activities.NotifyResult {
+	in := activities.NotifyInput{
+		ReleaseID: r.st.ReleaseID, Event: event, Level: level, Notify: r.spec.Notify, To: to,
+		Facts: []activities.Fact{
+			{Key: "service", Value: r.spec.Service},
+			{Key: "environment", Value: r.spec.Environment},
+			{Key: "version", Value: r.in.Version},
+			{Key: "stage", Value: string(r.st.Stage)},
+			{Key: "text", Value: text},
+		},
+	}
+	var res activities.NotifyResult
+	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
+		res.State, res.Detail = activities.StateFailed, errText(err)
+	}
+	return res
+}
+
+// level returns an escalation level's settings.
+func (r *release) level(n int) spec.Level {
+	for _, l := range r.spec.Escalation.Levels {
+		if l.Level == n {
+			return l
+		}
+	}
+	return spec.Level{Level: n}
+}
+
+// levelRoles are the contact roles of an escalation level.
+func (r *release) levelRoles(n int) []string { return r.level(n).Contacts }

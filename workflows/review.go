@@ -1,0 +1,112 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
+)
+
+// review is the Post-Deployment Review (stage 9): the pre/post comparison is
+// computed, the debrief and action items are attested, and the review sign-offs
+// collected. A review left open past its timeout ends the release as completed
+// with the open items named, never as if they had been done.
+func (r *release) review(ctx workflow.Context) error {
+	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Review.After.D()), "Post-Deployment Review opens (24h after deploy)"); err != nil {
+		return err
+	}
+	r.setStage(ctx, record.StageReview)
+	r.compare(ctx)
+	ok, err := r.collectAttests(ctx, record.StageReview, r.spec.Review.Timeout.D())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.st.Reason = "review overdue; open items: " + strings.Join(r.openItems(record.StageReview), ", ")
+		r.alerts.raise(ctx, 1, r.st.Reason, "review")
+		return nil
+	}
+	return r.reviewSignoffs(ctx)
+}
+
+// reviewSignoffs collects "24-Hour Review" and "All Issues Resolved".
+func (r *release) reviewSignoffs(ctx workflow.Context) error {
+	r.rejected = nil
+	err := r.collectSignoffs(ctx, blockReview)
+	switch err {
+	case errRejected:
+		r.st.Reason = fmt.Sprintf("review sign-off rejected by %s: %s", r.rejected.Person, r.rejected.Comment)
+		return nil
+	case errSignoffTimeout:
+		r.st.Outcome = record.OutcomeRunning
+		r.st.Reason = "review sign-offs overdue: " + strings.Join(r.openSlotIDs(), ", ")
+		return nil
+	}
+	return err
+}
+
+// compare sets the pre/post comparison: baseline against the mean of the watch readings.
+func (r *release) compare(ctx workflow.Context) {
+	sums := map[string]float64{}
+	counts := map[string]int{}
+	for _, c := range r.st.Checks {
+		if c.Window != WindowWatch {
+			continue
+		}
+		for _, rd := range c.Readings {
+			if rd.Verdict != record.VerdictUnavailable {
+				sums[rd.Metric] += rd.Value
+				counts[rd.Metric]++
+			}
+		}
+	}
+	r.st.Compare = nil
+	var regressions []string
+	for _, b := range r.st.Baseline {
+		if b.Verdict == record.VerdictUnavailable || counts[b.Metric] == 0 {
+			continue
+		}
+		after := sums[b.Metric] / float64(counts[b.Metric])
+		reg := after > b.Value*1.1 && after-b.Value > 0.01
+		r.st.Compare = append(r.st.Compare, record.Comparison{Metric: b.Metric, Unit: b.Unit, Baseline: b.Value, After: after, Regression: reg})
+		if reg {
+			regressions = append(regressions, fmt.Sprintf("%s %.3g → %.3g%s", b.Metric, b.Value, after, b.Unit))
+		}
+	}
+	if len(r.st.Compare) == 0 {
+		r.mark(ctx, itemCompare, record.ItemUnavailable, "", "no baseline or no watch readings to compare")
+		r.mark(ctx, itemRegressions, record.ItemUnavailable, "", "nothing to compare")
+		return
+	}
+	r.mark(ctx, itemCompare, record.ItemPassed, fmt.Sprintf("%d metrics compared", len(r.st.Compare)), "")
+	if len(regressions) > 0 {
+		r.mark(ctx, itemRegressions, record.ItemFailed, fmt.Sprintf("%d regression(s)", len(regressions)), strings.Join(regressions, "; "))
+		return
+	}
+	r.mark(ctx, itemRegressions, record.ItemPassed, "no regressions", "")
+}
+
+// openItems lists the item IDs of a stage that are not final.
+func (r *release) openItems(stage record.Stage) []string {
+	var ids []string
+	for _, it := range r.st.Items {
+		if it.Stage == stage && !it.State.Done() {
+			ids = append(ids, it.ID)
+		}
+	}
+	return ids
+}
+
+// writeEvidence writes the filled checklist (stage 10).
+func (r *release) writeEvidence(ctx workflow.Context) {
+	var path string
+	in := activities.RecordInput{Dir: r.spec.Evidence.Dir, Status: r.st}
+	if err := workflow.ExecuteActivity(act(ctx, "Write the filled checklist (evidence)", 0), recorder.Evidence, in).Get(ctx, &path); err != nil {
+		workflow.GetLogger(ctx).Error("evidence not written", "error", err)
+		return
+	}
+	r.st.Evidence = path
+}

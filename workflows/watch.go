@@ -1,0 +1,134 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
+)
+
+// startMonitor starts a monitoring child for one window.
+func (r *release) startMonitor(ctx workflow.Context, window string, in MonitorInput) workflow.ChildWorkflowFuture {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        MonitorID(r.st.ReleaseID, window),
+		StaticSummary:     fmt.Sprintf("%s of %s %s: %d checks", window, r.spec.Service, r.in.Version, len(in.Checks)),
+		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_TERMINATE,
+		TaskQueue:         workflow.GetInfo(ctx).TaskQueueName,
+	})
+	return workflow.ExecuteChildWorkflow(cctx, MonitorWorkflow, in)
+}
+
+// watch runs the T+1h checks (stage 6) and the first 24 hours (stage 7). The
+// monitoring child checks metrics on the fixed cadence from the deploy time;
+// meanwhile this workflow runs the T+1h items and the "Deployment Completed By" sign-off.
+func (r *release) watch(ctx workflow.Context) error {
+	r.setStage(ctx, record.StagePostDeploy)
+	checks := watchCheckpoints(r.spec.Watch)
+	child := r.startMonitor(ctx, WindowWatch, MonitorInput{
+		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
+		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
+	})
+	r.mark(ctx, itemWatch, record.ItemRunning, fmt.Sprintf("0/%d checks", len(checks)), "")
+	if err := r.postDeploy(ctx); err != nil {
+		return err
+	}
+	r.setStage(ctx, record.StageWatch)
+	var res MonitorResult
+	if err := child.Get(ctx, &res); err != nil {
+		r.markErr(ctx, itemWatch, err)
+		return fmt.Errorf("24-hour watch: %w", err)
+	}
+	if res.Trigger != "" {
+		r.mark(ctx, itemWatch, record.ItemFailed, fmt.Sprintf("stopped at check %d/%d", res.Checks, len(checks)), res.Trigger)
+		return fmt.Errorf("rollback trigger: %s", res.Trigger)
+	}
+	state := record.ItemPassed
+	if res.Worst != record.VerdictOK {
+		state = record.ItemFailed
+	}
+	r.mark(ctx, itemWatch, state, fmt.Sprintf("%d/%d checks, worst %s, %d alert(s)", res.Checks, len(checks), res.Worst, len(r.st.Alerts)), "")
+	return nil
+}
+
+// postDeploy is the T+1h stage.
+func (r *release) postDeploy(ctx workflow.Context) error {
+	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
+		return err
+	}
+	r.mark(ctx, itemPostMetrics, record.ItemRunning, "", "")
+	r.openAttests(ctx, record.StagePostDeploy)
+	if err := r.smoke(ctx, itemPostWorkflows); err != nil {
+		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "critical workflows failing at T+1h", "")
+		return err
+	}
+	r.mark(ctx, itemPostNotify, record.ItemRunning, "", "")
+	res := r.notifyRoles(ctx, "test_message", []string{"full_team"}, 0, "Test notification: Email/SMS notifications working")
+	r.markNotify(ctx, itemPostNotify, res)
+	if !res.Passed() {
+		r.alerts.raise(ctx, r.spec.Escalation.TargetLevel, "test notification failed: "+res.Detail, itemPostNotify)
+	}
+	if err := r.verifyBackup(ctx, itemPostBackup, "post-deploy"); err != nil {
+		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, err.Error(), itemPostBackup)
+	}
+	// The T+1h metric check is the monitoring child's; wait for its report.
+	if err := workflow.Await(ctx, func() bool { return r.item(itemPostMetrics).State.Done() }); err != nil {
+		return err
+	}
+	if _, err := r.collectAttests(ctx, record.StagePostDeploy, r.spec.Completion.Timeout.D()); err != nil {
+		return err
+	}
+	err := r.collectSignoffs(ctx, blockCompletion)
+	switch err {
+	case errRejected:
+		return fmt.Errorf("deployment completion rejected by %s: %s", r.rejected.Person, r.rejected.Comment)
+	case errSignoffTimeout:
+		r.st.Outcome = record.OutcomeRunning // a late completion sign-off does not undo a live release
+		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "Deployment Completed By sign-off overdue", blockCompletion)
+		return nil
+	}
+	return err
+}
+
+// onReport records a monitoring report, judges the T+1h targets, raises alerts,
+// and stops the lifecycle on a rollback trigger even while it waits elsewhere.
+func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
+	r.st.Checks = append(r.st.Checks, rep)
+	r.reports[rep.Window]++
+	if rep.Window == WindowWatch {
+		if it := r.item(itemWatch); it != nil && it.State == record.ItemRunning {
+			it.Value = fmt.Sprintf("%d checks, last at +%s: %s", r.reports[rep.Window], rep.Offset, rep.Worst)
+		}
+	}
+	if rep.Targets {
+		state := record.ItemPassed
+		switch rep.Worst {
+		case record.VerdictUnavailable:
+			state = record.ItemUnavailable
+		case record.VerdictTargetMissed, record.VerdictCritical, record.VerdictRollback:
+			state = record.ItemFailed
+		}
+		r.mark(ctx, itemPostMetrics, state, summarize(rep.Readings), breaches(rep.Readings))
+	}
+	for _, rd := range rep.Readings {
+		switch rd.Verdict {
+		case record.VerdictTargetMissed:
+			r.alerts.raise(ctx, r.spec.Escalation.TargetLevel, rd.Detail, rd.Metric)
+		case record.VerdictCritical:
+			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, rd.Detail, rd.Metric)
+		case record.VerdictUnavailable:
+			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "metric unavailable: "+rd.Metric+": "+rd.Detail, rd.Metric+":unavailable")
+		}
+	}
+	if rep.Worst == record.VerdictRollback && rep.Window == WindowWatch && r.stop == nil {
+		r.stopLifecycle(stopRollback, "golive", "rollback trigger at +"+rep.Offset.String()+": "+breaches(rep.Readings))
+	}
+	r.publish(ctx)
+}
+
+// markNotify records a notification result on an item.
+func (r *release) markNotify(ctx workflow.Context, id string, res activities.NotifyResult) {
+	r.markResult(ctx, id, res.Result)
+}
