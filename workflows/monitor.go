@@ -28,12 +28,12 @@ type Checkpoint struct {
 // MonitorInput starts a monitoring child for one watch window.
 type MonitorInput struct {
 	// ReleaseID is the parent release, which receives a CheckReport after each check.
-	ReleaseID  string          `json:"release_id"`
-	Window     string          `json:"window"`
-	From       time.Time       `json:"from"`
-	Checks     []Checkpoint    `json:"checks"`
-	Metrics    spec.Metrics    `json:"metrics"`
-	Thresholds spec.Thresholds `json:"thresholds"`
+	ReleaseID  string           `json:"release_id"`
+	Window     string           `json:"window"`
+	From       time.Time        `json:"from"`
+	Checks     []Checkpoint     `json:"checks"`
+	Metrics    spec.Metrics     `json:"metrics"`
+	Thresholds spec.Thresholds  `json:"thresholds"`
 	Baseline   []record.Reading `json:"baseline,omitempty"`
 	// StopOnRollback ends the watch at the first rollback trigger.
 	StopOnRollback bool `json:"stop_on_rollback"`

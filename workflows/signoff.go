@@ -96,6 +96,17 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 // pickSlot finds the slot a sign-off is for; with no slot named, the one open slot the person can fill.
 func (r *release) pickSlot(s Signoff) (*record.SlotState, error) {
 	var candidates []*record.SlotState
+	if s.Slot == "" {
+		// A repeated sign-off without a slot names the slot the person already signed.
+		for i := range r.st.Slots {
+			sl := &r.st.Slots[i]
+			for _, by := range sl.By {
+				if sl.Block == r.open && by.Person == s.Person {
+					return sl, nil
+				}
+			}
+		}
+	}
 	for i := range r.st.Slots {
 		sl := &r.st.Slots[i]
 		if sl.Block != r.open {

@@ -74,9 +74,9 @@ func startOptions(in workflows.ReleaseInput) client.StartWorkflowOptions {
 		ID:                                       workflows.ReleaseID(s.Service, s.Environment),
 		TaskQueue:                                workflows.TaskQueue,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporalSA(s.Service, s.Environment, in.Version),
-		StaticSummary:         fmt.Sprintf("Release %s %s → %s (requested by %s)", s.Service, s.Environment, in.Version, in.Requester),
-		StaticDetails:         staticDetails(in),
+		TypedSearchAttributes:                    temporalSA(s.Service, s.Environment, in.Version),
+		StaticSummary:                            fmt.Sprintf("Release %s %s → %s (requested by %s)", s.Service, s.Environment, in.Version, in.Requester),
+		StaticDetails:                            staticDetails(in),
 	}
 }
 

@@ -32,4 +32,3 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		},
 	}
 }
-

@@ -54,6 +54,28 @@ func resolve(addr, def string) (hostPort, error) {
 	return hostPort{host: host, port: port}, nil
 }
 
+// listenAddresses resolves the frontend and UI addresses of o and checks that
+// both are free now: the server's listener and the UI's both exit the process
+// (Logger.Fatal) on a busy port, so Start must fail first.
+func listenAddresses(o *Options) (frontend, ui hostPort, err error) {
+	if frontend, err = resolve(o.Address, DefaultAddress); err != nil {
+		return frontend, ui, fmt.Errorf("frontend: %w", err)
+	}
+	if err = checkFree(frontend); err != nil {
+		return frontend, ui, fmt.Errorf("frontend: %w", err)
+	}
+	if o.NoUI {
+		return frontend, ui, nil
+	}
+	if ui, err = resolve(o.UIAddress, DefaultUIAddress); err != nil {
+		return frontend, ui, fmt.Errorf("UI: %w", err)
+	}
+	if err = checkFree(ui); err != nil {
+		return frontend, ui, fmt.Errorf("UI: %w", err)
+	}
+	return frontend, ui, nil
+}
+
 // freePort asks the kernel for a free TCP port on host. The port is released
 // before it is used, so another process could take it in between; that window
 // is small and acceptable for a dev server.

@@ -35,9 +35,9 @@ type Options struct {
 	// NoUI disables the UI.
 	NoUI bool
 	// DataDir holds the SQLite file (temporal.db) so releases survive a restart.
-	// It is created when missing. Exactly one of DataDir and Ephemeral must be set.
+	// It is created when missing. One of DataDir and Ephemeral must be set.
 	DataDir string
-	// Ephemeral keeps everything in memory; it is lost on Stop.
+	// Ephemeral keeps everything in memory, lost on Stop; DataDir is then ignored.
 	Ephemeral bool
 	// Namespace is created when missing (default "default").
 	Namespace string
@@ -76,8 +76,8 @@ type Server struct {
 // frontend answers and the namespace has every search attribute asked for.
 // ctx bounds only the start-up.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	if o.Ephemeral == (o.DataDir != "") {
-		return nil, errors.New("devserver: set exactly one of DataDir and Ephemeral")
+	if !o.Ephemeral && o.DataDir == "" {
+		return nil, errors.New("devserver: set DataDir or Ephemeral")
 	}
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
@@ -91,13 +91,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 
-	frontend, err := resolve(o.Address, DefaultAddress)
+	frontend, uiAddr, err := listenAddresses(&o)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: frontend: %w", err)
-	}
-	// The server's listener calls Logger.Fatal (process exit) on a busy port.
-	if err := checkFree(frontend); err != nil {
-		return nil, fmt.Errorf("devserver: frontend: %w", err)
+		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	opts, err := serverOptions(&o, frontend, serverLogger{l: log})
 	if err != nil {
@@ -117,16 +113,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	if !o.NoUI {
-		addr, err := resolve(o.UIAddress, DefaultUIAddress)
-		if err != nil {
-			s.Stop()
-			return nil, fmt.Errorf("devserver: UI: %w", err)
-		}
-		if s.ui, err = startUI(ctx, &o, addr, frontend); err != nil {
+		if s.ui, err = startUI(ctx, &o, uiAddr, frontend); err != nil {
 			s.Stop()
 			return nil, fmt.Errorf("devserver: %w", err)
 		}
-		s.uiURL = "http://" + addr.dialAddr()
+		s.uiURL = "http://" + uiAddr.dialAddr()
 	}
 	level.Set(slog.LevelWarn)
 	return s, nil

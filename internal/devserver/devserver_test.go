@@ -3,8 +3,13 @@ package devserver_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,27 +146,44 @@ func TestSearchAttributeUpsertIsQueryable(t *testing.T) {
 	})
 }
 
+// TestUIAnswers checks the UI page, that the UI reaches the frontend, and
+// that it was given the codec endpoint.
 func TestUIAnswers(t *testing.T) {
-	s := start(t, devserver.Options{Address: "127.0.0.1:0", UIAddress: "127.0.0.1:0", Ephemeral: true})
+	const codec = "http://127.0.0.1:8081/codec"
+	s := start(t, devserver.Options{Address: "127.0.0.1:0", UIAddress: "127.0.0.1:0", Ephemeral: true,
+		CodecEndpoint: codec})
 	if s.UIURL() == "" {
 		t.Fatal("UIURL is empty")
 	}
-	eventually(t, "GET "+s.UIURL(), func() error {
-		resp, err := http.Get(s.UIURL())
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %s", resp.Status)
-		}
-		return nil
-	})
+	for path, want := range map[string]string{
+		"/":                          "<html",
+		"/api/v1/namespaces/default": "NAMESPACE_STATE_REGISTERED",
+		"/api/v1/settings":           codec,
+	} {
+		eventually(t, "GET "+path, func() error { return get(s.UIURL()+path, want) })
+	}
 	s.Stop()
 	s.Stop() // idempotent
 	if _, err := http.Get(s.UIURL()); err == nil {
 		t.Fatal("UI still answers after Stop")
 	}
+}
+
+// get fails unless url answers 200 with a body containing want.
+func get(url, want string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		return fmt.Errorf("status %s, body %.200q lacks %q", resp.Status, body, want)
+	}
+	return nil
 }
 
 // TestWorkflowSurvivesRestart also checks that a search attribute missing from
@@ -174,6 +196,9 @@ func TestWorkflowSurvivesRestart(t *testing.T) {
 
 	first := start(t, devserver.Options{Address: "127.0.0.1:0", NoUI: true, DataDir: dir,
 		SearchAttributes: []string{"GoliveService"}})
+	if _, err := os.Stat(filepath.Join(dir, devserver.DBFile)); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
 	c, disconnect := connect(t, first)
 	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, awaitThenUpsert); err != nil {
 		t.Fatalf("execute: %v", err)
@@ -214,11 +239,19 @@ func TestWorkflowSurvivesRestart(t *testing.T) {
 	})
 }
 
-func TestOptionsValidation(t *testing.T) {
+// TestBadOptions also covers busy ports, on which the server and the UI
+// would otherwise exit the process.
+func TestBadOptions(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	for name, o := range map[string]devserver.Options{
-		"neither":  {},
-		"both":     {Ephemeral: true, DataDir: t.TempDir()},
-		"bad addr": {Ephemeral: true, Address: "nonsense"},
+		"neither":       {},
+		"bad address":   {Ephemeral: true, Address: "nonsense"},
+		"busy frontend": {Ephemeral: true, Address: busy.Addr().String(), NoUI: true},
+		"busy UI":       {Ephemeral: true, Address: "127.0.0.1:0", UIAddress: busy.Addr().String()},
 	} {
 		if s, err := devserver.Start(t.Context(), o); err == nil {
 			s.Stop()

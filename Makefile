@@ -1,0 +1,59 @@
+# golive: two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/golive
+TOOLS := .tools
+PRISM_VERSION := 5.14.2
+export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
+
+.PHONY: all build build-worker demo dev test test-short test-faults lint bench tools pg clean
+
+all: build
+
+## build: the golive CLI with the embedded dev server and UI
+build:
+	$(GO) build -o $(BIN) ./cmd/golive
+
+## build-worker: the production binary, without the embedded Temporal server
+build-worker:
+	$(GO) build -tags nodevserver -o bin/golive-worker ./cmd/golive
+
+## demo: a whole release live (good version, then a bad one that rolls back)
+demo: build pg
+	./$(BIN) demo
+
+## dev: embedded Temporal + UI + worker on 127.0.0.1:7233 / :8233
+dev: build
+	./$(BIN) dev
+
+## test: every test, against real local servers (PostgreSQL, Prometheus, Prism)
+test: tools pg
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## test-short: unit tests only
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## lint: go vet and Temporal's workflowcheck on the workflow code
+lint:
+	$(GO) vet ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0 ./workflows/...
+
+## bench: benchmarks that print figures (history size, orchestration overhead ratio, ...)
+bench: tools pg
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
+
+## tools: the test tools the Go toolchain does not bring (Prism from npm)
+tools: $(TOOLS)/node_modules/.bin/prism
+
+$(TOOLS)/node_modules/.bin/prism:
+	mkdir -p $(TOOLS)
+	npm install --no-audit --no-fund --prefix $(TOOLS) @stoplight/prism-cli@$(PRISM_VERSION)
+
+## pg: make sure the local PostgreSQL answers (starts the Debian cluster if it is down)
+pg:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+
+clean:
+	rm -rf bin .golive

@@ -1,0 +1,213 @@
+package worker_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/worker"
+	"github.com/golive/golive/workflows"
+)
+
+// startServer runs a real Temporal server in-process with golive's search
+// attributes registered and a golive worker polling it.
+func startServer(t *testing.T) client.Client {
+	t.Helper()
+	ts := temporaltest.NewServer(temporaltest.WithT(t),
+		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}))
+	c := ts.GetDefaultClient()
+	attrs := map[string]enums.IndexedValueType{}
+	for _, name := range workflows.SearchAttributeNames() {
+		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: ts.GetDefaultNamespace(), SearchAttributes: attrs,
+	}); err != nil {
+		t.Fatalf("register search attributes: %v", err)
+	}
+	w := worker.New(c, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return c
+}
+
+// fastSpec is the demo spec against a demo app on a free port, compressed to seconds.
+func fastSpec(t *testing.T, appURL string) spec.Spec {
+	t.Helper()
+	l, err := spec.Load("../examples/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Spec
+	s.App.URL, s.Deploy.URL, s.Metrics.URL = appURL, "", appURL+"/stats"
+	s.Window.PrepareLead = spec.Duration(time.Second)
+	s.Watch.T1H = spec.Duration(time.Second)
+	s.Watch.Phases = []spec.Phase{{Name: "critical", Until: spec.Duration(2 * time.Second), Every: spec.Duration(time.Second)}, {Name: "later", Until: spec.Duration(4 * time.Second), Every: spec.Duration(2 * time.Second)}}
+	s.Review.After = spec.Duration(4 * time.Second)
+	s.Evidence.Dir = t.TempDir()
+	return s
+}
+
+func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	actx, stopTraffic := context.WithCancel(ctx)
+	defer stopTraffic()
+	go app.RunTraffic(actx)
+
+	s := fastSpec(t, srv.URL)
+	in := workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"}
+	id := workflows.ReleaseID(s.Service, s.Environment)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue, WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.ReleaseWorkflow, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second start for the same service and environment is refused at once.
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue, WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.ReleaseWorkflow, in); err == nil {
+		t.Fatal("second release of the same service and environment was started")
+	}
+
+	update := func(name string, arg any) (workflows.InputResult, error) {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		var res workflows.InputResult
+		if err == nil {
+			err = h.Get(ctx, &res)
+		}
+		return res, err
+	}
+	status := func() record.Status {
+		v, err := c.QueryWorkflow(ctx, id, "", workflows.StatusQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st record.Status
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	waitFor := func(what string, ok func(record.Status) bool) record.Status {
+		for ctx.Err() == nil {
+			if st := status(); ok(st) {
+				return st
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("timed out waiting for %s; status: %+v", what, status())
+		return record.Status{}
+	}
+	waitFor("readiness attestations", func(st record.Status) bool { return st.Waiting != "" && st.Stage == record.StageReadiness })
+
+	// An update refused by policy tells the caller why, and the refusal is recorded.
+	if _, err := update(workflows.SignoffName, workflows.Signoff{Person: "alice", Decision: workflows.Approve}); err == nil {
+		t.Fatal("sign-off accepted during readiness")
+	}
+	for _, p := range []string{"alice", "bob", "carol", "dave"} {
+		if _, err := update(workflows.AttestName, workflows.Attest{Person: p}); err != nil {
+			t.Fatalf("attest by %s: %v", p, err)
+		}
+	}
+	waitFor("approvals", func(st record.Status) bool { return st.Stage == record.StageApprovals && st.Waiting != "" })
+	// Two sign-offs by Update, two by Signal (as from the Temporal UI).
+	for _, p := range []string{"alice", "bob"} {
+		res, err := update(workflows.SignoffName, workflows.Signoff{Person: p, Decision: workflows.Approve})
+		if err != nil || res.Message == "" {
+			t.Fatalf("sign-off by %s: %v", p, err)
+		}
+	}
+	if res, err := update(workflows.SignoffName, workflows.Signoff{Person: "alice", Decision: workflows.Approve}); err != nil || !res.Duplicate {
+		t.Fatalf("repeated sign-off: %+v %v, want a duplicate counted once", res, err)
+	}
+	for _, p := range []string{"carol", "dave"} {
+		if err := c.SignalWorkflow(ctx, id, "", workflows.SignoffName, workflows.Signoff{Person: p, Decision: workflows.Approve}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// T-4h attestations, T+1h attestation and the completion and review sign-offs.
+	answered := map[string]bool{}
+	st := waitFor("the end", func(st record.Status) bool {
+		for _, it := range st.Items {
+			if it.State == record.ItemWaiting && !answered[it.ID] {
+				for _, p := range s.Members(it.Role) {
+					if p.ID != "erin" {
+						if _, err := update(workflows.AttestName, workflows.Attest{Person: p.ID, Items: []string{it.ID}}); err == nil {
+							answered[it.ID] = true
+						}
+						break
+					}
+				}
+			}
+		}
+		for _, sl := range st.Slots {
+			if sl.State == record.ItemWaiting && (sl.Block == "completion" || sl.Block == "review") && !answered[sl.ID] {
+				for _, p := range s.Members(sl.Role) {
+					if _, err := update(workflows.SignoffName, workflows.Signoff{Slot: sl.ID, Person: p.ID, Decision: workflows.Approve}); err == nil {
+						answered[sl.ID] = true
+						break
+					}
+				}
+			}
+		}
+		return st.Stage == record.StageDone
+	})
+	var res workflows.ReleaseResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
+		t.Fatalf("outcome %s (%s), app at %s", res.Outcome, res.Reason, app.Version())
+	}
+	if len(st.Refused) == 0 {
+		t.Error("the refused sign-off is not in the status")
+	}
+	signals := 0
+	for _, sl := range st.Slots {
+		if sl.Block == "approvals" && len(sl.By) != 1 {
+			t.Errorf("slot %s signed by %+v", sl.ID, sl.By)
+		}
+	}
+	events := 0
+	iter := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		events++
+		if e.GetEventType() == enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED {
+			signals++
+		}
+	}
+	if signals < 2 {
+		t.Errorf("%d signals in history, want the two UI-style sign-offs", signals)
+	}
+	if events >= 2000 {
+		t.Errorf("happy-path history has %d events, want < 2000", events)
+	}
+	t.Logf("happy-path history: %d events", events)
+}
