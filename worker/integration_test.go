@@ -23,10 +23,13 @@ import (
 
 // startServer runs a real Temporal server in-process with golive's search
 // attributes registered and a golive worker polling it.
-func startServer(t *testing.T) client.Client {
+func startServer(t *testing.T) client.Client { return startServerTB(t) }
+
+func startServerTB(t testing.TB) client.Client {
 	t.Helper()
-	ts := temporaltest.NewServer(temporaltest.WithT(t),
+	ts := temporaltest.NewServer(
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}))
+	t.Cleanup(ts.Stop)
 	c := ts.GetDefaultClient()
 	attrs := map[string]enums.IndexedValueType{}
 	for _, name := range workflows.SearchAttributeNames() {
@@ -48,7 +51,7 @@ func startServer(t *testing.T) client.Client {
 }
 
 // fastSpec is the demo spec against a demo app on a free port, compressed to seconds.
-func fastSpec(t *testing.T, appURL string) spec.Spec {
+func fastSpec(t testing.TB, appURL string) spec.Spec {
 	t.Helper()
 	l, err := spec.Load("../examples/demo.yaml")
 	if err != nil {

@@ -222,3 +222,56 @@ func TestDuplicateAndRefusedSignoffs(t *testing.T) {
 		}
 	}
 }
+
+func TestHumanRollbackRequestForDataCorruption(t *testing.T) {
+	h := newHarness(t)
+	h.env.RegisterDelayedCallback(func() {
+		// dave is no team lead: refused; alice (development lead) decides.
+		h.signal(workflows.RollbackName, workflows.RollbackRequest{Person: "dave", Reason: workflows.ReasonDataCorruption})
+		h.signal(workflows.RollbackName, workflows.RollbackRequest{Person: "alice", Reason: workflows.ReasonDataCorruption, Comment: "duplicate appointments"})
+	}, 6*time.Hour+2*time.Hour)
+	res := h.run(h.input("1.1.0"))
+	st := h.status()
+	if res.Outcome != record.OutcomeRolledBack || h.app.Version() != "1.0.0" {
+		t.Fatalf("outcome %s, app %s", res.Outcome, h.app.Version())
+	}
+	if st.Rollback == nil || st.Rollback.By != "alice" || !strings.Contains(st.Rollback.Trigger, "data_corruption") {
+		t.Fatalf("rollback record %+v", st.Rollback)
+	}
+	refused := false
+	for _, r := range st.Refused {
+		refused = refused || (r.Person == "dave" && r.Input == workflows.RollbackName)
+	}
+	if !refused {
+		t.Errorf("dave's rollback request was not refused: %+v", st.Refused)
+	}
+	// Post-rollback action items were attested before the release ended.
+	if it := h.item(st, "rollback.root_cause"); it.State != record.ItemPassed {
+		t.Errorf("rollback.root_cause is %s", it.State)
+	}
+}
+
+func TestHoldStopsBeforeTheNextStepUntilResumed(t *testing.T) {
+	h := newHarness(t)
+	var heldStage record.Stage
+	h.env.RegisterDelayedCallback(func() {
+		h.signal(workflows.HoldName, workflows.Hold{Person: requester, Reason: "vendor maintenance"})
+	}, 90*time.Minute)
+	h.env.RegisterDelayedCallback(func() { heldStage = h.status().Stage }, 20*time.Hour)
+	h.env.RegisterDelayedCallback(func() {
+		h.signal(workflows.ResumeName, workflows.Resume{Person: requester})
+	}, 20*time.Hour+time.Minute)
+	res := h.run(h.input("1.1.0"))
+	st := h.status()
+	if res.Outcome != record.OutcomeCompleted {
+		t.Fatalf("outcome %s (%s)", res.Outcome, res.Reason)
+	}
+	// Held at 1h30 while T-4h preparation was under way: parked before the deploy.
+	if heldStage != record.StagePrepare {
+		t.Errorf("held release was at stage %s at hour 20, want it parked before the deploy", heldStage)
+	}
+	// The deploy happened after the resume, not at the 6 h window.
+	if st.DeployAt.Sub(st.StartedAt) < 20*time.Hour {
+		t.Errorf("deployed %s after start, want after the resume at 20h", st.DeployAt.Sub(st.StartedAt))
+	}
+}
