@@ -27,8 +27,7 @@ dev: build
 	./$(BIN) dev
 
 ## test: every test, against real local servers (PostgreSQL, Prometheus, Prism)
-test: tools pg
-	$(GO) vet ./...
+test: tools pg lint
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## test-short: unit tests only
@@ -38,7 +37,7 @@ test-short:
 ## lint: go vet and Temporal's workflowcheck on the workflow code
 lint:
 	$(GO) vet ./...
-	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0 ./workflows/...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 -config workflowcheck.config.yaml ./workflows/...
 
 ## bench: benchmarks that print figures (history size, orchestration overhead ratio, ...)
 bench: tools pg
