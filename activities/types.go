@@ -135,6 +135,9 @@ type BackupInput struct {
 type SampleInput struct {
 	ReleaseID string       `json:"release_id"`
 	Metrics   spec.Metrics `json:"metrics"`
+	// At is the evaluation time of the queries (the check's scheduled time, so
+	// a replayed or late check reads the same moment); zero means now.
+	At time.Time `json:"at,omitzero"`
 }
 
 // MetricValue is one metric's value, or why there is none.
@@ -146,6 +149,9 @@ type MetricValue struct {
 	Unit string `json:"unit,omitempty"`
 	// Error is set when the value could not be read; the reading is then unavailable, never healthy.
 	Error string `json:"error,omitempty"`
+	// Condition is the metric's analysis verdict when the spec gives success or
+	// failure conditions: "success", "failure" or "inconclusive"; empty otherwise.
+	Condition string `json:"condition,omitempty"`
 }
 
 // Sample is one reading of every metric, in the order of the metric names.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -104,6 +105,13 @@ func (r *release) ack(ctx workflow.Context, k Ack) (InputResult, error) {
 		return InputResult{Message: fmt.Sprintf("%s was already acknowledged by %s", a.ID, a.AckedBy), Duplicate: true}, nil
 	}
 	a.AckedBy, a.AckedAt = k.Person, workflow.Now(ctx)
+	if window, ok := strings.CutPrefix(a.Key, "inconclusive:"); ok {
+		// The person decided: the paused watch goes on.
+		child := MonitorID(r.st.ReleaseID, window)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			_ = workflow.SignalExternalWorkflow(ctx, child, "", WatchDecisionName, "continue by "+k.Person).Get(ctx, nil)
+		})
+	}
 	return InputResult{Message: fmt.Sprintf("%s acknowledged by %s at level %d", a.ID, k.Person, a.Level)}, nil
 }
 

@@ -119,10 +119,12 @@ func rank(v record.Verdict) int {
 		return 1
 	case record.VerdictUnavailable:
 		return 2
-	case record.VerdictCritical:
+	case record.VerdictInconclusive:
 		return 3
-	case record.VerdictRollback:
+	case record.VerdictCritical:
 		return 4
+	case record.VerdictRollback:
+		return 5
 	}
 	return 0
 }
@@ -130,7 +132,7 @@ func rank(v record.Verdict) int {
 func worstVerdict(rs []record.Reading) record.Verdict {
 	worst := record.VerdictOK
 	for _, rd := range rs {
-		if rank(rd.Verdict) > rank(worst) {
+		if !rd.DryRun && rank(rd.Verdict) > rank(worst) {
 			worst = rd.Verdict
 		}
 	}

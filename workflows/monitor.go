@@ -48,40 +48,70 @@ type MonitorResult struct {
 	Worst record.Verdict `json:"worst"`
 }
 
+// WatchDecisionName is the signal a release sends its monitoring child when a
+// person has decided on an inconclusive result (the alert was acknowledged).
+const WatchDecisionName = "watch-decision"
+
 // MonitorWorkflow runs one watch window: each check sleeps on a durable timer
 // until From+Offset (never "now + interval", so the cadence cannot drift), reads
-// every metric, judges it and reports to the parent release.
+// every metric, judges it and reports to the parent release. Per metric it
+// applies the analysis limits: failures past failure_limit roll back, measurement
+// errors past consecutive_error_limit escalate (an unreadable metric is never
+// healthy), inconclusive results past inconclusive_limit pause the watch until a
+// person decides.
 func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, error) {
 	res := MonitorResult{Worst: record.VerdictOK}
+	a := newAnalyzer(in.Metrics)
+	decisions := workflow.GetSignalChannel(ctx, WatchDecisionName)
 	for i, cp := range in.Checks {
 		label := fmt.Sprintf("Watch check %d/%d at +%s (%s)", i+1, len(in.Checks), cp.Offset, cp.Phase)
-		if err := timerUntil(ctx, in.From.Add(cp.Offset), label); err != nil {
+		due := in.From.Add(cp.Offset)
+		if err := timerUntil(ctx, due, label); err != nil {
 			return res, err
 		}
 		rep := record.CheckReport{Window: in.Window, Index: i + 1, Offset: cp.Offset, Phase: cp.Phase, At: workflow.Now(ctx), Targets: cp.Targets}
 		var s activities.Sample
 		err := workflow.ExecuteActivity(act(ctx, label+": error rate, response time, DB, slow queries, failed logins", time.Minute),
-			metrics.Sample, activities.SampleInput{ReleaseID: in.ReleaseID, Metrics: in.Metrics}).Get(ctx, &s)
+			metrics.Sample, activities.SampleInput{ReleaseID: in.ReleaseID, Metrics: in.Metrics, At: due}).Get(ctx, &s)
 		if err != nil {
-			rep.Readings = []record.Reading{{At: rep.At, Offset: cp.Offset.String(), Phase: cp.Phase, Metric: "sample", Verdict: record.VerdictUnavailable, Detail: errText(err)}}
+			rep.Readings = unavailableAll(in.Metrics, rep.At, cp, errText(err))
 		} else {
 			rep.Readings = readings(s, cp.Phase, cp.Offset, in.Window)
 			evaluate(rep.Readings, in.Thresholds, in.Baseline, cp.Targets)
+			applyConditions(rep.Readings, s.Values)
 		}
-		rep.Worst = worstVerdict(rep.Readings)
+		trigger := a.judge(&rep)
 		if rank(rep.Worst) > rank(res.Worst) {
 			res.Worst = rep.Worst
 		}
 		res.Checks++
+		pause := a.needsPerson
+		rep.Waiting = pause
 		if err := workflow.SignalExternalWorkflow(ctx, in.ReleaseID, "", CheckReportName, rep).Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Warn("report to release failed", "release", in.ReleaseID, "error", err)
 		}
-		if in.StopOnRollback && rep.Worst == record.VerdictRollback {
-			res.Trigger = breaches(rep.Readings)
+		if in.StopOnRollback && trigger != "" {
+			res.Trigger = trigger
 			return res, nil
+		}
+		if pause {
+			// Inconclusive: wait for a person instead of guessing. A rollback request
+			// cancels this workflow; an acknowledgement lets the watch go on.
+			var decision string
+			decisions.Receive(ctx, &decision)
+			a.needsPerson = false
 		}
 	}
 	return res, nil
+}
+
+// unavailableAll marks every configured metric unreadable for one check.
+func unavailableAll(m spec.Metrics, at time.Time, cp Checkpoint, why string) []record.Reading {
+	out := make([]record.Reading, 0, len(m.Queries))
+	for _, name := range sortedNames(m.Queries) {
+		out = append(out, record.Reading{At: at, Offset: cp.Offset.String(), Phase: cp.Phase, Metric: name, Verdict: record.VerdictUnavailable, Detail: why})
+	}
+	return out
 }
 
 // watchCheckpoints is the spec's watch plan, with the T+1h check flagged

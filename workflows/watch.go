@@ -113,14 +113,22 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 		r.mark(ctx, itemPostMetrics, state, summarize(rep.Readings), breaches(rep.Readings))
 	}
 	for _, rd := range rep.Readings {
+		if rd.DryRun {
+			continue
+		}
 		switch rd.Verdict {
 		case record.VerdictTargetMissed:
 			r.alerts.raise(ctx, r.spec.Escalation.TargetLevel, rd.Detail, rd.Metric)
 		case record.VerdictCritical:
 			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, rd.Detail, rd.Metric)
-		case record.VerdictUnavailable:
-			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "metric unavailable: "+rd.Metric+": "+rd.Detail, rd.Metric+":unavailable")
 		}
+	}
+	for _, msg := range rep.Escalate {
+		key := "watch:" + rep.Window
+		if rep.Waiting {
+			key = inconclusiveKey(rep.Window)
+		}
+		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, msg, key)
 	}
 	if rep.Worst == record.VerdictRollback && rep.Window == WindowWatch && r.stop == nil {
 		r.stopLifecycle(stopRollback, "golive", "rollback trigger at +"+rep.Offset.String()+": "+breaches(rep.Readings))
@@ -132,3 +140,7 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 func (r *release) markNotify(ctx workflow.Context, id string, res activities.NotifyResult) {
 	r.markResult(ctx, id, res.Result)
 }
+
+// inconclusiveKey is the alert key of a watch paused on an inconclusive result;
+// acknowledging that alert lets the watch go on.
+func inconclusiveKey(window string) string { return "inconclusive:" + window }

@@ -146,6 +146,8 @@ const (
 	VerdictCritical     Verdict = "critical"
 	VerdictRollback     Verdict = "rollback"
 	VerdictUnavailable  Verdict = "unavailable"
+	// VerdictInconclusive: the metric met neither its success nor its failure condition.
+	VerdictInconclusive Verdict = "inconclusive"
 )
 
 // Reading is one metric measured at one check.
@@ -160,6 +162,8 @@ type Reading struct {
 	Unit    string  `json:"unit,omitempty"`
 	Verdict Verdict `json:"verdict"`
 	Detail  string  `json:"detail,omitempty"`
+	// DryRun readings are recorded but never alert or roll back.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // CheckReport is one watch check, sent by the monitoring child to the release.
@@ -172,8 +176,13 @@ type CheckReport struct {
 	Targets  bool      `json:"targets,omitempty"`
 	At       time.Time `json:"at"`
 	Readings []Reading `json:"readings"`
-	// Worst is the most severe verdict of the readings.
+	// Worst is the most severe verdict of the readings (dry-run ones excluded).
 	Worst Verdict `json:"worst"`
+	// Escalate lists problems a person must look at: measurement errors past
+	// their limit, inconclusive results past theirs (the watch then waits).
+	Escalate []string `json:"escalate,omitempty"`
+	// Waiting is set when the watch paused for a person's decision on Escalate.
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 // Alert is an escalated problem.

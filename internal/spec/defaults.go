@@ -10,6 +10,13 @@ import (
 const (
 	// DefaultEvidenceDir receives the filled checklists.
 	DefaultEvidenceDir = ".golive/evidence"
+
+	// Environment variables the notification credentials are read from by default
+	// (notify.resend_api_key: env://RESEND_API_KEY, and so on).
+	EnvResendAPIKey     = "RESEND_API_KEY"
+	EnvTwilioAccountSID = "TWILIO_ACCOUNT_SID"
+	EnvTwilioAuthToken  = "TWILIO_AUTH_TOKEN"
+	EnvTwilioFrom       = "TWILIO_FROM"
 )
 
 func dur(d time.Duration) Duration { return Duration(d) }
@@ -82,7 +89,13 @@ func Defaults() Spec {
 				RemindEvery: dur(4 * time.Hour), EscalateAfter: dur(12 * time.Hour),
 			},
 		},
-		Notify:   Notify{Channel: "log"},
+		Notify: Notify{
+			Channel: "log", Channels: []string{"email", "sms"},
+			ResendAPIKey:     "env://" + EnvResendAPIKey,
+			TwilioAccountSID: "env://" + EnvTwilioAccountSID,
+			TwilioAuthToken:  "env://" + EnvTwilioAuthToken,
+			TwilioFrom:       "env://" + EnvTwilioFrom,
+		},
 		Evidence: Evidence{Dir: DefaultEvidenceDir},
 	}
 }
@@ -166,6 +179,13 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	d.Review.Signoffs.Timeout = s.Review.Timeout
 	signoffDefaults(&s.Review.Signoffs, d.Review.Signoffs)
 	or(&s.Notify.Channel, d.Notify.Channel)
+	if len(s.Notify.Channels) == 0 {
+		s.Notify.Channels = d.Notify.Channels
+	}
+	or(&s.Notify.ResendAPIKey, d.Notify.ResendAPIKey)
+	or(&s.Notify.TwilioAccountSID, d.Notify.TwilioAccountSID)
+	or(&s.Notify.TwilioAuthToken, d.Notify.TwilioAuthToken)
+	or(&s.Notify.TwilioFrom, d.Notify.TwilioFrom)
 	or(&s.Evidence.Dir, d.Evidence.Dir)
 }
 

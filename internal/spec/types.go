@@ -231,6 +231,26 @@ type Metrics struct {
 	// Queries maps a metric name (error_rate, latency_p95, db_connections,
 	// slow_queries, failed_logins, or any other) to the query that yields it.
 	Queries map[string]string `yaml:"queries" json:"queries"`
+	// Analysis refines how each metric's readings are judged, with Argo Rollouts'
+	// AnalysisTemplate semantics. Metrics without an entry use the defaults.
+	Analysis map[string]Analysis `yaml:"analysis,omitempty" json:"analysis,omitempty"`
+}
+
+// Analysis is how one metric's measurements are judged over the watch.
+type Analysis struct {
+	// SuccessCondition and FailureCondition are expressions over `result`
+	// (e.g. "result < 1", "result >= 0 && result <= 80"). A measurement that meets
+	// neither is inconclusive. When empty, the checklist thresholds judge it.
+	SuccessCondition string `yaml:"success_condition,omitempty" json:"success_condition,omitempty"`
+	FailureCondition string `yaml:"failure_condition,omitempty" json:"failure_condition,omitempty"`
+	// FailureLimit is how many failed measurements are tolerated; one more triggers rollback (default 0).
+	FailureLimit int `yaml:"failure_limit,omitempty" json:"failure_limit,omitempty"`
+	// InconclusiveLimit is how many inconclusive measurements are tolerated before a person is asked (default 0).
+	InconclusiveLimit int `yaml:"inconclusive_limit,omitempty" json:"inconclusive_limit,omitempty"`
+	// ConsecutiveErrorLimit is how many measurement errors in a row are tolerated before escalation (default 4).
+	ConsecutiveErrorLimit int `yaml:"consecutive_error_limit,omitempty" json:"consecutive_error_limit,omitempty"`
+	// DryRun records the metric's verdicts without alerting or rolling back.
+	DryRun bool `yaml:"dry_run,omitempty" json:"dry_run,omitempty"`
 }
 
 // Thresholds are the checklist's numbers. Rates are percentages, latencies durations.
@@ -338,6 +358,17 @@ type Notify struct {
 	From string `yaml:"from,omitempty" json:"from,omitempty"`
 	// Users are the addresses told of the maintenance window.
 	Users []string `yaml:"users,omitempty" json:"users,omitempty"`
+	// Channels are the live channels in use: email (Resend) and/or sms (Twilio); default both.
+	// A message that fails on one channel goes by the other when the recipient has an address for it.
+	Channels []string `yaml:"channels,omitempty" json:"channels,omitempty"`
+	// ResendAPIKey is a reference to the Resend API key (env://NAME or secret://aws/NAME#KEY), never the key.
+	ResendAPIKey string `yaml:"resend_api_key,omitempty" json:"resend_api_key,omitempty"`
+	// TwilioAccountSID is the Twilio account SID (AC...), literal or a reference.
+	TwilioAccountSID string `yaml:"twilio_account_sid,omitempty" json:"twilio_account_sid,omitempty"`
+	// TwilioAuthToken is a reference to the Twilio auth token, never the token.
+	TwilioAuthToken string `yaml:"twilio_auth_token,omitempty" json:"twilio_auth_token,omitempty"`
+	// TwilioFrom is the sending number (E.164) or Messaging Service SID (MG...), literal or a reference.
+	TwilioFrom string `yaml:"twilio_from,omitempty" json:"twilio_from,omitempty"`
 }
 
 // Evidence says where the filled checklist goes.

@@ -20,6 +20,8 @@ var (
 	BackupTypes = []string{"none", "postgres", "rds"}
 	// NotifyChannels are the values of notify.channel.
 	NotifyChannels = []string{"log", "live"}
+	// NotifyLiveChannels are the values of notify.channels.
+	NotifyLiveChannels = []string{"email", "sms"}
 	// OnTimeouts are the values of a sign-off block's on_timeout.
 	OnTimeouts = []string{"abort", "hold"}
 	// CheckKinds are the values of an automatic check's kind.
@@ -137,13 +139,50 @@ func (c *checker) top() {
 		c.add("database.url", "is required when database.migrations is set")
 	}
 	c.secretRef("database.url", s.Database.URL)
-	c.enum("notify.channel", s.Notify.Channel, NotifyChannels)
-	if s.Notify.Channel == "live" {
-		c.required("notify.from", s.Notify.From, "the sender address when notify.channel is live")
-	}
+	c.notify()
 	c.required("evidence.dir", s.Evidence.Dir, "where the filled checklist is written")
 	if s.Window.PrepareLead < 0 || s.Window.Duration < 0 {
 		c.add("window", "durations must not be negative")
+	}
+}
+
+// notify checks the channel, the live channels with the credentials each needs,
+// and that credentials are references: specs travel in workflow payloads.
+func (c *checker) notify() {
+	n := c.s.Notify
+	c.enum("notify.channel", n.Channel, NotifyChannels)
+	live := map[string]bool{}
+	for i, ch := range n.Channels {
+		p := fmt.Sprintf("notify.channels[%d]", i)
+		c.enum(p, ch, NotifyLiveChannels)
+		if live[ch] {
+			c.add(p, "%q is listed twice", ch)
+		}
+		live[ch] = true
+	}
+	c.credentialRef("notify.resend_api_key", n.ResendAPIKey)
+	c.credentialRef("notify.twilio_auth_token", n.TwilioAuthToken)
+	if n.Channel != "live" {
+		return
+	}
+	if len(n.Channels) == 0 {
+		c.add("notify.channels", "is empty (want email, sms or both when notify.channel is live)")
+	}
+	if live["email"] {
+		c.required("notify.from", n.From, "the sender address when notify.channel is live")
+		c.required("notify.resend_api_key", n.ResendAPIKey, "a reference to the Resend API key when email is a live channel")
+	}
+	if live["sms"] {
+		c.required("notify.twilio_account_sid", n.TwilioAccountSID, "the Twilio account when sms is a live channel")
+		c.required("notify.twilio_auth_token", n.TwilioAuthToken, "a reference to the Twilio auth token when sms is a live channel")
+		c.required("notify.twilio_from", n.TwilioFrom, "the sending number or Messaging Service SID when sms is a live channel")
+	}
+}
+
+// credentialRef reports a credential written as its value instead of a reference.
+func (c *checker) credentialRef(path, v string) {
+	if v != "" && !strings.HasPrefix(v, "env://") && !strings.HasPrefix(v, "secret://") {
+		c.add(path, "holds a literal credential; write a reference instead (env://NAME or secret://aws/NAME#KEY)")
 	}
 }
 
