@@ -6,7 +6,7 @@ TOOLS := .tools
 PRISM_VERSION := 5.14.2
 export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
 
-.PHONY: all build build-worker demo dev test test-short test-faults lint bench tools pg clean
+.PHONY: all build build-worker demo dev test test-short test-faults fuzz lint bench tools pg clean
 
 all: build
 
@@ -29,6 +29,12 @@ dev: build
 ## test: every test, against real local servers (PostgreSQL, Prometheus, Prism)
 test: tools pg lint
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
+fuzz:
+	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
+	$(GO) test ./workflows -run '^$$' -fuzz FuzzInputPayloads -fuzztime 10s -fuzzminimizetime 1s
 
 ## test-short: unit tests only
 test-short:
