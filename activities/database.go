@@ -2,38 +2,427 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/golive/golive/internal/backup"
+	"github.com/golive/golive/internal/migrate"
+	"github.com/golive/golive/internal/pgcheck"
+	"github.com/golive/golive/internal/pgutil"
+	"github.com/golive/golive/internal/secrets"
+	"github.com/golive/golive/internal/spec"
 )
 
-// Database holds the target database's clients: migrations, database readiness
-// checks and backup verification. The PostgreSQL integration fills these in;
-// until a database is configured each step says so and never passes.
+// Database holds the target database's clients: migrations (goose v3 over pgx
+// v5, one dedicated connection under an advisory lock), the database readiness
+// checks and backup verification. The database URL comes from the spec as a
+// reference (env://, secret://) resolved here; messages never carry the password.
 type Database struct {
 	Logger *slog.Logger
+	// Secrets resolves database URL references; nil resolves env:// only.
+	Secrets *secrets.Resolver
+	// PgDump and PgRestore are the PostgreSQL client tools (default: found on PATH).
+	PgDump, PgRestore string
+	// TempDir receives backup dumps (default: the system's temporary directory).
+	TempDir string
+	// VerifyRDS and CheckRDS handle backup type rds (the AWS integration); when
+	// nil, rds backups are unavailable here.
+	VerifyRDS func(ctx context.Context, in BackupInput) (Result, error)
+	CheckRDS  func(ctx context.Context, in CheckInput) (Result, error)
 }
 
-// CheckDatabase runs a database readiness check (postgres.*, backup, sql kinds).
-func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, error) {
-	return Result{State: StateUnavailable, Detail: "not configured: " + in.Check.Kind + " checks arrive with the PostgreSQL integration"}, nil
+func (d *Database) logger() *slog.Logger {
+	if d != nil && d.Logger != nil {
+		return d.Logger
+	}
+	return slog.Default()
 }
 
-// Migrate applies pending migrations and records the schema version before and after.
+// config resolves a database reference. A missing variable or secret is not
+// configured (non-retryable); the error names the reference only.
+func (d *Database) config(ctx context.Context, ref string) (*pgx.ConnConfig, error) {
+	cfg, err := pgutil.Config(ctx, d.Secrets, ref)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("not configured: "+err.Error(), ErrNotConfigured, nil)
+	}
+	return cfg, nil
+}
+
+// migrateProgress is the heartbeat of a migration: the version recorded before
+// the first attempt survives a retry of the activity, so a migration that
+// succeeded just before the worker died is still undone by the rollback.
+type migrateProgress struct {
+	Before int64  `json:"before"`
+	Known  bool   `json:"known"`
+	Step   string `json:"step"`
+}
+
+type migrateBeat struct {
+	ctx context.Context
+	mu  sync.Mutex
+	p   migrateProgress
+}
+
+func newMigrateBeat(ctx context.Context) *migrateBeat {
+	b := &migrateBeat{ctx: ctx}
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &b.p)
+	}
+	return b
+}
+
+func (b *migrateBeat) step(s string) {
+	b.mu.Lock()
+	b.p.Step = s
+	p := b.p
+	b.mu.Unlock()
+	heartbeat(b.ctx, p)
+}
+
+// locked records the version read under the migration lock, unless an earlier
+// attempt of this activity already did.
+func (b *migrateBeat) locked(v int64) {
+	b.mu.Lock()
+	if !b.p.Known {
+		b.p.Before, b.p.Known = v, true
+	}
+	p := b.p
+	b.mu.Unlock()
+	heartbeat(b.ctx, p)
+}
+
+// before is the version before the first attempt, or rep's when none was recorded.
+func (b *migrateBeat) before(rep int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.p.Known {
+		return b.p.Before
+	}
+	return rep
+}
+
+func (d *Database) migrator(ctx context.Context, db spec.Database, beat *migrateBeat) (*migrate.Migrator, error) {
+	cfg, err := d.config(ctx, db.URL)
+	if err != nil {
+		return nil, err
+	}
+	set, err := migrate.Load(db.Migrations)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadInput, nil)
+	}
+	m, err := migrate.Open(ctx, cfg, set, migrate.Options{
+		LockTimeout:      db.LockTimeout.D(),
+		StatementTimeout: db.StatementTimeout.D(),
+		LockRetries:      db.LockRetries,
+		RetryBackoff:     db.RetryBackoff.D(),
+		LockWait:         db.LockWait.D(),
+		Table:            db.VersionTable,
+		Logger:           d.logger(),
+		Progress:         beat.step,
+		Locked:           beat.locked,
+	})
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(pgutil.Redact(err, cfg).Error(), ErrBadInput, nil)
+	}
+	return m, nil
+}
+
+// Migrate applies pending migrations and records the schema version before and
+// after. A failing migration is a failed result naming file and line (after the
+// lock_timeout retries); the version is then wherever the last good migration left it.
 func (d *Database) Migrate(ctx context.Context, in MigrateInput) (MigrateResult, error) {
 	if in.Database.Migrations == "" {
 		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
 	}
-	return MigrateResult{Result: Result{State: StateUnavailable, Detail: "not configured: migrations arrive with the PostgreSQL integration"}}, nil
+	beat := newMigrateBeat(ctx)
+	m, err := d.migrator(ctx, in.Database, beat)
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	defer m.Close()
+	rep, err := m.Up(ctx)
+	return d.migrateResult(ctx, rep, err, beat, true)
 }
 
-// MigrateDown migrates down to in.TargetVersion.
+// MigrateDown migrates down to in.TargetVersion. When a migration above the
+// target has no down part nothing is rolled back: Blocking names it and the
+// schema stays as it is, for the workflow to freeze and escalate.
 func (d *Database) MigrateDown(ctx context.Context, in MigrateInput) (MigrateResult, error) {
-	return MigrateResult{Result: Result{State: StateUnavailable, Detail: "not configured: migrations arrive with the PostgreSQL integration"}}, nil
+	if in.Database.Migrations == "" {
+		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
+	}
+	beat := newMigrateBeat(ctx)
+	m, err := d.migrator(ctx, in.Database, beat)
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	defer m.Close()
+	rep, err := m.DownTo(ctx, in.TargetVersion)
+	res, err := d.migrateResult(ctx, rep, err, beat, false)
+	if err == nil && rep.Blocking != "" {
+		res.State = StateFailed
+		res.Blocking = rep.Blocking
+		res.Value = fmt.Sprintf("schema version %d kept (target %d)", rep.After, in.TargetVersion)
+		res.Detail = fmt.Sprintf("migration %s has no down part: nothing was rolled back", rep.Blocking)
+		if len(rep.Irreversible) > 1 {
+			res.Detail += "; also without a down part: " + strings.Join(rep.Irreversible[1:], ", ")
+		}
+	}
+	return res, err
 }
 
-// VerifyBackup verifies the latest backup by restoring it.
-func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, error) {
-	if in.Backup.Type == "" || in.Backup.Type == "none" {
+func (d *Database) migrateResult(ctx context.Context, rep migrate.Report, err error, beat *migrateBeat, up bool) (MigrateResult, error) {
+	verb := "applied"
+	if !up {
+		verb = "rolled back"
+	}
+	res := MigrateResult{Before: beat.before(rep.Before), After: rep.After, Applied: rep.Applied}
+	var notes []string
+	if len(rep.Applied) > 0 {
+		notes = append(notes, verb+": "+strings.Join(rep.Applied, ", "))
+	}
+	for _, r := range rep.Retries {
+		notes = append(notes, fmt.Sprintf("%s hit lock_timeout after %s (attempt %d), retried after %s", r.File, r.Failed.Round(time.Millisecond), r.Attempt, r.Waited))
+	}
+	if len(rep.Dropped) > 0 {
+		notes = append(notes, "dropped INVALID index(es) left by a failed CREATE INDEX CONCURRENTLY: "+strings.Join(rep.Dropped, ", "))
+	}
+	var me *migrate.Error
+	switch {
+	case err == nil:
+		res.State = StatePassed
+		res.Value = fmt.Sprintf("schema version %d → %d (%d %s in %s)", res.Before, res.After, len(rep.Applied), verb, rep.Duration.Round(time.Millisecond))
+		res.Detail = strings.Join(notes, "; ")
+		d.logger().Info("migrations done", "before", res.Before, "after", res.After, "files", rep.Applied)
+		return res, nil
+	case errors.As(err, &me), errors.Is(err, migrate.ErrLockBusy):
+		res.State = StateFailed
+		res.Value = fmt.Sprintf("schema version %d → %d, stopped", res.Before, res.After)
+		res.Detail = strings.Join(append([]string{err.Error()}, notes...), "; ")
+		return res, nil
+	case ctx.Err() != nil:
+		return res, err
+	}
+	return res, fmt.Errorf("migrations: %w", err)
+}
+
+// CheckDatabase runs a database readiness check: postgres.pending_migrations,
+// postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries,
+// sql and backup. It connects read-only with the check's timeout as
+// statement_timeout; a check that cannot look is unavailable, never passed.
+func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, error) {
+	c := in.Check
+	timeout := c.Timeout.D()
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if c.Kind == "backup" {
+		return d.checkBackup(ctx, in)
+	}
+	if c.Database == nil || c.Database.URL == "" {
+		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set for " + c.Kind}, nil
+	}
+	cfg, err := pgutil.Config(ctx, d.Secrets, c.Database.URL)
+	if err != nil {
+		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+	}
+	cfg = cfg.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	cfg.RuntimeParams["statement_timeout"] = fmt.Sprintf("%dms", timeout.Milliseconds())
+	cfg.RuntimeParams["application_name"] = "golive-check"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return Result{}, pgutil.Redact(fmt.Errorf("%s: connect to %s: %w", c.Kind, pgutil.Describe(c.Database.URL), err), cfg)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var r pgcheck.Result
+	switch c.Kind {
+	case "postgres.pending_migrations":
+		return d.checkPending(ctx, conn, *c.Database)
+	case "postgres.rls":
+		r, err = pgcheck.RLS(ctx, conn, c.Schemas, []string{versionTable(*c.Database)})
+	case "postgres.fk_indexes":
+		r, err = pgcheck.FKIndexes(ctx, conn, c.Schemas)
+	case "postgres.connections":
+		limit := float64(c.MaxPercent)
+		if limit <= 0 {
+			limit = 80
+		}
+		r, err = pgcheck.Connections(ctx, conn, limit)
+	case "postgres.slow_queries":
+		mean := c.MaxMean.D()
+		if mean <= 0 {
+			mean = spec.DefaultSlowQueryMean
+		}
+		r, err = pgcheck.SlowQueries(ctx, conn, mean)
+	case "sql":
+		r, err = pgcheck.SQL(ctx, conn, c.Query)
+	default:
+		return Result{State: StateUnavailable, Detail: "not a database check: " + c.Kind}, nil
+	}
+	if err != nil {
+		return Result{}, pgutil.Redact(fmt.Errorf("%s: %w", c.Kind, err), cfg)
+	}
+	return Result{State: r.State, Value: r.Value, Detail: r.Detail}, nil
+}
+
+func versionTable(db spec.Database) string {
+	if db.VersionTable != "" {
+		return db.VersionTable
+	}
+	return migrate.DefaultTable
+}
+
+// checkPending passes when every migration of the directory is applied.
+func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Database) (Result, error) {
+	if db.Migrations == "" {
+		return Result{State: StateSkipped, Value: "no migrations in the spec"}, nil
+	}
+	set, err := migrate.Load(db.Migrations)
+	if err != nil {
+		return Result{State: StateFailed, Value: "migrations unreadable", Detail: err.Error()}, nil
+	}
+	version, pending, err := migrate.Status(ctx, conn, set, versionTable(db))
+	if err != nil {
+		return Result{}, err
+	}
+	if len(pending) == 0 {
+		return Result{State: StatePassed, Value: fmt.Sprintf("schema version %d, %d migrations, 0 pending", version, len(set.Sources))}, nil
+	}
+	names := make([]string, len(pending))
+	for i, p := range pending {
+		names[i] = p.File
+	}
+	return Result{State: StateFailed, Value: fmt.Sprintf("schema version %d, %d pending", version, len(pending)),
+		Detail: "pending: " + strings.Join(names, ", ")}, nil
+}
+
+// checkBackup is the readiness item "backup configured": for type postgres, a
+// full pg_dump of the database is possible from this worker right now (pg_dump
+// installed and not older than the server, a schema-only dump succeeds, every
+// table readable). The restore itself is verified at T-4h and after deploy.
+func (d *Database) checkBackup(ctx context.Context, in CheckInput) (Result, error) {
+	b := in.Check.Backup
+	if b == nil || b.Type == "" || b.Type == "none" {
 		return Result{State: StateSkipped, Value: "backup type none in the spec"}, nil
 	}
-	return Result{State: StateUnavailable, Detail: "not configured: " + in.Backup.Type + " backup verification arrives with its integration"}, nil
+	if b.Type == "rds" {
+		if d.CheckRDS != nil {
+			return d.CheckRDS(ctx, in)
+		}
+		return Result{State: StateUnavailable, Detail: "not configured: rds backups are checked by the AWS integration"}, nil
+	}
+	if in.Check.Database == nil || in.Check.Database.URL == "" {
+		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set"}, nil
+	}
+	cfg, err := pgutil.Config(ctx, d.Secrets, in.Check.Database.URL)
+	if err != nil {
+		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+	}
+	p, err := backup.Probe(ctx, cfg, d.PgDump)
+	if errors.Is(err, backup.ErrToolMissing) {
+		return Result{State: StateUnavailable, Detail: err.Error()}, nil
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("backup check: %w", err)
+	}
+	value := fmt.Sprintf("pg_dump possible: %s, server %s, %d tables readable, schema dump %s", p.ToolVersion, p.Server, p.Tables, p.SchemaDump.Round(time.Millisecond))
+	if !p.OK {
+		return Result{State: StateFailed, Value: "pg_dump would fail", Detail: strings.Join(p.Problems, "; ")}, nil
+	}
+	return Result{State: StatePassed, Value: value}, nil
+}
+
+// VerifyBackup verifies a backup by restoring it. For type postgres: pg_dump
+// -Fc of the target (from an exported snapshot), pg_restore into a scratch
+// database, row counts of every table and checksums of backup.checksum_tables
+// compared, scratch database dropped. Any mismatch fails. It heartbeats while
+// it works.
+func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, error) {
+	switch in.Backup.Type {
+	case "", "none":
+		return Result{State: StateSkipped, Value: "backup type none in the spec"}, nil
+	case "rds":
+		if d.VerifyRDS != nil {
+			return d.VerifyRDS(ctx, in)
+		}
+		return Result{State: StateUnavailable, Detail: "not configured: rds backup verification belongs to the AWS integration"}, nil
+	case "postgres":
+	default:
+		return Result{}, temporal.NewNonRetryableApplicationError("unknown backup type "+in.Backup.Type, ErrBadInput, nil)
+	}
+	if in.Database.URL == "" {
+		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set"}, nil
+	}
+	src, err := pgutil.Config(ctx, d.Secrets, in.Database.URL)
+	if err != nil {
+		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+	}
+	var scratch *pgx.ConnConfig
+	if in.Backup.ScratchURL != "" {
+		if scratch, err = pgutil.Config(ctx, d.Secrets, in.Backup.ScratchURL); err != nil {
+			return Result{State: StateUnavailable, Detail: "not configured: backup.scratch_url: " + err.Error()}, nil
+		}
+	}
+	rep, err := backup.Verify(ctx, backup.Options{
+		Source:         src,
+		Scratch:        scratch,
+		ChecksumTables: in.Backup.ChecksumTables,
+		PgDump:         d.PgDump,
+		PgRestore:      d.PgRestore,
+		Jobs:           in.Backup.Jobs,
+		TempDir:        d.TempDir,
+		Progress:       func(step string) { heartbeat(ctx, in.Phase+": "+step) },
+	})
+	if errors.Is(err, backup.ErrToolMissing) {
+		return Result{State: StateUnavailable, Detail: err.Error()}, nil
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "checksum_tables") {
+			return Result{State: StateFailed, Value: "not verified", Detail: err.Error()}, nil
+		}
+		return Result{}, fmt.Errorf("backup verification (%s): %w", in.Phase, err)
+	}
+	d.logger().Info("backup verified", "phase", in.Phase, "ok", rep.OK(), "summary", rep.Summary())
+	if !rep.OK() {
+		return Result{State: StateFailed, Value: rep.Summary(), Detail: "restore differs from the source: " + strings.Join(rep.Mismatches, "; ")}, nil
+	}
+	return Result{State: StatePassed, Value: rep.Summary(), Detail: backupDetail(rep)}, nil
+}
+
+// backupDetail lists the compared tables: rows, and the checksum where one was taken.
+func backupDetail(rep backup.Report) string {
+	var parts []string
+	for i, t := range rep.Tables {
+		if i == 30 {
+			parts = append(parts, fmt.Sprintf("and %d more tables", len(rep.Tables)-30))
+			break
+		}
+		s := fmt.Sprintf("%s %d rows", t.Name, t.SourceRows)
+		if t.Checksummed {
+			s += ", checksum " + shortSum(t.SourceSum) + " matches"
+		}
+		parts = append(parts, s)
+	}
+	return fmt.Sprintf("%s; scratch database %s dropped; %s", rep.ToolVersion, rep.Scratch, strings.Join(parts, "; "))
+}
+
+func shortSum(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
 }

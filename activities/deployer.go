@@ -6,32 +6,59 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.temporal.io/sdk/activity"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/golive/golive/internal/awsclient"
 )
 
 // maxOutput bounds the command output kept in DeployResult.Output.
 const maxOutput = 4 << 10
 
+// Error types of the AWS deploy targets' non-retryable application errors.
+const (
+	// ErrDeployTimeout: the target did not settle (steady ECS service, deployed
+	// CloudFront distribution, completed invalidation) within deploy.wait_timeout.
+	ErrDeployTimeout = "DeployTimeout"
+	// ErrAccessDenied: the worker's AWS credentials may not make a call; the
+	// message names the IAM action and the resource.
+	ErrAccessDenied = awsclient.TypeAccessDenied
+)
+
 // Deployer makes a version live on the deploy target and reverts it.
 //
-// Targets: "demo" (the demo app's idempotent POST /admin/deploy) and "command"
-// (Deploy.Command / RollbackCommand run without a shell). "ecs" and
-// "s3-static" fail with a non-retryable ErrNotConfigured until the AWS
-// integration exists. Network errors and 5xx answers are plain (retryable)
-// errors; a refusal (4xx) or a failed command is a non-retryable ErrDeployFailed,
-// and unusable input a non-retryable ErrBadInput.
+// Targets: "demo" (the demo app's idempotent POST /admin/deploy), "command"
+// (Deploy.Command / RollbackCommand run without a shell), "ecs" (a task
+// definition revision per release, see deploy_ecs.go) and "s3-static" (a
+// folder per version behind a CloudFront origin path, see deploy_s3.go).
+// Network errors, throttling and 5xx answers are plain (retryable) errors; a
+// refusal (4xx) or a failed command is a non-retryable ErrDeployFailed, a
+// target that never settles a non-retryable ErrDeployTimeout, missing AWS
+// permissions a non-retryable ErrAccessDenied, and unusable input a
+// non-retryable ErrBadInput.
 type Deployer struct {
 	// HTTP is the client for the demo target; nil uses one with a 30s timeout.
 	HTTP *http.Client
 	// Logger receives one line per deploy; nil uses slog.Default().
 	Logger *slog.Logger
+	// AWS is the configuration of the ecs and s3-static targets; nil loads
+	// the SDK's default chain (awsclient.Load) on first use.
+	AWS *aws.Config
+	// Waits sets how often the AWS waiters poll; zero fields poll at the
+	// SDK's pace, at most every 30s (tests shorten both).
+	Waits awsclient.Waits
+
+	awsMu  sync.Mutex
+	awsCfg *aws.Config
 }
 
 func (d *Deployer) client() *http.Client {
@@ -50,11 +77,16 @@ func (d *Deployer) logger() *slog.Logger {
 
 // CurrentVersion returns the version live now, recorded before a deploy so a
 // rollback needs no rebuild. The demo target reads the app's version path;
-// the command target has no way to ask and returns "".
+// the command target reads it the same way when app.url is set; ecs reads the
+// image tag its service runs (or the task definition ARN); s3-static reads the
+// distribution's origin path (/PREFIX/VERSION reads as VERSION).
 func (d *Deployer) CurrentVersion(ctx context.Context, in DeployInput) (string, error) {
 	switch in.Deploy.Target {
-	case "demo":
+	case "demo", "command":
 		if in.App.URL == "" {
+			if in.Deploy.Target == "command" {
+				return "", nil // nothing to ask: rollback then needs the version by hand
+			}
 			return "", badInput("demo target needs app.url")
 		}
 		path := in.App.VersionPath
@@ -70,15 +102,17 @@ func (d *Deployer) CurrentVersion(ctx context.Context, in DeployInput) (string, 
 			return "", fmt.Errorf("read live version: %w", err)
 		}
 		return v, nil
-	case "command":
-		return "", nil
+	case "ecs":
+		return d.ecsCurrent(ctx, in)
+	case "s3-static":
+		return d.s3Current(ctx, in)
 	default:
 		return "", targetError(in.Deploy.Target)
 	}
 }
 
 // Deploy makes in.Version live and records what was live before. On the demo
-// target the request carries the key ReleaseID+":deploy:"+Version, so a
+// target the request carries the key ReleaseID:RunID:deploy:Version, so a
 // retried activity is applied once. On the command target Deploy.Command runs
 // with GOLIVE_VERSION, GOLIVE_PREVIOUS_VERSION (in.Previous) and GOLIVE_RELEASE set.
 func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (DeployResult, error) {
@@ -87,13 +121,17 @@ func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (DeployResult, er
 	}
 	switch in.Deploy.Target {
 	case "demo":
-		return d.demoDeploy(ctx, in, in.Version, in.ReleaseID+":deploy:"+in.Version)
+		return d.demoDeploy(ctx, in, in.Version, runKey(ctx, in, "deploy", in.Version))
 	case "command":
 		if len(in.Deploy.Command) == 0 {
 			return DeployResult{}, badInput("deploy target command needs deploy.command")
 		}
 		out, err := d.run(ctx, "deploy", in.Deploy.Command, in.ReleaseID, in.Version, in.Previous, in.Deploy.Timeout.D())
 		return DeployResult{Previous: in.Previous, Live: in.Version, Output: out}, err
+	case "ecs":
+		return d.ecsDeploy(ctx, in)
+	case "s3-static":
+		return d.s3Deploy(ctx, in)
 	default:
 		return DeployResult{}, targetError(in.Deploy.Target)
 	}
@@ -101,21 +139,27 @@ func (d *Deployer) Deploy(ctx context.Context, in DeployInput) (DeployResult, er
 
 // Revert makes in.Previous (the version recorded before the deploy) live again;
 // in.Version names the version being rolled back. On the demo target the key
-// is ReleaseID+":revert:"+Previous; on the command target RollbackCommand runs
-// with GOLIVE_VERSION=Previous and GOLIVE_PREVIOUS_VERSION=Version.
+// is ReleaseID:RunID:revert:Previous; on the command target RollbackCommand runs
+// with GOLIVE_VERSION=Previous and GOLIVE_PREVIOUS_VERSION=Version; ecs points
+// the service back at the revision that ran Previous and s3-static switches
+// the origin path back to its folder, neither building nor uploading anything.
 func (d *Deployer) Revert(ctx context.Context, in DeployInput) (DeployResult, error) {
 	if in.Previous == "" {
 		return DeployResult{}, badInput("no recorded previous version to revert to")
 	}
 	switch in.Deploy.Target {
 	case "demo":
-		return d.demoDeploy(ctx, in, in.Previous, in.ReleaseID+":revert:"+in.Previous)
+		return d.demoDeploy(ctx, in, in.Previous, runKey(ctx, in, "revert", in.Previous))
 	case "command":
 		if len(in.Deploy.RollbackCommand) == 0 {
 			return DeployResult{}, badInput("deploy target command has no deploy.rollback_command")
 		}
 		out, err := d.run(ctx, "revert", in.Deploy.RollbackCommand, in.ReleaseID, in.Previous, in.Version, in.Deploy.Timeout.D())
 		return DeployResult{Previous: in.Version, Live: in.Previous, Output: out}, err
+	case "ecs":
+		return d.ecsRevert(ctx, in)
+	case "s3-static":
+		return d.s3Revert(ctx, in)
 	default:
 		return DeployResult{}, targetError(in.Deploy.Target)
 	}
@@ -226,12 +270,20 @@ func badInput(msg string) error {
 
 func targetError(target string) error {
 	switch target {
-	case "ecs", "s3-static":
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("not configured: deploy target %s arrives with the AWS integration", target), ErrNotConfigured, nil)
 	case "":
 		return badInput("no deploy target")
 	default:
 		return badInput(fmt.Sprintf("unknown deploy target %q (want demo, command, ecs or s3-static)", target))
 	}
+}
+
+// runKey is the idempotency key of one deploy or revert: release, run, action and
+// version. The run ID keeps a later release of the same service (same workflow
+// ID, same versions) from being mistaken for a retry of this one.
+func runKey(ctx context.Context, in DeployInput, action, version string) string {
+	run := "norun"
+	if activity.IsActivity(ctx) {
+		run = activity.GetInfo(ctx).WorkflowExecution.RunID
+	}
+	return in.ReleaseID + ":" + run + ":" + action + ":" + version
 }

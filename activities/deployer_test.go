@@ -63,8 +63,8 @@ func TestDemoDeployThenRevert(t *testing.T) {
 		t.Fatalf("deploy log = %+v", log)
 	}
 	want := []struct{ from, to, key string }{
-		{"1.0.0", "2.0.0", "release:portal:production/run-1:deploy:2.0.0"},
-		{"2.0.0", "1.0.0", "release:portal:production/run-1:revert:1.0.0"},
+		{"1.0.0", "2.0.0", "release:portal:production/run-1:norun:deploy:2.0.0"},
+		{"2.0.0", "1.0.0", "release:portal:production/run-1:norun:revert:1.0.0"},
 	}
 	for i, w := range want {
 		if log[i].From != w.from || log[i].To != w.to || log[i].Key != w.key {
@@ -94,18 +94,18 @@ func TestDeployErrors(t *testing.T) {
 	}{
 		{"no version", func() error { in := demoIn; in.Version = ""; _, err := d.Deploy(ctx, in); return err }, activities.ErrBadInput, true},
 		{"revert without previous", func() error { _, err := d.Revert(ctx, demoIn); return err }, activities.ErrBadInput, true},
-		{"ecs", func() error {
+		{"ecs without deploy.ecs", func() error {
 			in := demoIn
 			in.Deploy.Target = "ecs"
 			_, err := d.Deploy(ctx, in)
 			return err
-		}, activities.ErrNotConfigured, true},
-		{"s3-static revert", func() error {
+		}, activities.ErrBadInput, true},
+		{"s3-static revert without deploy.s3", func() error {
 			in := demoIn
 			in.Deploy.Target, in.Previous = "s3-static", "1.0.0"
 			_, err := d.Revert(ctx, in)
 			return err
-		}, activities.ErrNotConfigured, true},
+		}, activities.ErrBadInput, true},
 		{"unknown target", func() error { in := demoIn; in.Deploy.Target = "ftp"; _, err := d.Deploy(ctx, in); return err }, activities.ErrBadInput, true},
 		{"app down is retryable", func() error {
 			in := demoIn
@@ -121,7 +121,7 @@ func TestDeployErrors(t *testing.T) {
 		}, activities.ErrBadInput, true},
 		{"refused deploy", func() error {
 			// Someone used the key this deploy will use for another version: the app refuses with 409.
-			body := `{"version":"4.0.0","key":"r2:deploy:3.0.0"}`
+			body := `{"version":"4.0.0","key":"r2:norun:deploy:3.0.0"}`
 			resp, err := http.Post(sa.URL+"/admin/deploy", "application/json", strings.NewReader(body))
 			if err != nil {
 				return err
@@ -145,7 +145,7 @@ func TestDeployErrors(t *testing.T) {
 		}
 	}
 	_, err := d.Deploy(ctx, activities.DeployInput{Deploy: spec.Deploy{Target: "ecs"}, Version: "1"})
-	if err == nil || !strings.Contains(err.Error(), "arrives with the AWS integration") {
+	if err == nil || !strings.Contains(err.Error(), "deploy.ecs.cluster") {
 		t.Errorf("ecs error = %v", err)
 	}
 }

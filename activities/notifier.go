@@ -2,28 +2,244 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/golive/golive/internal/notify"
+	"github.com/golive/golive/internal/secrets"
+	"github.com/golive/golive/internal/spec"
 )
 
-// Notifier sends catalogue events to people. Channel "log" prints each message
-// to the worker log (the demo uses it); live channels arrive with the
-// notifications integration.
+// Notifier sends catalogue events (internal/notify) to people. Channel "log"
+// prints each message to the worker log (the demo uses it); channel "live"
+// sends email through Resend and SMS through Twilio, with credentials resolved
+// from the spec's references on the worker, an idempotency key per (release,
+// event, recipient, occurrence), backoff on 429/5xx and fallback between the two.
 type Notifier struct {
 	Logger *slog.Logger
+	// Secrets resolves the credential references; nil resolves env:// only.
+	Secrets *secrets.Resolver
+	// HTTP is the client both providers use (default: 30 s timeout).
+	HTTP *http.Client
+	// ResendBaseURL and TwilioBaseURL send the providers' requests elsewhere
+	// (a contract mock in tests); empty means the providers' own APIs.
+	ResendBaseURL, TwilioBaseURL string
+	// Ledger remembers deliveries by idempotency key across activity attempts
+	// on this worker; nil means one shared in-memory ledger per process.
+	Ledger notify.Ledger
+	// Retry is the per-channel backoff on 429 and 5xx (zero: notify's defaults).
+	Retry notify.Retry
 }
 
-// Notify sends one event to its recipients.
+// processLedger is the default Ledger: it outlives activity attempts on this worker.
+var processLedger = &notify.MemoryLedger{}
+
+// Notify sends one event to its recipients. Delivery failures are reported in
+// the result, never returned as errors: the release does not stop for a message.
 func (n *Notifier) Notify(ctx context.Context, in NotifyInput) (NotifyResult, error) {
 	switch in.Notify.Channel {
 	case "", "log":
-		text := factValue(in.Facts, "text")
-		for _, to := range in.To {
-			n.Logger.InfoContext(ctx, "notify", "release", in.ReleaseID, "event", in.Event, "level", in.Level, "to", to.Person, "text", text)
-		}
-		return NotifyResult{Result: Result{State: StatePassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}, nil
+		return n.log(ctx, in), nil
+	case "live":
+		return n.live(ctx, in), nil
 	}
-	return NotifyResult{Result: Result{State: StateUnavailable, Detail: "not configured: channel " + in.Notify.Channel + " arrives with the notifications integration"}}, nil
+	return NotifyResult{Result: Result{State: StateUnavailable, Detail: "not configured: unknown notify channel " + in.Notify.Channel}}, nil
+}
+
+func (n *Notifier) logger() *slog.Logger {
+	if n.Logger == nil {
+		return slog.Default()
+	}
+	return n.Logger
+}
+
+// log prints each message to the worker log instead of sending it.
+func (n *Notifier) log(ctx context.Context, in NotifyInput) NotifyResult {
+	text := factValue(in.Facts, "text")
+	for _, to := range in.To {
+		attrs := []any{"release", in.ReleaseID, "event", in.Event, "level", in.Level, "to", to.Person, "text", text}
+		if m, err := notify.Render(notify.NewData(in.ReleaseID, in.Event, in.Level, to.Name, facts(in.Facts))); err == nil {
+			attrs = append(attrs, "subject", m.Subject, "sms", m.SMS)
+		}
+		n.logger().InfoContext(ctx, "notify", attrs...)
+	}
+	return NotifyResult{Result: Result{State: StatePassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}
+}
+
+// live delivers by email and SMS.
+func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
+	ev, ok := notify.Lookup(in.Event)
+	if !ok {
+		return NotifyResult{Result: Result{State: StateFailed, Detail: fmt.Sprintf("event %q is not in the message catalogue", in.Event)}, Failed: len(in.To)}
+	}
+	d := n.dispatcher(ctx, in.Notify)
+	if d.Email == nil && d.SMS == nil {
+		return NotifyResult{Result: Result{State: StateUnavailable, Detail: "not configured: " + unavailable(d.Unavailable)}, Failed: len(in.To)}
+	}
+	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts)}
+	for _, r := range in.To {
+		req.To = append(req.To, notify.Address{Person: r.Person, Name: r.Name, Email: r.Email, Phone: r.Phone})
+	}
+	if activity.IsActivity(ctx) {
+		// Deliveries of an earlier attempt of this activity (kept in its heartbeat)
+		// count as sent, so an attempt that died half-way does not send twice.
+		var done []notify.Delivery
+		if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &done) == nil {
+			d.Ledger = &layered{seen: done, next: d.Ledger}
+		}
+		d.OnDelivery = func(dl notify.Delivery) {
+			if dl.OK {
+				done = append(done, dl)
+				activity.RecordHeartbeat(ctx, done)
+			}
+		}
+	}
+	rep, err := d.Deliver(ctx, req)
+	if err != nil {
+		return NotifyResult{Result: Result{State: StateFailed, Detail: err.Error()}, Failed: len(in.To)}
+	}
+	for _, dl := range rep.Deliveries {
+		lg := n.logger().With("release", in.ReleaseID, "event", in.Event, "to", dl.Person, "channel", dl.Channel, "key", dl.Key)
+		switch {
+		case dl.Duplicate:
+			lg.InfoContext(ctx, "notify: already delivered, not sent again", "id", dl.ID)
+		case dl.OK:
+			lg.InfoContext(ctx, "notify: delivered", "id", dl.ID, "attempts", dl.Attempts, "fallback", dl.Fallback)
+		default:
+			lg.WarnContext(ctx, "notify: delivery failed", "error", dl.Error, "permanent", dl.Permanent, "attempts", dl.Attempts)
+		}
+	}
+	value, detail := rep.Summary()
+	res := NotifyResult{Result: Result{State: StatePassed, Value: value, Detail: detail}, Delivered: len(rep.Reached), Failed: len(rep.Missed)}
+	switch {
+	case len(rep.Missed) > 0:
+		res.State = StateFailed
+	case ev.Route == notify.EveryChannel && (len(rep.Failures()) > 0 || len(d.Unavailable) > 0):
+		// The T+1h test message checks that each enabled channel works: one that
+		// failed, or could not be configured, fails it.
+		res.State = StateFailed
+	case len(in.To) == 0:
+		res.State, res.Detail = StateFailed, "no recipients"
+	}
+	if msg := unavailable(d.Unavailable); msg != "" && res.State != StatePassed {
+		res.Detail = strings.TrimPrefix(res.Detail+"; not configured: "+msg, "; ")
+	}
+	return res
+}
+
+// dispatcher builds the channels the spec enables, resolving credentials here,
+// inside the activity: values never leave the worker.
+func (n *Notifier) dispatcher(ctx context.Context, cfg spec.Notify) *notify.Dispatcher {
+	d := &notify.Dispatcher{Retry: n.Retry, Ledger: n.Ledger, Unavailable: map[string]string{}}
+	if d.Ledger == nil {
+		d.Ledger = processLedger
+	}
+	res := n.Secrets
+	if res == nil {
+		res = &secrets.Resolver{}
+	}
+	// resolve replaces each field's reference by its value; fields come in (name, pointer) pairs.
+	resolve := func(ch string, fields ...any) bool {
+		for i := 0; i < len(fields); i += 2 {
+			name, r := fields[i].(string), fields[i+1].(*string)
+			if *r == "" {
+				d.Unavailable[ch] = "notify." + name + " is empty"
+				return false
+			}
+			v, err := res.Resolve(ctx, *r)
+			if err != nil {
+				d.Unavailable[ch] = "notify." + name + ": " + err.Error()
+				return false
+			}
+			*r = v
+		}
+		return true
+	}
+	channels := cfg.Channels
+	if len(channels) == 0 {
+		channels = []string{notify.ChannelEmail, notify.ChannelSMS}
+	}
+	for _, ch := range channels {
+		switch ch {
+		case notify.ChannelEmail:
+			key, from := cfg.ResendAPIKey, cfg.From
+			if resolve(ch, "resend_api_key", &key, "from", &from) {
+				d.Email = &notify.Resend{APIKey: key, From: from, ClientOptions: notify.ClientOptions{HTTP: n.HTTP, BaseURL: n.ResendBaseURL}}
+			}
+		case notify.ChannelSMS:
+			sid, token, from := cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom
+			if resolve(ch, "twilio_account_sid", &sid, "twilio_auth_token", &token, "twilio_from", &from) {
+				d.SMS = &notify.Twilio{AccountSID: sid, AuthToken: token, From: from, ClientOptions: notify.ClientOptions{HTTP: n.HTTP, BaseURL: n.TwilioBaseURL}}
+			}
+		}
+	}
+	return d
+}
+
+// occurrence tells sends of one event in one release apart: the workflow run and
+// the activity ID are the same on every retry of this activity and differ for
+// the next reminder or alert.
+func occurrence(ctx context.Context, in NotifyInput) string {
+	var parts []string
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		parts = append(parts, info.WorkflowExecution.RunID, info.ActivityID)
+	}
+	if in.Attempt > 0 {
+		parts = append(parts, fmt.Sprint(in.Attempt))
+	}
+	return strings.Join(parts, "/")
+}
+
+func unavailable(m map[string]string) string {
+	var out []string
+	for _, ch := range []string{notify.ChannelEmail, notify.ChannelSMS} {
+		if why := m[ch]; why != "" {
+			out = append(out, ch+": "+why)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// layered is a ledger that first answers from an earlier attempt's deliveries.
+type layered struct {
+	mu   sync.Mutex
+	seen []notify.Delivery
+	next notify.Ledger
+}
+
+func (l *layered) Delivered(key, channel string) (notify.Delivery, bool) {
+	l.mu.Lock()
+	for _, d := range l.seen {
+		if d.Key == key && d.Channel == channel && d.OK {
+			l.mu.Unlock()
+			return d, true
+		}
+	}
+	l.mu.Unlock()
+	if l.next == nil {
+		return notify.Delivery{}, false
+	}
+	return l.next.Delivered(key, channel)
+}
+
+func (l *layered) Record(d notify.Delivery) {
+	if l.next != nil {
+		l.next.Record(d)
+	}
+}
+
+func facts(in []Fact) []notify.Fact {
+	out := make([]notify.Fact, 0, len(in))
+	for _, f := range in {
+		out = append(out, notify.Fact{Key: f.Key, Value: f.Value})
+	}
+	return out
 }
 
 func factValue(facts []Fact, key string) string {

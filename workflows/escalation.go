@@ -27,14 +27,20 @@ func newEscalations(r *release) *escalations { return &escalations{r: r} }
 // key is already open. It returns the alert ID.
 func (e *escalations) raise(ctx workflow.Context, level int, reason, key string) string {
 	st := &e.r.st
+	level = e.clamp(level)
 	if key != "" {
-		for _, a := range st.Alerts {
+		for i := range st.Alerts {
+			a := &st.Alerts[i]
 			if a.Key == key && a.AckedBy == "" {
+				if level > a.Level {
+					// A worse breach of the same thing: raise the open alert now
+					// (its ladder wakes up and sends at the new level).
+					a.Level, a.Reason = level, reason
+				}
 				return a.ID
 			}
 		}
 	}
-	level = e.clamp(level)
 	id := fmt.Sprintf("A%d", len(st.Alerts)+1)
 	st.Alerts = append(st.Alerts, record.Alert{ID: id, Key: key, Level: level, Reason: reason, RaisedAt: workflow.Now(ctx)})
 	root := e.root
@@ -73,19 +79,20 @@ func (e *escalations) ladder(ctx workflow.Context, id string) {
 		lv := e.r.level(a.Level)
 		a.Sent++
 		e.r.notifyRoles(ctx, fmt.Sprintf("alert_level_%d", a.Level), lv.Contacts, a.Level,
-			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s)", id, a.Level, lv.Name, a.Reason, id))
+			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, strings.TrimPrefix(e.r.st.ReleaseID, "release:"), id))
 		if lv.Response <= 0 && a.Level >= top || a.Sent >= maxSends {
 			return
 		}
 		wait := max(lv.Response.D(), time.Second)
-		acked, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		sentAt := a.Level
+		woke, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Alert %s level %d: wait %s for an acknowledgement", id, a.Level, lv.Response)},
-		}, func() bool { return e.alert(id).AckedBy != "" })
-		if err != nil || acked {
+		}, func() bool { a := e.alert(id); return a.AckedBy != "" || a.Level != sentAt })
+		if err != nil || e.alert(id).AckedBy != "" {
 			return
 		}
-		if a = e.alert(id); a.Level < top {
+		if a = e.alert(id); !woke && a.Level < top {
 			a.Level++
 		}
 		e.r.publish(ctx)

@@ -128,6 +128,12 @@ func acceptKey(pub ssh.PublicKey) error {
 	case ssh.KeyAlgoRSA:
 		cpk, ok := pub.(ssh.CryptoPublicKey)
 		if !ok {
+			// ssh-agent hands out *agent.Key values; parse the wire form for the parameters.
+			if parsed, err := ssh.ParsePublicKey(pub.Marshal()); err == nil {
+				cpk, ok = parsed.(ssh.CryptoPublicKey)
+			}
+		}
+		if !ok {
 			return fmt.Errorf("%w: RSA key without its parameters", ErrWeakKey)
 		}
 		rk, ok := cpk.CryptoPublicKey().(*rsa.PublicKey)

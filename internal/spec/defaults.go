@@ -58,7 +58,7 @@ func Defaults() Spec {
 		Thresholds: Thresholds{
 			Targets:  Targets{ErrorRate: 0.1, LatencyP95: dur(500 * time.Millisecond), ConnectionsDrift: 20, SlowQuerySpike: 50},
 			Critical: Critical{ErrorRate: 1, LatencyP95: dur(2 * time.Second), DBConnections: 80, SlowQueries: 50, FailedLogins: 5},
-			Rollback: RollbackTriggers{ErrorRate: 5, Degradation: 50},
+			Rollback: RollbackTriggers{ErrorRate: 5, Degradation: 50, DegradationMin: Duration(100 * time.Millisecond)},
 		},
 		Watch: Watch{T1H: dur(time.Hour), Phases: []Phase{
 			{Name: "Hour 0-4 (Critical Period)", Until: dur(4 * time.Hour), Every: dur(15 * time.Minute)},
@@ -139,6 +139,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	or(&s.Database.LockTimeout, d.Database.LockTimeout)
 	or(&s.Database.StatementTimeout, d.Database.StatementTimeout)
 	or(&s.Deploy.Timeout, d.Deploy.Timeout)
+	awsDefaults(s)
 	if s.Deploy.Target == "demo" {
 		or(&s.Deploy.URL, s.App.URL)
 	}
@@ -187,6 +188,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	or(&s.Notify.TwilioAuthToken, d.Notify.TwilioAuthToken)
 	or(&s.Notify.TwilioFrom, d.Notify.TwilioFrom)
 	or(&s.Evidence.Dir, d.Evidence.Dir)
+	databaseDefaults(s)
 }
 
 // mergeAt merges items written at path into defaults and completes their checks.
@@ -233,6 +235,7 @@ func thresholdDefaults(t *Thresholds, d Thresholds) {
 	or(&t.Critical.FailedLogins, d.Critical.FailedLogins)
 	or(&t.Rollback.ErrorRate, d.Rollback.ErrorRate)
 	or(&t.Rollback.Degradation, d.Rollback.Degradation)
+	or(&t.Rollback.DegradationMin, d.Rollback.DegradationMin)
 }
 
 // or sets *v to def when *v is the zero value.
@@ -240,5 +243,40 @@ func or[T comparable](v *T, def T) {
 	var zero T
 	if *v == zero {
 		*v = def
+	}
+}
+
+// Defaults of the AWS integrations.
+const (
+	// DefaultS3Prefix is the key prefix under which each s3-static version gets its folder.
+	DefaultS3Prefix = "releases"
+	// DefaultBackupMaxAge is how old the latest automated RDS snapshot may be.
+	DefaultBackupMaxAge = 24 * time.Hour
+	// DefaultMinRetentionDays is the least RDS automated backup retention accepted.
+	DefaultMinRetentionDays = 1
+	// DefaultCloudWatchWindow is how far back one CloudWatch reading looks.
+	DefaultCloudWatchWindow = 5 * time.Minute
+)
+
+// awsDefaults fills the AWS targets' and providers' settings: the deploy wait
+// stays a tenth below the deploy timeout so a target that never settles fails
+// the deploy itself rather than timing the activity out.
+func awsDefaults(s *Spec) {
+	or(&s.Deploy.WaitTimeout, s.Deploy.Timeout-s.Deploy.Timeout/10)
+	if t := s.Deploy.S3; t != nil {
+		or(&t.Prefix, DefaultS3Prefix)
+		if len(t.InvalidatePaths) == 0 {
+			t.InvalidatePaths = []string{"/*"}
+		}
+	}
+	if s.Backup.Type == "rds" {
+		or(&s.Backup.MaxAge, dur(DefaultBackupMaxAge))
+		or(&s.Backup.MinRetentionDays, DefaultMinRetentionDays)
+	}
+	if s.Metrics.Provider == "cloudwatch" {
+		if s.Metrics.CloudWatch == nil {
+			s.Metrics.CloudWatch = &CloudWatchMetrics{}
+		}
+		or(&s.Metrics.CloudWatch.Window, dur(DefaultCloudWatchWindow))
 	}
 }

@@ -164,6 +164,17 @@ type Check struct {
 	Schemas []string `yaml:"schemas,omitempty" json:"schemas,omitempty"`
 	// Timeout of the check (default 30s).
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// MaxPercent for postgres.connections: the share of max_connections in use above
+	// which the check fails (default thresholds.critical.db_connections, 80%).
+	MaxPercent Percent `yaml:"max_percent,omitempty" json:"max_percent,omitempty"`
+	// MaxMean for postgres.slow_queries: a statement whose mean execution time is
+	// above it is slow (default 500ms).
+	MaxMean Duration `yaml:"max_mean,omitempty" json:"max_mean,omitempty"`
+	// Database is what database checks (postgres.*, sql, backup) connect to; its
+	// unset fields come from the spec's database section.
+	Database *Database `yaml:"database,omitempty" json:"database,omitempty"`
+	// Backup is what a backup check looks at; filled from the spec's backup section.
+	Backup *Backup `yaml:"backup,omitempty" json:"backup,omitempty"`
 }
 
 // Window places the deployment in time.
@@ -180,8 +191,17 @@ type Backup struct {
 	Type string `yaml:"type" json:"type"`
 	// ChecksumTables are compared by checksum after a restore (row counts are compared for every table).
 	ChecksumTables []string `yaml:"checksum_tables,omitempty" json:"checksum_tables,omitempty"`
+	// ScratchURL is a reference to the server a postgres backup is restored on, into a
+	// scratch database created and dropped by golive (default: database.url's server).
+	ScratchURL string `yaml:"scratch_url,omitempty" json:"scratch_url,omitempty"`
+	// Jobs is pg_restore's parallelism for a postgres backup (default 2).
+	Jobs int `yaml:"jobs,omitempty" json:"jobs,omitempty"`
 	// Instance is the RDS instance identifier when Type is rds.
 	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`
+	// MaxAge is how old the latest automated RDS snapshot may be (default 24h).
+	MaxAge Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
+	// MinRetentionDays is the least RDS automated backup retention accepted (default 1).
+	MinRetentionDays int `yaml:"min_retention_days,omitempty" json:"min_retention_days,omitempty"`
 }
 
 // Database is the target database.
@@ -193,6 +213,14 @@ type Database struct {
 	// LockTimeout and StatementTimeout apply to each migration statement.
 	LockTimeout      Duration `yaml:"lock_timeout" json:"lock_timeout"`
 	StatementTimeout Duration `yaml:"statement_timeout" json:"statement_timeout"`
+	// LockRetries is how often a migration that hit lock_timeout is tried again,
+	// with exponential backoff from RetryBackoff (default 5, and 1s).
+	LockRetries  int      `yaml:"lock_retries,omitempty" json:"lock_retries,omitempty"`
+	RetryBackoff Duration `yaml:"retry_backoff,omitempty" json:"retry_backoff,omitempty"`
+	// LockWait bounds the wait for another release's migration lock (default 5m).
+	LockWait Duration `yaml:"lock_wait,omitempty" json:"lock_wait,omitempty"`
+	// VersionTable is the migration version table (default goose_db_version).
+	VersionTable string `yaml:"version_table,omitempty" json:"version_table,omitempty"`
 }
 
 // Deploy is the deploy target.
@@ -206,6 +234,49 @@ type Deploy struct {
 	RollbackCommand []string `yaml:"rollback_command,omitempty" json:"rollback_command,omitempty"`
 	// Timeout bounds the deploy and the wait for the new version to be live.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// WaitTimeout bounds the wait for an AWS target to settle (ecs: a steady service;
+	// s3-static: the distribution deployed and its invalidation completed). It stays
+	// below Timeout, so a target that never settles fails the deploy clearly and the
+	// release rolls back (default: Timeout less a tenth).
+	WaitTimeout Duration `yaml:"wait_timeout,omitempty" json:"wait_timeout,omitempty"`
+	// ECS is the service updated when Target is ecs.
+	ECS *ECSTarget `yaml:"ecs,omitempty" json:"ecs,omitempty"`
+	// S3 is the bucket and CloudFront distribution when Target is s3-static.
+	S3 *S3Target `yaml:"s3,omitempty" json:"s3,omitempty"`
+}
+
+// ECSTarget is an Amazon ECS service. A deploy registers a task definition
+// revision that runs the release image and points the service at it; rollback
+// points the service back at the revision that ran before.
+type ECSTarget struct {
+	// Cluster is the cluster name or ARN.
+	Cluster string `yaml:"cluster" json:"cluster"`
+	// Service is the service name or ARN.
+	Service string `yaml:"service" json:"service"`
+	// Container names the container whose image changes (default: the task's only container).
+	Container string `yaml:"container,omitempty" json:"container,omitempty"`
+	// Image is the image repository (the version becomes its tag), or a reference
+	// with {version} in it, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/portal:{version}.
+	Image string `yaml:"image" json:"image"`
+}
+
+// S3Target is a single-page app in an S3 bucket behind CloudFront. A deploy
+// uploads Dir to s3://Bucket/Prefix/VERSION/ and switches the distribution's
+// origin path there; rollback switches it back, with no upload.
+type S3Target struct {
+	// Bucket receives the build.
+	Bucket string `yaml:"bucket" json:"bucket"`
+	// Dir is the local build directory uploaded (index.html at its root).
+	Dir string `yaml:"dir" json:"dir"`
+	// Prefix is the key prefix under which each version gets its own folder (default releases).
+	Prefix string `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	// DistributionID is the CloudFront distribution serving the bucket.
+	DistributionID string `yaml:"distribution_id" json:"distribution_id"`
+	// OriginID picks the distribution's origin to switch (default: the origin of the
+	// bucket, or the only origin).
+	OriginID string `yaml:"origin_id,omitempty" json:"origin_id,omitempty"`
+	// InvalidatePaths are invalidated after each switch (default ["/*"]).
+	InvalidatePaths []string `yaml:"invalidate_paths,omitempty" json:"invalidate_paths,omitempty"`
 }
 
 // Smoke lists critical user flows.
@@ -234,6 +305,15 @@ type Metrics struct {
 	// Analysis refines how each metric's readings are judged, with Argo Rollouts'
 	// AnalysisTemplate semantics. Metrics without an entry use the defaults.
 	Analysis map[string]Analysis `yaml:"analysis,omitempty" json:"analysis,omitempty"`
+	// CloudWatch tunes the cloudwatch provider.
+	CloudWatch *CloudWatchMetrics `yaml:"cloudwatch,omitempty" json:"cloudwatch,omitempty"`
+}
+
+// CloudWatchMetrics tunes how CloudWatch readings are taken.
+type CloudWatchMetrics struct {
+	// Window is how far back one reading looks: each metric is aggregated over the
+	// whole window, which ends at the last full minute (default 5m, a multiple of a minute).
+	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
 }
 
 // Analysis is how one metric's measurements are judged over the watch.

@@ -128,6 +128,7 @@ func (c *checker) top() {
 	if s.Deploy.Target == "command" && len(s.Deploy.Command) == 0 {
 		c.add("deploy.command", "is required when deploy.target is command")
 	}
+	c.awsDeploy()
 	c.enum("backup.type", s.Backup.Type, BackupTypes)
 	if s.Backup.Type == "rds" {
 		c.required("backup.instance", s.Backup.Instance, "backup.type is rds")
@@ -139,6 +140,7 @@ func (c *checker) top() {
 		c.add("database.url", "is required when database.migrations is set")
 	}
 	c.secretRef("database.url", s.Database.URL)
+	c.database()
 	c.notify()
 	c.required("evidence.dir", s.Evidence.Dir, "where the filled checklist is written")
 	if s.Window.PrepareLead < 0 || s.Window.Duration < 0 {

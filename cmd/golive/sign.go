@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/term"
+
+	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/workflows"
+)
+
+// signOptions say how `golive approve` and `golive reject` sign a sign-off.
+// addSignFlags binds them to flags.
+type signOptions struct {
+	// Key is the approver's private key file; empty means ssh-agent ($SSH_AUTH_SOCK).
+	Key string
+	// PublicKey is the approver's registered public key: an OpenSSH public key
+	// line, or the path of a file holding one (~/.ssh/id_ed25519.pub) or
+	// allowed_signers entries. It picks the agent's key when the agent holds
+	// several, and refuses a --key file that is not the registered key.
+	PublicKey string
+	// Unsigned sends the sign-off without a signature (refused where the spec
+	// sets require_signed).
+	Unsigned bool
+}
+
+// addSignFlags adds --key, --public-key and --unsigned to an approve/reject command.
+// GOLIVE_SIGNING_KEY and GOLIVE_PUBLIC_KEY give their defaults.
+func addSignFlags(cmd *cobra.Command, o *signOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.Key, "key", os.Getenv("GOLIVE_SIGNING_KEY"), "private key file to sign with (default: ssh-agent via SSH_AUTH_SOCK) (GOLIVE_SIGNING_KEY)")
+	f.StringVar(&o.PublicKey, "public-key", os.Getenv("GOLIVE_PUBLIC_KEY"), "your registered public key, or a file holding it; picks the ssh-agent key (GOLIVE_PUBLIC_KEY)")
+	f.BoolVar(&o.Unsigned, "unsigned", false, "send the sign-off without a signature (only where the spec allows unsigned sign-offs)")
+}
+
+// signStatement signs the sign-off s for release (a workflow ID or "svc:env")
+// in place: it sets s.Signature and s.SignedAt, and returns the run ID it
+// signed for. Send the Update to exactly that run (UpdateWorkflowOptions.RunID),
+// so a release restarted in between refuses the sign-off instead of counting
+// it. With o.Unsigned it changes nothing and returns "".
+//
+// It reads the release's current run (DescribeWorkflowExecution) and its status
+// (the status query on that run) to fill the approval.Statement the workflow
+// will rebuild: workflow ID, run ID, the open sign-off block (the block of the
+// slot named by s.Slot, or of the waiting slots), s.Slot as given (empty stays
+// empty), person, decision, comment, the release's version and spec digest,
+// and the signing time (now, UTC, whole seconds). The key comes from o.Key or
+// ssh-agent; an encrypted key file asks for its passphrase on the terminal.
+//
+// The lead's approve/reject RunE:
+//
+//	s := workflows.Signoff{Slot: slot, Person: g.as, Decision: workflows.Decision(verb), Comment: comment}
+//	runID, err := signStatement(ctx, c, args[0], &s, signOpts)
+//	// then UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: releaseID(args[0]), RunID: runID, ...})
+func signStatement(ctx context.Context, c client.Client, release string, s *workflows.Signoff, o signOptions) (runID string, err error) {
+	if o.Unsigned {
+		return "", nil
+	}
+	st, err := buildStatement(ctx, c, release, *s, time.Now())
+	if err != nil {
+		return "", err
+	}
+	pub, err := readPublicKey(o.PublicKey)
+	if err != nil {
+		return "", err
+	}
+	signer, closer, err := approval.OpenSigner(approval.KeySource{File: o.Key, PublicKey: pub, Passphrase: terminalPassphrase(o.Key)})
+	if err != nil {
+		return "", fmt.Errorf("sign the %s: %w (or pass --unsigned where the spec allows it)", s.Decision, err)
+	}
+	defer closer.Close()
+	sig, err := approval.Sign(signer, st)
+	if err != nil {
+		return "", err
+	}
+	s.Signature, s.SignedAt = sig, st.SignedAt
+	return st.RunID, nil
+}
+
+// buildStatement fills the statement the workflow will verify for s, signed at now.
+func buildStatement(ctx context.Context, c client.Client, release string, s workflows.Signoff, now time.Time) (approval.Statement, error) {
+	id := releaseID(release)
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return approval.Statement{}, fmt.Errorf("find release %s: %w", id, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return approval.Statement{}, fmt.Errorf("release %s is not running (%s)", id, strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")))
+	}
+	runID := info.GetExecution().GetRunId()
+	v, err := c.QueryWorkflow(ctx, id, runID, workflows.StatusQuery)
+	if err != nil {
+		return approval.Statement{}, fmt.Errorf("query %s: %w", id, err)
+	}
+	var status record.Status
+	if err := v.Get(&status); err != nil {
+		return approval.Statement{}, fmt.Errorf("decode status of %s: %w", id, err)
+	}
+	block, err := openBlock(status, s.Slot)
+	if err != nil {
+		return approval.Statement{}, err
+	}
+	st := approval.Statement{
+		WorkflowID: id, RunID: runID, Block: block, Slot: s.Slot,
+		Person: s.Person, Decision: string(s.Decision), Comment: s.Comment,
+		Version: status.Version, SpecDigest: status.SpecDigest,
+		SignedAt: now.UTC().Truncate(time.Second),
+	}
+	return st, st.Validate()
+}
+
+// openBlock names the sign-off block a sign-off goes to: the block of the
+// named slot, or the block whose slots are waiting.
+func openBlock(st record.Status, slot string) (string, error) {
+	var open []string
+	for _, sl := range st.Slots {
+		if sl.State != record.ItemWaiting {
+			continue
+		}
+		if slot != "" && sl.ID == slot {
+			return sl.Block, nil
+		}
+		open = append(open, sl.ID)
+		if slot == "" {
+			return sl.Block, nil
+		}
+	}
+	if slot != "" && len(open) > 0 {
+		return "", fmt.Errorf("slot %q is not open in %s; open slots: %s", slot, st.ReleaseID, strings.Join(open, ", "))
+	}
+	return "", fmt.Errorf("no sign-off is open in %s now (stage %s)", st.ReleaseID, st.Stage)
+}
+
+// readPublicKey returns v itself when it is a key line, or the content of the file it names.
+func readPublicKey(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.Contains(v, " ") {
+		return v, nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", fmt.Errorf("--public-key: %w", err)
+	}
+	return string(b), nil
+}
+
+// terminalPassphrase asks for a key file's passphrase on the terminal, if there is one.
+func terminalPassphrase(file string) func() ([]byte, error) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil
+	}
+	return func() ([]byte, error) {
+		fmt.Fprintf(os.Stderr, "Passphrase for %s: ", file)
+		pw, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		if len(pw) == 0 {
+			return nil, errors.New("empty passphrase")
+		}
+		return pw, nil
+	}
+}

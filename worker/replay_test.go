@@ -1,0 +1,148 @@
+package worker_test
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/worker"
+	"github.com/golive/golive/workflows"
+)
+
+var recordCorpus = flag.Bool("record-corpus", false, "re-record the replay corpus in testdata/histories (after a deliberate, versioned workflow change)")
+
+const corpusDir = "../testdata/histories"
+
+// scenarios are the recorded release shapes the replay corpus keeps.
+var scenarios = []struct {
+	name    string
+	version string
+	tweak   func(*spec.Spec)
+	refuse  bool
+	// silent: nobody signs off (attestations are still given).
+	silent bool
+}{
+	{name: "happy-path", version: "1.1.0"},
+	{name: "rollback", version: "1.2.0-bad"},
+	{name: "approval-timeout", version: "1.1.0", silent: true, tweak: func(s *spec.Spec) {
+		s.Approvals.Timeout, s.Approvals.RemindEvery, s.Approvals.EscalateAfter = spec.Duration(3*time.Second), spec.Duration(time.Second), spec.Duration(2*time.Second)
+	}},
+	{name: "refused-approval", version: "1.1.0", refuse: true},
+}
+
+// TestRecordReplayCorpus records the corpus; it runs only with -record-corpus.
+func TestRecordReplayCorpus(t *testing.T) {
+	if !*recordCorpus {
+		t.Log("replay corpus kept as committed (pass -record-corpus to re-record)")
+		return
+	}
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	go app.RunTraffic(ctx)
+	if err := os.MkdirAll(corpusDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scenarios {
+		s := fastSpec(t, srv.URL)
+		s.Service = sc.name
+		if sc.tweak != nil {
+			sc.tweak(&s)
+		}
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
+			workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: sc.version, Requester: "erin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.refuse {
+			// The requester signing off their own release is refused and recorded.
+			if err := c.SignalWorkflow(ctx, run.GetID(), "", workflows.SignoffName, workflows.Signoff{Person: "erin", Decision: workflows.Approve}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sc.silent {
+			respond(ctx, t, c, run, s.Members, true)
+		} else {
+			respond(ctx, t, c, run, s.Members)
+		}
+		hist := historyOf(ctx, t, c, run.GetID(), run.GetRunID())
+		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&historypb.History{Events: hist})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(corpusDir, sc.name+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s: %d events", sc.name, len(hist))
+	}
+}
+
+func corpusFiles(t *testing.T) []string {
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
+	if err != nil || len(files) < len(scenarios) {
+		t.Fatalf("replay corpus incomplete in %s: %v %v", corpusDir, files, err)
+	}
+	return files
+}
+
+func replayer(t *testing.T, release any) sdkworker.WorkflowReplayer {
+	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: worker.DataConverter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.RegisterWorkflowWithOptions(release, workflow.RegisterOptions{Name: "ReleaseWorkflow"})
+	return r
+}
+
+// TestReplayCorpus replays every recorded release against today's workflow code
+// with the production data converter: a change that would break running
+// releases fails here.
+func TestReplayCorpus(t *testing.T) {
+	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, f := range corpusFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if err := replayer(t, workflows.ReleaseWorkflow).ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
+
+// reorderedRelease is a deliberately wrong copy of the release: it starts with
+// a timer where the real one records the live version.
+func reorderedRelease(ctx workflow.Context, in workflows.ReleaseInput) (workflows.ReleaseResult, error) {
+	if err := workflow.Sleep(ctx, time.Second); err != nil {
+		return workflows.ReleaseResult{}, err
+	}
+	return workflows.ReleaseWorkflow(ctx, in)
+}
+
+// TestReplayGuardCatchesReorderedSteps proves the corpus guards: the reordered
+// copy must fail to replay the recorded happy path.
+func TestReplayGuardCatchesReorderedSteps(t *testing.T) {
+	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	err := replayer(t, reorderedRelease).ReplayWorkflowHistoryFromJSONFile(logger, filepath.Join(corpusDir, "happy-path.json"))
+	// TMPRL1100 is the SDK's nondeterminism error code.
+	if err == nil || !strings.Contains(err.Error(), "TMPRL1100") {
+		t.Fatalf("reordered workflow replayed without a nondeterminism error: %v", err)
+	}
+}
