@@ -62,16 +62,16 @@ func (a *Audit) open(ctx context.Context) (*audit.Ledger, error) {
 // Append adds the events at the end of the ledger in one transaction. Inside an
 // activity each event's idempotency key is workflow run + activity ID + index,
 // so a retried Append never writes a batch twice.
-func (a *Audit) Append(ctx context.Context, in AppendInput) error {
+func (a *Audit) Append(ctx context.Context, in AppendInput) (AppendResult, error) {
 	if len(in.Events) == 0 {
-		return nil
+		return AppendResult{}, nil
 	}
 	if in.ReleaseID == "" {
-		return temporal.NewNonRetryableApplicationError("audit append without a release ID", ErrBadInput, nil)
+		return AppendResult{}, temporal.NewNonRetryableApplicationError("audit append without a release ID", ErrBadInput, nil)
 	}
 	l, err := a.open(ctx)
 	if err != nil {
-		return err
+		return AppendResult{}, err
 	}
 	var keys []string
 	if activity.IsActivity(ctx) {
@@ -80,6 +80,16 @@ func (a *Audit) Append(ctx context.Context, in AppendInput) error {
 			keys = append(keys, fmt.Sprintf("%s/%s/%d", info.WorkflowExecution.RunID, info.ActivityID, i))
 		}
 	}
-	_, err = l.Append(ctx, in.ReleaseID, in.Events, keys)
-	return err
+	rows, err := l.Append(ctx, in.ReleaseID, in.Events, keys)
+	if err != nil || len(rows) == 0 {
+		return AppendResult{}, err
+	}
+	return AppendResult{Head: rows[len(rows)-1].Hash, Rows: len(rows)}, nil
+}
+
+// AppendResult is the chain head after an append.
+type AppendResult struct {
+	// Head is the hash of the last row written: the ledger's chain head for this release.
+	Head string `json:"head"`
+	Rows int    `json:"rows"`
 }

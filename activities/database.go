@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
@@ -201,17 +204,38 @@ func (d *Database) migrateResult(ctx context.Context, rep migrate.Report, err er
 		res.State = StatePassed
 		res.Value = fmt.Sprintf("schema version %d → %d (%d %s in %s)", res.Before, res.After, len(rep.Applied), verb, rep.Duration.Round(time.Millisecond))
 		res.Detail = strings.Join(notes, "; ")
-		d.logger().Info("migrations done", "before", res.Before, "after", res.After, "files", rep.Applied)
+		d.logger().Info("migrations "+verb, "before", res.Before, "after", res.After, "files", rep.Applied, "blocking", rep.Blocking)
 		return res, nil
 	case errors.As(err, &me), errors.Is(err, migrate.ErrLockBusy):
 		res.State = StateFailed
 		res.Value = fmt.Sprintf("schema version %d → %d, stopped", res.Before, res.After)
 		res.Detail = strings.Join(append([]string{err.Error()}, notes...), "; ")
 		return res, nil
-	case ctx.Err() != nil:
-		return res, err
+	case ctx.Err() != nil || transient(err):
+		return res, fmt.Errorf("migrations: %w", err) // retried by Temporal
 	}
-	return res, fmt.Errorf("migrations: %w", err)
+	// Anything else (versions applied out of order, a version table goose cannot
+	// read...) will not get better by retrying.
+	res.State = StateFailed
+	res.Value = fmt.Sprintf("schema version %d → %d, stopped", res.Before, res.After)
+	res.Detail = strings.Join(append([]string{err.Error()}, notes...), "; ")
+	return res, nil
+}
+
+// transient reports connection-level errors that a retry may cure.
+func transient(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.SafeToRetry(err), pgconn.Timeout(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &pgErr):
+		// Connection and resource classes: 08 connection exception, 53 insufficient resources, 57P admin shutdown.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "bad connection")
 }
 
 // CheckDatabase runs a database readiness check: postgres.pending_migrations,
@@ -299,15 +323,33 @@ func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Dat
 	if err != nil {
 		return Result{}, err
 	}
-	if len(pending) == 0 {
-		return Result{State: StatePassed, Value: fmt.Sprintf("schema version %d, %d migrations, 0 pending", version, len(set.Sources))}, nil
+	// "All migrations applied and verified": every migration the database should
+	// already have (at or below its version) is applied; the ones this release
+	// brings (above it) are applied at T-0, and must be reversible to pass.
+	var gaps, toApply, irreversible []string
+	for _, p := range pending {
+		switch {
+		case p.Version <= version:
+			gaps = append(gaps, p.File)
+		default:
+			toApply = append(toApply, p.File)
+			if !p.HasDown {
+				irreversible = append(irreversible, p.File)
+			}
+		}
 	}
-	names := make([]string, len(pending))
-	for i, p := range pending {
-		names[i] = p.File
+	value := fmt.Sprintf("schema version %d, %d migrations, %d to apply at T-0", version, len(set.Sources), len(toApply))
+	switch {
+	case len(gaps) > 0:
+		return Result{State: StateFailed, Value: value, Detail: "not applied although older than the schema version: " + strings.Join(gaps, ", ")}, nil
+	case len(irreversible) > 0:
+		return Result{State: StateFailed, Value: value, Detail: "no down part, so a rollback could not undo them: " + strings.Join(irreversible, ", ")}, nil
 	}
-	return Result{State: StateFailed, Value: fmt.Sprintf("schema version %d, %d pending", version, len(pending)),
-		Detail: "pending: " + strings.Join(names, ", ")}, nil
+	detail := ""
+	if len(toApply) > 0 {
+		detail = "to apply at T-0: " + strings.Join(toApply, ", ")
+	}
+	return Result{State: StatePassed, Value: value, Detail: detail}, nil
 }
 
 // checkBackup is the readiness item "backup configured": for type postgres, a

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/golive/golive/activities"
@@ -113,7 +114,9 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 	if res.State != activities.StatePassed || res.Before != 4 || res.After != 3 || res.Blocking != "" {
 		t.Fatalf("migrate down: %+v", res)
 	}
-	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != activities.StateFailed || !strings.Contains(r.Detail, "004_clinical_notes.up.sql") {
+	// After the rollback, 004 is pending again: above the schema version, reversible,
+	// so it is "to apply at T-0", not a gap.
+	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != activities.StatePassed || !strings.Contains(r.Detail, "to apply at T-0: 004_clinical_notes.up.sql") {
 		t.Fatalf("pending after rollback: %+v", r)
 	}
 }
@@ -218,7 +221,16 @@ func errString(err error) string {
 func TestAuditAppend(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	admin := pgtest.Connect(t, url)
-	if err := audit.Init(context.Background(), admin, audit.InitOptions{}); err != nil {
+	dbName := admin.Config().Database
+	writer := "golive_audit_writer_" + strings.TrimPrefix(dbName, "golive_test_")
+	t.Cleanup(func() { // roles are server-wide: drop the database (its grants) first, then the role
+		pgtest.Drop(t, dbName)
+		if c, err := pgx.Connect(context.Background(), pgtest.ServerURL()); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS "+writer)
+			c.Close(context.Background())
+		}
+	})
+	if err := audit.Init(context.Background(), admin, audit.InitOptions{Writer: writer}); err != nil {
 		t.Fatal(err)
 	}
 	a := &activities.Audit{URL: "env://LEDGER", Secrets: &secrets.Resolver{LookupEnv: func(string) (string, bool) { return url, true }}}
@@ -229,16 +241,20 @@ func TestAuditAppend(t *testing.T) {
 		{At: time.Now(), Kind: audit.KindStage, Actor: "golive", Action: "readiness"},
 		{At: time.Now(), Kind: audit.KindApproval, Actor: "alice", Action: "rejected", Reason: "load test missing", Data: map[string]string{"slot": "development_lead"}},
 	}}
-	for range 2 { // the same activity twice (a retry): appended once
-		if _, err := env.ExecuteActivity(a.Append, in); err != nil {
-			t.Fatal(err)
-		}
+	v, err := env.ExecuteActivity(a.Append, in)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var n int
-	if err := admin.QueryRow(context.Background(), "SELECT count(*) FROM golive_audit").Scan(&n); err != nil || n != 2 {
-		t.Fatalf("rows %d %v", n, err)
+	var res activities.AppendResult
+	if err := v.Get(&res); err != nil || res.Rows != 2 || len(res.Head) != 64 {
+		t.Fatalf("append result %+v %v: want 2 rows and a SHA-256 chain head", res, err)
 	}
-	if err := (&activities.Audit{}).Append(context.Background(), in); err == nil || !strings.Contains(err.Error(), "not configured") {
+	// Each row carries its idempotency key (run/activity/index): a retried Append adds nothing (see internal/audit).
+	var n, keyed int
+	if err := admin.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE key ~ '/[01]$') FROM golive_audit`).Scan(&n, &keyed); err != nil || n != 2 || keyed != 2 {
+		t.Fatalf("rows %d, keyed %d, %v", n, keyed, err)
+	}
+	if _, err := (&activities.Audit{}).Append(context.Background(), in); err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("unconfigured ledger: %v", err)
 	}
 }

@@ -185,7 +185,9 @@ func (d *Deployer) s3Deploy(ctx context.Context, in DeployInput) (DeployResult, 
 		return DeployResult{}, err
 	}
 	prefix := s3Prefix(t) + "/" + in.Version + "/"
+	stop := keepAlive(ctx, "uploading to s3://"+t.Bucket+"/"+prefix)
 	uploaded, kept, err := d.s3Upload(ctx, s3c, t, prefix)
+	stop()
 	if err != nil {
 		return DeployResult{}, err
 	}
@@ -289,7 +291,6 @@ func (d *Deployer) s3Upload(ctx context.Context, c *s3.Client, t *spec.S3Target,
 	var nUp, nKept atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s3Uploads)
-	last := time.Now()
 	for _, f := range files {
 		g.Go(func() error {
 			put, err := putFile(gctx, c, t.Bucket, f, stored[f.key])
@@ -303,10 +304,6 @@ func (d *Deployer) s3Upload(ctx context.Context, c *s3.Client, t *spec.S3Target,
 			}
 			return nil
 		})
-		if time.Since(last) > heartbeatEvery {
-			heartbeat(ctx, fmt.Sprintf("uploaded %d of %d files", nUp.Load()+nKept.Load(), len(files)))
-			last = time.Now()
-		}
 	}
 	if err := g.Wait(); err != nil {
 		return 0, 0, err

@@ -89,7 +89,16 @@ func TestSampleProviderDownOrNotConfigured(t *testing.T) {
 			t.Errorf("provider down: %+v", v)
 		}
 	}
-	s, err = m.Sample(context.Background(), activities.SampleInput{Metrics: spec.Metrics{Provider: "prometheus", URL: "http://127.0.0.1:9090", Queries: demoQueries}})
+	s, err = m.Sample(context.Background(), activities.SampleInput{Metrics: spec.Metrics{Provider: "prometheus", URL: closedURL(), Queries: demoQueries}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range s.Values {
+		if v.Error == "" || v.Value != 0 || v.Condition != "" {
+			t.Errorf("prometheus down: %+v", v)
+		}
+	}
+	s, err = m.Sample(context.Background(), activities.SampleInput{Metrics: spec.Metrics{Provider: "cloudwatch", Queries: demoQueries}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +106,7 @@ func TestSampleProviderDownOrNotConfigured(t *testing.T) {
 		t.Fatalf("values = %+v", s.Values)
 	}
 	for _, v := range s.Values {
-		if !strings.HasPrefix(v.Error, "not configured: ") || !strings.Contains(v.Error, "prometheus") {
+		if !strings.HasPrefix(v.Error, "not configured: ") || !strings.Contains(v.Error, "cloudwatch") {
 			t.Errorf("not configured: %+v", v)
 		}
 	}

@@ -30,14 +30,12 @@ type Notifier struct {
 	// (a contract mock in tests); empty means the providers' own APIs.
 	ResendBaseURL, TwilioBaseURL string
 	// Ledger remembers deliveries by idempotency key across activity attempts
-	// on this worker; nil means one shared in-memory ledger per process.
+	// on this worker (worker.Register gives every Notifier one); nil remembers
+	// nothing beyond one attempt.
 	Ledger notify.Ledger
 	// Retry is the per-channel backoff on 429 and 5xx (zero: notify's defaults).
 	Retry notify.Retry
 }
-
-// processLedger is the default Ledger: it outlives activity attempts on this worker.
-var processLedger = &notify.MemoryLedger{}
 
 // Notify sends one event to its recipients. Delivery failures are reported in
 // the result, never returned as errors: the release does not stop for a message.
@@ -137,7 +135,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 func (n *Notifier) dispatcher(ctx context.Context, cfg spec.Notify) *notify.Dispatcher {
 	d := &notify.Dispatcher{Retry: n.Retry, Ledger: n.Ledger, Unavailable: map[string]string{}}
 	if d.Ledger == nil {
-		d.Ledger = processLedger
+		d.Ledger = &notify.MemoryLedger{}
 	}
 	res := n.Secrets
 	if res == nil {

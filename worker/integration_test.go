@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"strings"
+	"path/filepath"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -15,6 +17,8 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/migrate"
+	"github.com/golive/golive/internal/pgtest"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/worker"
@@ -64,6 +68,19 @@ func fastSpec(t testing.TB, appURL string) spec.Spec {
 	s.Watch.Phases = []spec.Phase{{Name: "critical", Until: spec.Duration(2 * time.Second), Every: spec.Duration(time.Second)}, {Name: "later", Until: spec.Duration(4 * time.Second), Every: spec.Duration(2 * time.Second)}}
 	s.Review.After = spec.Duration(4 * time.Second)
 	s.Evidence.Dir = t.TempDir()
+	// A fresh database on the local PostgreSQL, with the demo's first three migrations to apply.
+	s.Database.URL = pgtest.NewDatabase(t)
+	s.Database.Migrations = filepath.Join(t.TempDir(), "migrations")
+	if err := migrate.Stage("../examples/migrations/demo", s.Database.Migrations, 3); err != nil {
+		t.Fatal(err)
+	}
+	// Database checks carry the spec's database as loaded: copy the new one in.
+	for i := range s.Readiness.Items {
+		if a := s.Readiness.Items[i].Auto; a != nil {
+			a.Database, a.Backup = nil, nil
+		}
+	}
+	spec.ApplyDefaults(&s)
 	return s
 }
 
@@ -104,9 +121,11 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 		return res, err
 	}
 	status := func() record.Status {
-		v, err := c.QueryWorkflow(ctx, id, "", workflows.StatusQuery)
+		qctx, qcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer qcancel()
+		v, err := c.QueryWorkflow(qctx, id, "", workflows.StatusQuery)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("status query: %v", err)
 		}
 		var st record.Status
 		if err := v.Get(&st); err != nil {
@@ -116,12 +135,17 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 	}
 	waitFor := func(what string, ok func(record.Status) bool) record.Status {
 		for ctx.Err() == nil {
-			if st := status(); ok(st) {
+			st := status()
+			if ok(st) {
 				return st
+			}
+			if st.Stage == record.StageDone {
+				t.Fatalf("release ended (%s: %s) while waiting for %s", st.Outcome, st.Reason, what)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		t.Fatalf("timed out waiting for %s; status: %+v", what, status())
+		st := status()
+		t.Fatalf("timed out waiting for %s; stage %s waiting %q reason %q items %+v", what, st.Stage, st.Waiting, st.Reason, st.Items[:12])
 		return record.Status{}
 	}
 	waitFor("readiness attestations", func(st record.Status) bool { return st.Waiting != "" && st.Stage == record.StageReadiness })
@@ -184,6 +208,14 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 	}
 	if res.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
 		t.Fatalf("outcome %s (%s), app at %s", res.Outcome, res.Reason, app.Version())
+	}
+	for _, it := range st.Items {
+		if it.ID == "deploy.migrations" && (it.State != record.ItemPassed || !strings.Contains(it.Value, "0 → 3")) {
+			t.Errorf("migrations item %+v: want schema version 0 → 3", it)
+		}
+		if (it.ID == "prepare.backup" || it.ID == "post.backup") && it.State != record.ItemPassed {
+			t.Errorf("%s is %s: %s", it.ID, it.State, it.Detail)
+		}
 	}
 	if len(st.Refused) == 0 {
 		t.Error("the refused sign-off is not in the status")

@@ -4,14 +4,21 @@
 package worker
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/metrics"
+	"github.com/golive/golive/internal/notify"
+	"github.com/golive/golive/internal/rdsbackup"
+	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/workflows"
 )
 
@@ -23,6 +30,15 @@ type Options struct {
 	HTTP *http.Client
 	// TaskQueue overrides workflows.TaskQueue (tests use their own).
 	TaskQueue string
+	// Secrets resolves secret references inside activities (default: env:// and
+	// secret://aws/ through Secrets Manager).
+	Secrets *secrets.Resolver
+	// AuditURL is a reference to golive's own database holding the audit ledger
+	// (default env://GOLIVE_AUDIT_URL; unset there means no ledger).
+	AuditURL string
+	// Interceptors are added to the worker's own; worker.New appends the test
+	// hook armed by GOLIVE_FAULT (see FaultEnv), if any.
+	Interceptors []interceptor.WorkerInterceptor
 }
 
 // Registry is what both a real worker and the SDK's test environment offer.
@@ -37,7 +53,7 @@ func New(c client.Client, o Options) sdkworker.Worker {
 	if tq == "" {
 		tq = workflows.TaskQueue
 	}
-	w := sdkworker.New(c, tq, sdkworker.Options{})
+	w := sdkworker.New(c, tq, sdkworker.Options{Interceptors: slices.Concat(o.Interceptors, faultInterceptors(o.Logger))})
 	Register(w, o)
 	return w
 }
@@ -47,6 +63,14 @@ func Register(r Registry, o Options) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Secrets == nil {
+		// env:// from the worker's environment, secret://aws/... from Secrets Manager
+		// (default AWS credential chain, loaded on first use).
+		o.Secrets = &secrets.Resolver{Backends: map[string]secrets.Backend{"aws": &secrets.AWS{}}}
+	}
+	if o.AuditURL == "" {
+		o.AuditURL = "env://GOLIVE_AUDIT_URL"
+	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -54,8 +78,22 @@ func Register(r Registry, o Options) {
 	r.RegisterWorkflow(workflows.MonitorWorkflow)
 	r.RegisterActivity(&activities.Prober{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
-	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP})
-	r.RegisterActivity(&activities.Database{Logger: o.Logger})
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger})
+	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()})
+	rds := &rdsbackup.Backups{}
+	r.RegisterActivity(&activities.Database{Logger: o.Logger, Secrets: o.Secrets,
+		VerifyRDS: func(ctx context.Context, in activities.BackupInput) (activities.Result, error) {
+			res, err := rds.Verify(ctx, in.ReleaseID, in.Phase, in.Backup)
+			return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
+		},
+		CheckRDS: func(ctx context.Context, in activities.CheckInput) (activities.Result, error) {
+			if in.Check.Backup == nil {
+				return activities.Result{State: activities.StateUnavailable, Detail: "not configured: the check carries no backup settings"}, nil
+			}
+			res, err := rds.Verify(ctx, in.ReleaseID, "readiness", *in.Check.Backup)
+			return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
+		},
+	})
+	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
 }

@@ -98,12 +98,14 @@ func (r *release) migrate(ctx workflow.Context) error {
 		value = fmt.Sprintf("schema version %d → %d", res.Before, res.After)
 	}
 	r.mark(ctx, itemMigrate, record.ItemState(res.State), value, res.Detail)
-	if res.State == activities.StateFailed || res.State == activities.StateUnavailable {
-		return fmt.Errorf("migrations %s: %s", res.State, res.Detail)
-	}
+	// Pushed before judging the result: a run that applied some migrations and
+	// then failed must still be migrated back down.
 	if res.After != res.Before {
 		before := res.Before
 		r.comps = append(r.comps, compensation{"migrate down", func(ctx workflow.Context) error { return r.migrateDown(ctx, before) }})
+	}
+	if res.State == activities.StateFailed || res.State == activities.StateUnavailable {
+		return fmt.Errorf("migrations %s: %s", res.State, res.Detail)
 	}
 	return nil
 }

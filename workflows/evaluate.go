@@ -17,6 +17,9 @@ const (
 	MetricDBConnections = "db_connections"
 	MetricSlowQueries   = "slow_queries"
 	MetricFailedLogins  = "failed_logins"
+	// MetricAlarms counts listed CloudWatch alarms in ALARM: any is a rollback
+	// trigger, as in CodeDeploy's alarm-based rollback.
+	MetricAlarms = "alarms"
 )
 
 // readings turns a sample into record readings, unjudged.
@@ -78,6 +81,10 @@ func evaluate(rs []record.Reading, th spec.Thresholds, baseline []record.Reading
 				set(record.VerdictCritical, fmt.Sprintf("%.0f slow queries/h > %.0f", v, th.Critical.SlowQueries))
 			} else if targets && hasBase && v > base*(1+float64(th.Targets.SlowQuerySpike)/100) && v-base >= 1 {
 				set(record.VerdictTargetMissed, fmt.Sprintf("slow queries spiked to %.0f/h from %.0f/h", v, base))
+			}
+		case MetricAlarms:
+			if v > 0 {
+				set(record.VerdictRollback, fmt.Sprintf("%.0f listed alarm(s) in ALARM", v))
 			}
 		case MetricFailedLogins:
 			if v > float64(th.Critical.FailedLogins) {

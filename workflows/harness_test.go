@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"encoding/json"
+	"strings"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,7 +76,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := productionCadence(loaded.Spec)
+	s := withoutDatabase(productionCadence(loaded.Spec))
 	s.App.URL = appSrv.URL
 	s.Deploy.URL = ""
 	s.Metrics.URL = msSrv.URL + "/stats"
@@ -105,6 +106,20 @@ func productionCadence(s spec.Spec) spec.Spec {
 	}
 	s.Review.After, s.Review.Timeout = d.Review.After, d.Review.Timeout
 	s.Rollback.Watch = d.Rollback.Watch
+	return s
+}
+
+// withoutDatabase drops the demo database: these tests exercise the workflow in
+// simulated time; the PostgreSQL steps are tested against a real server in
+// activities/ and worker/.
+func withoutDatabase(s spec.Spec) spec.Spec {
+	s.Database = spec.Database{}
+	s.Backup.Type = "none"
+	for i := range s.Readiness.Items {
+		if a := s.Readiness.Items[i].Auto; a != nil && (strings.HasPrefix(a.Kind, "postgres.") || a.Kind == "backup") {
+			s.Readiness.Items[i].Optional = true
+		}
+	}
 	return s
 }
 

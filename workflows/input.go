@@ -66,6 +66,11 @@ func registerInput[T any](ctx workflow.Context, r *release, name string, valid f
 		if err != nil {
 			return r.refuse(ctx, name, in, err.Error())
 		}
+		outcome := "accepted"
+		if res.Duplicate {
+			outcome = "duplicate"
+		}
+		r.inputAudit(ctx, name, in, outcome, res.Message)
 		r.publish(ctx)
 		return res, nil
 	}
@@ -92,6 +97,7 @@ func (r *release) refuse(ctx workflow.Context, input string, in any, reason stri
 	r.st.Refused = append(r.st.Refused, record.Refusal{
 		At: workflow.Now(ctx), Input: input, Person: person, Slot: slot, Reason: reason,
 	})
+	r.inputAudit(ctx, input, in, "refused", reason)
 	r.publish(ctx)
 	workflow.GetLogger(ctx).Warn("input refused", "input", input, "person", person, "reason", reason)
 	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)

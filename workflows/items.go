@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
@@ -147,6 +148,11 @@ func (r *release) mark(ctx workflow.Context, id string, state record.ItemState, 
 		if it.Actor == "" {
 			it.Actor = "golive"
 		}
+		kind := audit.KindItem
+		if it.Stage == record.StageRollback {
+			kind = audit.KindRollback
+		}
+		r.audit(ctx, kind, it.Actor, string(state), detail, map[string]string{"item": id, "value": value})
 	}
 	r.publish(ctx)
 }
@@ -164,17 +170,7 @@ func (r *release) markErr(ctx workflow.Context, id string, err error) {
 // errText is an error's message without the SDK's wrapping noise.
 func errText(err error) string {
 	var app *temporal.ApplicationError
-	for e := err; e != nil; {
-		if a, ok := e.(*temporal.ApplicationError); ok {
-			app = a
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			break
-		}
-		e = u.Unwrap()
-	}
-	if app != nil {
+	if asApp(err, &app) {
 		return app.Message()
 	}
 	return err.Error()

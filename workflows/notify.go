@@ -1,9 +1,12 @@
 package workflows
 
 import (
+	"strconv"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -40,6 +43,8 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
 		res.State, res.Detail = activities.StateFailed, errText(err)
 	}
+	r.audit(ctx, audit.KindNotification, "golive", event+" "+res.State, res.Detail,
+		map[string]string{"delivered": strconv.Itoa(res.Delivered), "failed": strconv.Itoa(res.Failed), "level": strconv.Itoa(level)})
 	return res
 }
 

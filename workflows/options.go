@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -57,6 +58,10 @@ func heartbeatFor(timeout time.Duration) time.Duration {
 func (r *release) setStage(ctx workflow.Context, s record.Stage) {
 	r.st.Stage = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SAStage.ValueSet(string(s)))
+	r.audit(ctx, audit.KindStage, "golive", string(s), r.st.Reason, nil)
+	if s != record.StageEvidence && s != record.StageDone {
+		workflow.Go(ctx, r.flushAudit)
+	}
 	workflow.GetLogger(ctx).Info("stage", "release", r.st.ReleaseID, "stage", s)
 	r.publish(ctx)
 }

@@ -43,6 +43,7 @@ type release struct {
 	// reports counts monitoring reports per window, for Await conditions.
 	reports map[string]int
 	alerts  *escalations
+	ledger  auditLog
 }
 
 // stopKind says why the lifecycle stopped early.
@@ -121,6 +122,9 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 		r.finishWithRollback(dctx, err)
 	}
 	r.setStage(dctx, record.StageEvidence)
+	// The ledger's chain head goes into the evidence: flush everything first.
+	_ = workflow.Await(dctx, func() bool { return !r.ledger.flushing })
+	r.flushAudit(dctx)
 	r.writeEvidence(dctx)
 	r.setStage(dctx, record.StageDone)
 	return ReleaseResult{

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/approval"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
@@ -62,8 +63,9 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 	if !r.spec.HasRole(s.Person, slot.Role) {
 		return InputResult{}, fmt.Errorf("%s does not hold the role %s needed for slot %s; %s holds %v", s.Person, slot.Role, slot.ID, s.Person, r.spec.Roles(s.Person))
 	}
-	if r.block(r.open).RequireSigned && s.Signature == "" {
-		return InputResult{}, fmt.Errorf("slot %s needs a signed sign-off (require_signed is on); unsigned input, such as a plain signal from the UI, is refused", slot.ID)
+	fingerprint, err := r.verifySignature(ctx, s)
+	if err != nil {
+		return InputResult{}, err
 	}
 	for _, by := range slot.By {
 		if by.Person == s.Person {
@@ -79,7 +81,7 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 	p, _ := r.spec.Person(s.Person)
 	slot.By = append(slot.By, record.SignedBy{
 		Person: s.Person, Name: p.Name, At: workflow.Now(ctx), Comment: s.Comment,
-		Signed: s.Signature != "", Decision: string(s.Decision),
+		Signed: fingerprint != "", Fingerprint: fingerprint, Decision: string(s.Decision),
 	})
 	if s.Decision == Reject {
 		slot.State = record.ItemFailed
@@ -291,4 +293,40 @@ func (r *release) recipients(roles []string) []activities.Recipient {
 		}
 	}
 	return out
+}
+
+// signatureSkew is how far a signer's clock may run ahead of the workflow's.
+const signatureSkew = 5 * time.Minute
+
+// verifySignature checks a signed sign-off against the person's public key in the
+// spec: the statement is rebuilt from what this workflow knows (release, run,
+// block, slot, person, decision, comment, version, spec digest), so a signature
+// made for another release, run or slot never verifies. An unsigned sign-off is
+// refused when the block requires signatures, and accepted (unsigned) otherwise.
+func (r *release) verifySignature(ctx workflow.Context, s Signoff) (string, error) {
+	b := r.block(r.open)
+	if s.Signature == "" {
+		if b.RequireSigned {
+			return "", fmt.Errorf("%s sign-offs must be signed (require_signed_approvals): an unsigned sign-off, such as a plain signal from the UI, is refused; sign with golive approve --key", r.open)
+		}
+		return "", nil
+	}
+	p, _ := r.spec.Person(s.Person)
+	if p.PublicKey == "" {
+		return "", fmt.Errorf("%s has no public_key in the release spec, so the signature cannot be verified", s.Person)
+	}
+	info := workflow.GetInfo(ctx)
+	st := approval.Statement{
+		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Block: r.open, Slot: s.Slot,
+		Person: s.Person, Decision: string(s.Decision), Comment: s.Comment, Version: r.in.Version,
+		SpecDigest: r.in.SpecDigest, SignedAt: s.SignedAt,
+	}
+	v, err := approval.Verify(st, s.Signature, p.PublicKey)
+	if err != nil {
+		return "", fmt.Errorf("signature refused: %w", err)
+	}
+	if err := approval.CheckFreshness(s.SignedAt, workflow.Now(ctx), max(b.Timeout.D(), time.Hour), signatureSkew); err != nil {
+		return "", fmt.Errorf("signature refused: %w", err)
+	}
+	return v.Fingerprint, nil
 }

@@ -2,11 +2,13 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -113,6 +115,10 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 		r.mark(ctx, itemPostMetrics, state, summarize(rep.Readings), breaches(rep.Readings))
 	}
 	for _, rd := range rep.Readings {
+		if rd.Verdict != record.VerdictOK {
+			r.audit(ctx, audit.KindMetric, "golive", string(rd.Verdict), rd.Detail,
+				map[string]string{"metric": rd.Metric, "value": strconv.FormatFloat(rd.Value, 'g', 6, 64), "offset": rd.Offset, "window": rep.Window})
+		}
 		if rd.DryRun {
 			continue
 		}

@@ -29,6 +29,7 @@ type devFlags struct {
 	address   string
 	ui        string
 	codec     string
+	telemetry telemetryFlags
 }
 
 func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
@@ -37,6 +38,7 @@ func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().StringVar(&f.address, "listen", "127.0.0.1:7233", "frontend gRPC address")
 	cmd.Flags().StringVar(&f.ui, "ui", "127.0.0.1:8233", "Temporal UI address")
 	cmd.Flags().StringVar(&f.codec, "codec-endpoint", "", "codec server URL the UI uses to decode payloads")
+	f.telemetry.add(cmd)
 }
 
 // devStack is an embedded server with a golive worker on it.
@@ -44,6 +46,8 @@ type devStack struct {
 	srv    *devserver.Server
 	client client.Client
 	worker sdkworker.Worker
+	tel    *worker.Telemetry
+	log    *slog.Logger
 }
 
 func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
@@ -54,24 +58,34 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 	if err != nil {
 		return nil, fmt.Errorf("start embedded Temporal: %w", err)
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
-		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal"))})
+	tel, err := f.telemetry.start(ctx, log)
 	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	opts := client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
+		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal"))}
+	tel.Apply(&opts)
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		closeTelemetry(tel, log)
 		srv.Stop()
 		return nil, fmt.Errorf("connect to embedded Temporal: %w", err)
 	}
 	w := worker.New(c, worker.Options{Logger: log})
 	if err := w.Start(); err != nil {
 		c.Close()
+		closeTelemetry(tel, log)
 		srv.Stop()
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	return &devStack{srv: srv, client: c, worker: w}, nil
+	return &devStack{srv: srv, client: c, worker: w, tel: tel, log: log}, nil
 }
 
 func (d *devStack) stop() {
 	d.worker.Stop()
 	d.client.Close()
+	closeTelemetry(d.tel, d.log)
 	d.srv.Stop()
 }
 
@@ -95,6 +109,9 @@ Ctrl-C stops all three cleanly.`,
 			fmt.Printf("Temporal server  %s (namespace %s)\n", d.srv.FrontendAddress(), d.srv.Namespace())
 			fmt.Printf("Temporal UI      %s\n", d.srv.UIURL())
 			fmt.Printf("golive worker    task queue %s\n", workflows.TaskQueue)
+			if a := d.tel.MetricsAddr(); a != "" {
+				fmt.Printf("metrics          http://%s/metrics\n", a)
+			}
 			fmt.Println("Ctrl-C to stop")
 			<-ctx.Done()
 			fmt.Println("\nstopping")

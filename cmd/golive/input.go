@@ -21,9 +21,14 @@ func (g *globals) send(ctx context.Context, release, name string, payload any) e
 		return err
 	}
 	defer c.Close()
+	return g.sendOn(ctx, c, release, "", name, payload)
+}
+
+// sendOn sends an Update on an open client, to one run when runID is set.
+func (g *globals) sendOn(ctx context.Context, c client.Client, release, runID, name string, payload any) error {
 	id := releaseID(release)
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: id, RunID: runID, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res workflows.InputResult
 	if err == nil {
@@ -61,6 +66,7 @@ func needAs(g *globals) error {
 
 func newApproveCmd(g *globals, verb string) *cobra.Command {
 	var slot, comment string
+	var sign signOptions
 	cmd := &cobra.Command{
 		Use:   verb + " RELEASE",
 		Short: map[string]string{"approve": "Sign off a slot of the open sign-off block", "reject": "Reject the release in a sign-off slot (a comment is required)"}[verb],
@@ -71,11 +77,22 @@ func newApproveCmd(g *globals, verb string) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.SignoffName, workflows.Signoff{
-				Slot: slot, Person: g.as, Decision: workflows.Decision(verb), Comment: comment,
-			})
+			ctx := cmd.Context()
+			c, err := g.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			s := workflows.Signoff{Slot: slot, Person: g.as, Decision: workflows.Decision(verb), Comment: comment}
+			// Signed sign-offs name the run they were made for; it gets exactly that run.
+			runID, err := signStatement(ctx, c, args[0], &s, sign)
+			if err != nil {
+				return err
+			}
+			return g.sendOn(ctx, c, args[0], runID, workflows.SignoffName, s)
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringVar(&slot, "slot", "", "slot ID (default: the one open slot your roles can fill)")
 	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the sign-off")
 	return cmd

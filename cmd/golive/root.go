@@ -11,6 +11,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
+
+	"github.com/golive/golive/internal/telemetry"
+	"github.com/golive/golive/worker"
 )
 
 // globals are the flags every command shares.
@@ -21,6 +24,7 @@ type globals struct {
 	output    string
 	as        string
 	logLevel  string
+	logFormat string
 }
 
 func newRoot() *cobra.Command {
@@ -46,11 +50,12 @@ temporal.toml config file); the default is 127.0.0.1:7233, namespace default.`,
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&g.as, "as", defaultPerson(), "who you are: your person ID in the release spec (GOLIVE_USER)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (lines about a release carry release=<workflow ID>)")
 	root.AddCommand(
 		newValidateCmd(g), newStartCmd(g), newStatusCmd(g), newListCmd(g),
 		newApproveCmd(g, "approve"), newApproveCmd(g, "reject"), newAttestCmd(g), newAckCmd(g),
 		newAbortCmd(g), newRollbackCmd(g), newHoldCmd(g), newResumeCmd(g),
-		newWorkerCmd(g), newReportCmd(g),
+		newWorkerCmd(g), newReportCmd(g), newCodecServerCmd(g), newDBCmd(g), newAuditCmd(g),
 	)
 	addDevCommands(root, g)
 	return root
@@ -63,13 +68,18 @@ func defaultPerson() string {
 	return os.Getenv("USER")
 }
 
-// logger builds the process logger at the chosen level.
+// logger builds the process logger at the chosen level and format; every line
+// about a release carries release=<workflow ID> (telemetry.LogHandler).
 func (g *globals) logger() *slog.Logger {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(g.logLevel)); err != nil {
 		lv = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})
+	if g.logFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv})
+	}
+	return slog.New(telemetry.NewLogHandler(h))
 }
 
 // clientOptions loads the connection through envconfig, then applies flags.
@@ -88,6 +98,11 @@ func (g *globals) clientOptions() (client.Options, error) {
 		opts.Namespace = g.namespace
 	}
 	opts.Logger = log.NewStructuredLogger(g.logger().With("component", "temporal"))
+	cod, err := worker.Encryption(context.Background(), nil)
+	if err != nil {
+		return client.Options{}, err
+	}
+	worker.ApplyConverters(&opts, cod)
 	return opts, nil
 }
 
@@ -116,7 +131,12 @@ func (g *globals) json() bool { return g.output == "json" }
 
 // dialAt connects to a given address (the demo's embedded server).
 func (g *globals) dialAt(ctx context.Context, address string) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{HostPort: address, Logger: log.NewStructuredLogger(g.logger().With("component", "temporal"))})
+	opts, err := g.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.HostPort = address
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)
 	}

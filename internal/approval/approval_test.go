@@ -197,6 +197,7 @@ func TestAllowedSigners(t *testing.T) {
 		{"principal", "carol " + keyPart(carol), nil},
 		{"several principals and keys", "# team keys\nerin " + keyPart(other) + "\ncarol@example.org,carol " + keyPart(carol) + " laptop\n", nil},
 		{"wildcard", "car* " + keyPart(carol), nil},
+		{"principal that looks like a key type", "sk-carol,carol " + keyPart(carol), nil},
 		{"namespaces", `carol namespaces="git,golive-approval" ` + keyPart(carol), nil},
 		{"validity window", `carol valid-after="20260101",valid-before="20270101Z" ` + keyPart(carol), nil},
 		{"other principal", "erin " + keyPart(carol), approval.ErrUnknownKey},
@@ -224,7 +225,7 @@ func TestParseKeysRefusesWeakKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub, _ := ssh.NewPublicKey(&small.PublicKey)
-	if _, err := approval.ParseKeys(string(ssh.MarshalAuthorizedKey(pub))); !errors.Is(err, approval.ErrMalformed) || !strings.Contains(err.Error(), "1024 bits") {
+	if _, err := approval.ParseKeys(string(ssh.MarshalAuthorizedKey(pub))); !errors.Is(err, approval.ErrMalformed) || !errors.Is(err, approval.ErrWeakKey) || !strings.Contains(err.Error(), "1024 bits") {
 		t.Fatalf("RSA-1024: %v", err)
 	}
 	for _, line := range []string{

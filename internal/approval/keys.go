@@ -57,7 +57,7 @@ func ParseKeys(text string) ([]Key, error) {
 		}
 		k, err := parseKeyLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("%w: key line %d: %v", ErrMalformed, n+1, err)
+			return nil, fmt.Errorf("%w: key line %d: %w", ErrMalformed, n+1, err)
 		}
 		keys = append(keys, k)
 	}
@@ -72,26 +72,28 @@ func parseKeyLine(line string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
-	at := -1
-	for i := 0; i+1 < len(toks) && i < 3; i++ {
-		if looksLikeKeyType(toks[i]) {
-			at = i
-			break
+	// The key is the first "TYPE BASE64" pair that parses; up to two fields
+	// (principals, options) may come before it.
+	at, firstErr := -1, error(nil)
+	var pub ssh.PublicKey
+	for i := 0; i+1 < len(toks) && i < 3 && at < 0; i++ {
+		if !looksLikeKeyType(toks[i]) {
+			continue
 		}
+		p, err := parsePublicKey(toks[i], toks[i+1])
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		at, pub = i, p
 	}
 	if at < 0 {
+		if firstErr != nil {
+			return Key{}, firstErr
+		}
 		return Key{}, fmt.Errorf("no OpenSSH public key found (want e.g. \"ssh-ed25519 AAAA... comment\")")
-	}
-	blob, err := base64.StdEncoding.DecodeString(toks[at+1])
-	if err != nil {
-		return Key{}, fmt.Errorf("%s key is not valid base64", toks[at])
-	}
-	pub, err := ssh.ParsePublicKey(blob)
-	if err != nil {
-		return Key{}, fmt.Errorf("%s key: %v", toks[at], err)
-	}
-	if pub.Type() != toks[at] {
-		return Key{}, fmt.Errorf("key type %s does not match its data (%s)", toks[at], pub.Type())
 	}
 	if err := acceptKey(pub); err != nil {
 		return Key{}, err
@@ -113,6 +115,21 @@ func parseKeyLine(line string) (Key, error) {
 		}
 	}
 	return k, nil
+}
+
+func parsePublicKey(typ, b64 string) (ssh.PublicKey, error) {
+	blob, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("%s key is not valid base64", typ)
+	}
+	pub, err := ssh.ParsePublicKey(blob)
+	if err != nil {
+		return nil, fmt.Errorf("%s key: %v", typ, err)
+	}
+	if pub.Type() != typ {
+		return nil, fmt.Errorf("key type %s does not match its data (%s)", typ, pub.Type())
+	}
+	return pub, nil
 }
 
 // looksLikeKeyType reports whether tok names an SSH public key type, supported or not.

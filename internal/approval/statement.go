@@ -114,9 +114,9 @@ func (s Statement) Validate() error {
 	return nil
 }
 
-// Reasons a signature is refused. Verify and CheckFreshness wrap exactly one of
-// them (test with errors.Is); the wrapping message says what was wrong, never
-// anything secret.
+// Reasons a signature is refused. Verify and CheckFreshness wrap one of them
+// (a registered key that is too weak wraps both ErrMalformed and ErrWeakKey);
+// test with errors.Is. The message says what was wrong, never anything secret.
 var (
 	// ErrUnsigned: the sign-off carries no signature.
 	ErrUnsigned = errors.New("unsigned")

@@ -257,7 +257,7 @@ func (l *Ledger) scan(ctx context.Context, releaseID string, fn func(Row) bool) 
 	q := "SELECT seq, release_id, at, kind, actor, action, reason, data, coalesce(key, ''), prev_hash, hash FROM " + pgutil.Ident(l.table)
 	var args []any
 	if releaseID != "" {
-		q += " WHERE release_id = $1"
+		q += " WHERE release_id = $1 OR starts_with(release_id, $1 || '/')"
 		args = append(args, releaseID)
 	}
 	q += " ORDER BY seq"
@@ -295,7 +295,8 @@ func (l *Ledger) Verify(ctx context.Context) (VerifyReport, error) {
 	return c.Report(), nil
 }
 
-// Export writes the rows of one release as JSON lines (canonical JSON, with
+// Export writes the rows of one release (release_id equal to releaseID, or
+// starting with releaseID + "/", e.g. a workflow ID followed by a run ID) as JSON lines (canonical JSON, with
 // their hashes) and returns how many.
 func (l *Ledger) Export(ctx context.Context, releaseID string, w io.Writer) (int, error) {
 	n := 0

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,9 +37,11 @@ type Options struct {
 	ChecksumTables []string
 	// PgDump and PgRestore are the tools [found on PATH].
 	PgDump, PgRestore string
-	// Jobs is pg_restore's parallelism [2].
+	// Jobs is pg_restore's parallelism. 0 or 1 streams pg_dump straight into
+	// pg_restore (no dump file, both at once); more writes a dump file to TempDir
+	// and restores it with that many jobs.
 	Jobs int
-	// TempDir receives the dump file [os.TempDir()].
+	// TempDir receives the dump file when Jobs > 1 [os.TempDir()].
 	TempDir string
 	// Progress is called with the current step, now and every few seconds (heartbeats).
 	Progress func(step string)
@@ -71,6 +74,8 @@ type Report struct {
 	// Mismatches lists every difference; empty means the restore matches the source.
 	Mismatches  []string `json:"mismatches,omitempty"`
 	ToolVersion string   `json:"pg_dump_version,omitempty"`
+	// Absent lists checksum tables the source does not have (yet): not compared.
+	Absent []string `json:"absent,omitempty"`
 }
 
 // OK reports whether the restore matched the source.
@@ -88,7 +93,10 @@ func (r Report) Summary() string {
 	if !r.OK() {
 		verdict = fmt.Sprintf("%d mismatch(es)", len(r.Mismatches))
 	}
-	return fmt.Sprintf("dump %s in %s, restore %s, compare %s: %d tables, %d rows, %d checksums; %s",
+	if len(r.Absent) > 0 {
+		verdict += fmt.Sprintf(" (not in the source yet, not compared: %s)", strings.Join(r.Absent, ", "))
+	}
+	return fmt.Sprintf("dump %s in %s, restored in %s, compared in %s: %d tables, %d rows, %d checksums; %s",
 		Size(r.DumpBytes), r.DumpTime.Round(time.Millisecond), r.RestoreTime.Round(time.Millisecond),
 		r.CompareTime.Round(time.Millisecond), len(r.Tables), r.Rows, checked, verdict)
 }
@@ -117,9 +125,6 @@ func Verify(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	if o.PgRestore == "" {
 		o.PgRestore = "pg_restore"
-	}
-	if o.Jobs <= 0 {
-		o.Jobs = 2
 	}
 	for _, tool := range []*string{&o.PgDump, &o.PgRestore} {
 		p, err := exec.LookPath(*tool)
@@ -151,41 +156,11 @@ func Verify(ctx context.Context, o Options) (rep Report, err error) {
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
 		return rep, fmt.Errorf("export snapshot: %w", err)
 	}
-	checksum, err := resolveTables(ctx, tx, o.ChecksumTables)
-	if err != nil {
-		return rep, err
-	}
+	// A named table that does not exist yet (the release creates it) has
+	// nothing to compare: it is reported as absent, not as a mismatch.
+	checksum, absent := resolveTables(ctx, tx, o.ChecksumTables)
+	rep.Absent = absent
 
-	dir, err := os.MkdirTemp(o.TempDir, "golive-backup-")
-	if err != nil {
-		return rep, fmt.Errorf("temporary directory for the dump: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	dump := filepath.Join(dir, "backup.dump")
-
-	progress.set("pg_dump of " + o.Source.Database)
-	var srcStats map[string]Table
-	var statsErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		srcStats, statsErr = readStats(ctx, tx, checksum)
-	}()
-	t0 := time.Now()
-	dumpErr := run(ctx, o.PgDump, pgutil.Env(o.Source), "--format=custom", "--no-password", "--snapshot="+snapshot, "--file="+dump)
-	rep.DumpTime = time.Since(t0)
-	wg.Wait()
-	if dumpErr != nil {
-		return rep, fmt.Errorf("pg_dump: %w", dumpErr)
-	}
-	if statsErr != nil {
-		return rep, fmt.Errorf("read the source tables: %w", statsErr)
-	}
-	_ = tx.Rollback(ctx)
-	if fi, err := os.Stat(dump); err == nil {
-		rep.DumpBytes = fi.Size()
-	}
 	if out, err := exec.CommandContext(ctx, o.PgDump, "--version").Output(); err == nil {
 		rep.ToolVersion = strings.TrimSpace(string(out))
 	}
@@ -215,18 +190,62 @@ func Verify(ctx context.Context, o Options) (rep Report, err error) {
 	}()
 	scratchCfg := pgutil.WithDatabase(admin, rep.Scratch)
 
-	progress.set("pg_restore into " + rep.Scratch)
-	t0 = time.Now()
-	restoreErr := run(ctx, o.PgRestore, pgutil.Env(scratchCfg), "--no-owner", "--no-acl", "--exit-on-error", "--no-password",
-		fmt.Sprintf("--jobs=%d", o.Jobs), "--dbname="+rep.Scratch, dump)
-	rep.RestoreTime = time.Since(t0)
+	// The source's counts and checksums are read from the snapshot while the dump runs.
+	var srcStats map[string]Table
+	var statsErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		srcStats, statsErr = readStats(ctx, tx, checksum)
+	}()
+	dumpArgs := []string{"--format=custom", "--no-password", "--snapshot=" + snapshot}
+	restoreArgs := []string{"--no-owner", "--no-acl", "--exit-on-error", "--no-password", "--dbname=" + rep.Scratch}
+	var dumpErr, restoreErr error
+	if o.Jobs <= 1 {
+		// Streamed: pg_dump | pg_restore, no dump file, dump and restore overlap.
+		progress.set("pg_dump | pg_restore into " + rep.Scratch)
+		rep.DumpBytes, rep.DumpTime, rep.RestoreTime, dumpErr, restoreErr = pipe(ctx,
+			o.PgDump, pgutil.Env(o.Source), dumpArgs, o.PgRestore, pgutil.Env(scratchCfg), restoreArgs)
+		wg.Wait()
+	} else {
+		// Through a file, so pg_restore can load tables in parallel.
+		dir, err := os.MkdirTemp(o.TempDir, "golive-backup-")
+		if err != nil {
+			return rep, fmt.Errorf("temporary directory for the dump: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		dump := filepath.Join(dir, "backup.dump")
+		progress.set("pg_dump of " + o.Source.Database)
+		t0 := time.Now()
+		dumpErr = run(ctx, o.PgDump, pgutil.Env(o.Source), append(dumpArgs, "--file="+dump)...)
+		rep.DumpTime = time.Since(t0)
+		wg.Wait()
+		if fi, err := os.Stat(dump); err == nil {
+			rep.DumpBytes = fi.Size()
+		}
+		if dumpErr == nil && statsErr == nil {
+			_ = tx.Rollback(ctx)
+			progress.set("pg_restore into " + rep.Scratch)
+			t0 = time.Now()
+			restoreErr = run(ctx, o.PgRestore, pgutil.Env(scratchCfg), append(restoreArgs, fmt.Sprintf("--jobs=%d", o.Jobs), dump)...)
+			rep.RestoreTime = time.Since(t0)
+		}
+	}
+	_ = tx.Rollback(ctx)
+	if dumpErr != nil {
+		return rep, fmt.Errorf("pg_dump: %w", dumpErr)
+	}
+	if statsErr != nil {
+		return rep, fmt.Errorf("read the source tables: %w", statsErr)
+	}
 	if restoreErr != nil {
 		rep.Mismatches = append(rep.Mismatches, "pg_restore failed: "+restoreErr.Error())
 		return rep, nil
 	}
 
 	progress.set("comparing the restore with the source")
-	t0 = time.Now()
+	t0 := time.Now()
 	sc, err := pgx.ConnectConfig(ctx, withApp(scratchCfg, "golive-backup-verify"))
 	if err != nil {
 		return rep, pgutil.Redact(fmt.Errorf("connect to the scratch database: %w", err), scratchCfg)
@@ -323,18 +342,18 @@ const userTables = `
 // resolveTables turns the spec's checksum table names into schema.table.
 func resolveTables(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}, names []string) ([]string, error) {
-	var out []string
+}, names []string) (found, absent []string) {
 	for _, n := range names {
 		var ns, rel string
 		err := q.QueryRow(ctx, `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.oid = to_regclass($1)`, n).Scan(&ns, &rel)
 		if err != nil {
-			return nil, fmt.Errorf("backup.checksum_tables: table %q not found in the source", n)
+			absent = append(absent, n)
+			continue
 		}
-		out = append(out, ns+"."+rel)
+		found = append(found, ns+"."+rel)
 	}
-	return out, nil
+	return found, absent
 }
 
 // readStats counts the rows of every user table and checksums the named ones.
@@ -386,6 +405,61 @@ func readStats(ctx context.Context, q interface {
 	return out, nil
 }
 
+// pipe runs dump | restore, counting the bytes between them. The times are
+// from the start to each tool's exit.
+func pipe(ctx context.Context, dumpTool string, dumpEnv, dumpArgs []string, restoreTool string, restoreEnv, restoreArgs []string) (
+	n int64, dumpTime, restoreTime time.Duration, dumpErr, restoreErr error) {
+	dump := exec.CommandContext(ctx, dumpTool, dumpArgs...)
+	dump.Env = append(os.Environ(), dumpEnv...)
+	var dumpStderr, restoreStderr bytes.Buffer
+	dump.Stderr = &dumpStderr
+	out, err := dump.StdoutPipe()
+	if err != nil {
+		return 0, 0, 0, err, nil
+	}
+	restore := exec.CommandContext(ctx, restoreTool, restoreArgs...)
+	restore.Env = append(os.Environ(), restoreEnv...)
+	restore.Stderr = &restoreStderr
+	in, err := restore.StdinPipe()
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	t0 := time.Now()
+	if err := restore.Start(); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if err := dump.Start(); err != nil {
+		in.Close()
+		_ = restore.Wait()
+		return 0, 0, 0, err, nil
+	}
+	n, copyErr := io.Copy(in, out)
+	if copyErr != nil { // pg_restore gave up: stop pg_dump too
+		_ = dump.Process.Kill()
+		_, _ = io.Copy(io.Discard, out)
+	}
+	dumpErr = toolErr(dumpTool, dump.Wait(), &dumpStderr)
+	dumpTime = time.Since(t0)
+	in.Close()
+	restoreErr = toolErr(restoreTool, restore.Wait(), &restoreStderr)
+	restoreTime = time.Since(t0)
+	if copyErr != nil && restoreErr != nil {
+		dumpErr = nil // the dump was stopped because the restore failed
+	}
+	return n, dumpTime, restoreTime, dumpErr, restoreErr
+}
+
+func toolErr(tool string, err error, stderr *bytes.Buffer) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if len(msg) > 600 {
+		msg = "..." + msg[len(msg)-600:]
+	}
+	return fmt.Errorf("%s %v: %s", filepath.Base(tool), err, msg)
+}
+
 // run runs a PostgreSQL tool with the connection in its environment; the error
 // carries the tail of its stderr.
 func run(ctx context.Context, tool string, env []string, args ...string) error {
@@ -393,14 +467,7 @@ func run(ctx context.Context, tool string, env []string, args ...string) error {
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 600 {
-			msg = "..." + msg[len(msg)-600:]
-		}
-		return fmt.Errorf("%s %v: %s", filepath.Base(tool), err, msg)
-	}
-	return nil
+	return toolErr(tool, cmd.Run(), &stderr)
 }
 
 func withApp(cfg *pgx.ConnConfig, app string) *pgx.ConnConfig {

@@ -1,12 +1,12 @@
 // Package evidence renders the release record as the filled checklist: every
-// item with who, when and which value, the sign-off blocks, readings, alerts and
-// the rollback record, as Markdown and as a self-contained HTML page.
+// item with who, when and which value, the sign-off blocks, metric readings
+// (charted in HTML), alerts, the rollback record and the audit chain head, as
+// Markdown and as a self-contained HTML page that prints to PDF.
 package evidence
 
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/golive/golive/internal/record"
 )
@@ -21,49 +21,26 @@ func Markdown(st record.Status) string {
 			fmt.Fprintf(&b, "| %s | %s |\n", k, cell(v))
 		}
 	}
-	row("Release", st.ReleaseID)
-	row("Outcome", string(st.Outcome))
-	row("Reason", st.Reason)
-	row("Requested by", st.Requester)
-	row("Previous version", st.PreviousVersion)
-	row("Live version", st.LiveVersion)
-	row("Window (T-0)", stamp(st.Window))
-	row("Deployed at", stamp(st.DeployAt))
-	row("Spec", strings.TrimSpace(st.SpecFile+" "+short(st.SpecDigest)))
-	b.WriteString("\n")
+	for _, f := range facts(st) {
+		row(f.key, f.value)
+	}
+	if h := auditHead(st); isHash(h) {
+		fmt.Fprintf(&b, "\nAudit chain head: `%s`\n", h)
+	} else {
+		fmt.Fprintf(&b, "\nAudit chain head: %s\n", h)
+	}
 
-	stage := record.Stage("")
-	section := ""
-	for _, it := range st.Items {
-		if it.Stage != stage {
-			stage, section = it.Stage, ""
-			fmt.Fprintf(&b, "\n## %s\n", StageTitle(stage))
+	for _, g := range groupItems(st.Items) {
+		fmt.Fprintf(&b, "\n## %s\n\n_%s_\n", StageTitle(g.stage), g.counts())
+		for _, sec := range g.sections {
+			if sec.title != "" && sec.title != StageTitle(g.stage) {
+				fmt.Fprintf(&b, "\n### %s\n", sec.title)
+			}
+			b.WriteString("\n")
+			for _, it := range sec.items {
+				writeItemMD(&b, it)
+			}
 		}
-		if it.Section != section {
-			section = it.Section
-			fmt.Fprintf(&b, "\n### %s\n\n", section)
-		}
-		fmt.Fprintf(&b, "- %s %s", Box(it.State), it.Title)
-		var facts []string
-		if it.Value != "" {
-			facts = append(facts, it.Value)
-		}
-		if it.Actor != "" {
-			facts = append(facts, "by "+it.Actor)
-		}
-		if !it.At.IsZero() {
-			facts = append(facts, stamp(it.At))
-		}
-		if it.State != record.ItemPassed {
-			facts = append(facts, string(it.State))
-		}
-		if len(facts) > 0 {
-			fmt.Fprintf(&b, " — %s", strings.Join(facts, ", "))
-		}
-		if it.Detail != "" && it.State != record.ItemPassed {
-			fmt.Fprintf(&b, "\n  - %s", oneLine(it.Detail))
-		}
-		b.WriteString("\n")
 	}
 	writeSignoffs(&b, st)
 	writeReadings(&b, st)
@@ -72,57 +49,123 @@ func Markdown(st record.Status) string {
 	return b.String()
 }
 
+// fact is one line of the release summary.
+type fact struct{ key, value string }
+
+// facts are the summary lines of a release, empty values included (callers skip them).
+func facts(st record.Status) []fact {
+	spec := strings.TrimSpace(st.SpecFile + " " + short(st.SpecDigest))
+	return []fact{
+		{"Release", st.ReleaseID},
+		{"Service / environment", strings.TrimSpace(st.Service + " / " + st.Environment)},
+		{"Version", st.Version},
+		{"Outcome", outcomeText(st.Outcome)},
+		{"Reason", oneLine(st.Reason)},
+		{"Requested by", st.Requester},
+		{"Previous version", st.PreviousVersion},
+		{"Live version", st.LiveVersion},
+		{"Started", stamp(st.StartedAt)},
+		{"Window (T-0)", stamp(st.Window)},
+		{"Deployed at", stamp(st.DeployAt)},
+		{"Spec", spec},
+		{"Evidence file", st.Evidence},
+	}
+}
+
+func writeItemMD(b *strings.Builder, it record.Item) {
+	fmt.Fprintf(b, "- %s %s", Box(it.State), it.Title)
+	var facts []string
+	if it.Value != "" {
+		facts = append(facts, oneLine(it.Value))
+	}
+	if it.Actor != "" {
+		facts = append(facts, "by "+it.Actor)
+	}
+	if !it.At.IsZero() {
+		facts = append(facts, stamp(it.At))
+	}
+	if it.State != record.ItemPassed {
+		facts = append(facts, string(it.State))
+	}
+	if it.Optional {
+		facts = append(facts, "optional")
+	}
+	if len(facts) > 0 {
+		fmt.Fprintf(b, " — %s", strings.Join(facts, ", "))
+	}
+	if it.Detail != "" && it.State != record.ItemPassed {
+		fmt.Fprintf(b, "\n  - %s", oneLine(it.Detail))
+	}
+	b.WriteString("\n")
+}
+
 func writeSignoffs(b *strings.Builder, st record.Status) {
 	b.WriteString("\n## Sign-offs\n")
-	block := ""
-	for _, sl := range st.Slots {
-		if sl.Block != block {
-			block = sl.Block
-			fmt.Fprintf(b, "\n**%s**\n\n", BlockTitle(block))
-		}
-		if len(sl.By) == 0 {
-			fmt.Fprintf(b, "- [ ] %s: _________________ (%s)\n", sl.Title, sl.State)
-			continue
-		}
-		for _, by := range sl.By {
-			mark := "[x]"
-			if by.Decision != "approve" {
-				mark = "[!] rejected:"
+	names, by := blocks(st.Slots)
+	for _, block := range names {
+		fmt.Fprintf(b, "\n**%s:**\n\n", BlockTitle(block))
+		for _, sl := range by[block] {
+			if len(sl.By) == 0 {
+				fmt.Fprintf(b, "- [ ] %s: _________________ Date: _______ (%s)\n", sl.Title, sl.State)
+				continue
 			}
-			signed := ""
-			if by.Signed {
-				signed = ", signed"
+			for _, s := range sl.By {
+				mark := "[x]"
+				if s.Decision != "approve" {
+					mark = "[!]"
+				}
+				fmt.Fprintf(b, "- %s %s: %s Date: %s, %s", mark, sl.Title, personName(s), stamp(s.At), decisionText(s.Decision))
+				if s.Signed {
+					b.WriteString(", signature verified")
+				}
+				if s.Comment != "" {
+					fmt.Fprintf(b, " — %q", oneLine(s.Comment))
+				}
+				b.WriteString("\n")
 			}
-			fmt.Fprintf(b, "- %s %s: %s (%s) Date: %s%s", mark, sl.Title, by.Name, by.Person, stamp(by.At), signed)
-			if by.Comment != "" {
-				fmt.Fprintf(b, " — %q", by.Comment)
-			}
-			b.WriteString("\n")
 		}
 	}
 	if len(st.Refused) > 0 {
-		b.WriteString("\n**Refused inputs**\n\n")
+		b.WriteString("\n**Refused inputs:**\n\n")
 		for _, r := range st.Refused {
-			fmt.Fprintf(b, "- %s %s by %s %s: %s\n", stamp(r.At), r.Input, r.Person, r.Slot, r.Reason)
+			fmt.Fprintf(b, "- %s %s by %s %s: %s\n", stamp(r.At), r.Input, r.Person, r.Slot, oneLine(r.Reason))
 		}
 	}
 }
 
 func writeReadings(b *strings.Builder, st record.Status) {
-	if len(st.Baseline) == 0 && len(st.Checks) == 0 {
+	metrics := metricNames(st)
+	if len(metrics) == 0 {
 		return
 	}
-	b.WriteString("\n## Metric readings\n\n| window | check | offset | phase | readings | verdict |\n|---|---|---|---|---|---|\n")
+	b.WriteString("\n## Metric readings\n\n| window | check | offset | phase |")
+	for _, m := range metrics {
+		fmt.Fprintf(b, " %s |", cell(m))
+	}
+	b.WriteString(" verdict |\n|---|---|---|---|")
+	b.WriteString(strings.Repeat("---|", len(metrics)+1))
+	b.WriteString("\n")
+	line := func(window, index, offset, phase string, rs []record.Reading, verdict string) {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |", cell(window), index, offset, cell(phase))
+		for _, m := range metrics {
+			if r, ok := readingOf(rs, m); ok {
+				fmt.Fprintf(b, " %s |", cell(readingText(r)))
+			} else {
+				b.WriteString(" - |")
+			}
+		}
+		fmt.Fprintf(b, " %s |\n", verdict)
+	}
 	if len(st.Baseline) > 0 {
-		fmt.Fprintf(b, "| baseline | - | - | before deploy | %s | - |\n", cell(readingList(st.Baseline)))
+		line("baseline", "-", "-", "before deploy", st.Baseline, "-")
 	}
 	for _, c := range st.Checks {
-		fmt.Fprintf(b, "| %s | %d | +%s | %s | %s | %s |\n", c.Window, c.Index, c.Offset, c.Phase, cell(readingList(c.Readings)), c.Worst)
+		line(c.Window, fmt.Sprint(c.Index), "+"+c.Offset.String(), c.Phase, c.Readings, string(c.Worst))
 	}
 	if len(st.Compare) > 0 {
 		b.WriteString("\n**Pre/post comparison**\n\n| metric | baseline | after (mean) | regression |\n|---|---|---|---|\n")
 		for _, c := range st.Compare {
-			fmt.Fprintf(b, "| %s | %.3g%s | %.3g%s | %v |\n", c.Metric, c.Baseline, c.Unit, c.After, c.Unit, c.Regression)
+			fmt.Fprintf(b, "| %s | %s%s | %s%s | %s |\n", cell(c.Metric), num(c.Baseline), c.Unit, num(c.After), c.Unit, yesNo(c.Regression))
 		}
 	}
 }
@@ -146,13 +189,21 @@ func writeRollback(b *strings.Builder, st record.Status) {
 		return
 	}
 	rb := st.Rollback
-	fmt.Fprintf(b, "\n## Rollback record\n\n- Trigger: %s\n- Decided by: %s at %s\n- Completed: %v\n", oneLine(rb.Trigger), rb.By, stamp(rb.At), rb.Completed)
+	fmt.Fprintf(b, "\n## Rollback record\n\n- Trigger: %s\n- Decided by: %s at %s\n- Reverted to: %s\n- Completed: %s\n",
+		oneLine(rb.Trigger), rb.By, stamp(rb.At), st.PreviousVersion, yesNo(rb.Completed))
 	if rb.Frozen {
 		b.WriteString("- Database rollback blocked: schema frozen, escalated\n")
 	}
 	if rb.Error != "" {
 		fmt.Fprintf(b, "- Errors: %s\n", oneLine(rb.Error))
 	}
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
 }
 
 // Incident renders the incident record (post-mortem skeleton) of a rollback.
@@ -177,71 +228,3 @@ func Incident(st record.Status) string {
 	}
 	return b.String()
 }
-
-// Box renders an item state as a checklist box.
-func Box(s record.ItemState) string {
-	switch s {
-	case record.ItemPassed:
-		return "[x]"
-	case record.ItemFailed:
-		return "[!]"
-	case record.ItemUnavailable:
-		return "[?]"
-	case record.ItemSkipped:
-		return "[-]"
-	}
-	return "[ ]"
-}
-
-// StageTitle is the checklist section a stage encodes.
-func StageTitle(s record.Stage) string {
-	for _, st := range record.Stages {
-		if st.Stage == s {
-			return st.Title
-		}
-	}
-	return string(s)
-}
-
-// BlockTitle is the checklist's heading of a sign-off block.
-func BlockTitle(block string) string {
-	switch block {
-	case "approvals":
-		return "Deployment Approved By"
-	case "completion":
-		return "Deployment Completed By"
-	case "review":
-		return "Post-Deployment Sign-off"
-	}
-	return block
-}
-
-func readingList(rs []record.Reading) string {
-	parts := make([]string, 0, len(rs))
-	for _, r := range rs {
-		if r.Verdict == record.VerdictUnavailable {
-			parts = append(parts, r.Metric+" n/a")
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %.3g%s", r.Metric, r.Value, r.Unit))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-func short(d string) string {
-	if len(d) > 12 {
-		return "sha256:" + d[:12]
-	}
-	return d
-}
-
-func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", "\\|") }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

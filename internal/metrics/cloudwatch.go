@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,8 +43,9 @@ type CloudWatchAPI interface {
 //     composite) are in state ALARM; a listed alarm that does not exist is an error.
 //
 // Each metric is aggregated over one period as long as the window, which ends
-// at the last full minute; the value is that datapoint. No datapoint is an
-// error (the reading is then unavailable, never healthy).
+// at the last full minute before the reading's time (now, or the at given to
+// Query: CloudWatch keeps history); the value is that datapoint. No datapoint
+// is an error (the reading is then unavailable, never healthy).
 type CloudWatch struct {
 	client CloudWatchAPI
 	window time.Duration
@@ -61,6 +63,34 @@ func NewCloudWatch(client CloudWatchAPI, window time.Duration) *CloudWatch {
 	return &CloudWatch{client: client, window: window, now: time.Now}
 }
 
+// CloudWatchFactory returns the Factory that New uses for provider
+// "cloudwatch" (WithFactory("cloudwatch", CloudWatchFactory(cfg))): it builds
+// NewCloudWatchFromSpec on cfg (see awsclient.Load).
+func CloudWatchFactory(cfg aws.Config) Factory {
+	return func(m spec.Metrics) (Provider, error) { return NewCloudWatchFromSpec(cfg, m), nil }
+}
+
+// CloudWatchDefaultFactory is CloudWatchFactory on the SDK's default chain,
+// loaded when a cloudwatch spec first needs it: a worker without AWS
+// configuration starts, and only cloudwatch readings fail, with an error
+// wrapping ErrNotConfigured.
+func CloudWatchDefaultFactory() Factory {
+	var once sync.Once
+	var cfg aws.Config
+	var err error
+	return func(m spec.Metrics) (Provider, error) {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cfg, err = awsclient.Load(ctx, awsclient.Options{})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: metrics provider cloudwatch: %v", ErrNotConfigured, err)
+		}
+		return NewCloudWatchFromSpec(cfg, m), nil
+	}
+}
+
 // NewCloudWatchFromSpec returns the provider m configures, on a client built
 // from cfg (see awsclient.Load): the window is metrics.cloudwatch.window, 5m by default.
 func NewCloudWatchFromSpec(cfg aws.Config, m spec.Metrics) *CloudWatch {
@@ -71,9 +101,13 @@ func NewCloudWatchFromSpec(cfg aws.Config, m spec.Metrics) *CloudWatch {
 	return NewCloudWatch(cloudwatch.NewFromConfig(cfg), window)
 }
 
-// Query evaluates one query (see CloudWatch).
-func (c *CloudWatch) Query(ctx context.Context, query string) (float64, error) {
+// Query evaluates one query (see CloudWatch) as of at (zero: now). Alarm
+// states are always read as they are now.
+func (c *CloudWatch) Query(ctx context.Context, query string, at time.Time) (float64, error) {
 	q := strings.TrimSpace(query)
+	if at.IsZero() {
+		at = c.now()
+	}
 	switch {
 	case hasPrefixFold(q, "ALARMS(") && strings.HasSuffix(q, ")"):
 		names, err := alarmNames(q[len("ALARMS(") : len(q)-1])
@@ -82,13 +116,13 @@ func (c *CloudWatch) Query(ctx context.Context, query string) (float64, error) {
 		}
 		return c.alarms(ctx, names)
 	case hasPrefixFold(q, "SELECT "):
-		return c.metricData(ctx, q, []cwtypes.MetricDataQuery{{Id: aws.String("q"), Expression: aws.String(q), Period: c.periodSeconds()}})
+		return c.metricData(ctx, q, at, []cwtypes.MetricDataQuery{{Id: aws.String("q"), Expression: aws.String(q), Period: c.periodSeconds()}})
 	}
 	mq, err := c.parseMath(q)
 	if err != nil {
 		return 0, err
 	}
-	return c.metricData(ctx, q, mq)
+	return c.metricData(ctx, q, at, mq)
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -216,8 +250,8 @@ func alarmNames(s string) ([]string, error) {
 }
 
 // metricData runs one GetMetricData call and returns the latest value of the returned query.
-func (c *CloudWatch) metricData(ctx context.Context, q string, queries []cwtypes.MetricDataQuery) (float64, error) {
-	end := c.now().UTC().Truncate(time.Minute)
+func (c *CloudWatch) metricData(ctx context.Context, q string, at time.Time, queries []cwtypes.MetricDataQuery) (float64, error) {
+	end := at.UTC().Truncate(time.Minute)
 	start := end.Add(-c.window)
 	var want string
 	for _, mq := range queries {

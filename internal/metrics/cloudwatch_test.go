@@ -55,33 +55,37 @@ func TestCloudWatchProvider(t *testing.T) {
 		"ALARMS(portal-5xx, portal-p95)":                  0,
 		"alarms('portal-5xx', portal-health, portal-p95)": 1,
 	} {
-		got, err := p.Query(ctx, q)
+		got, err := p.Query(ctx, q, time.Time{})
 		if err != nil || math.Abs(got-want) > 1e-9 {
 			t.Errorf("Query(%s) = %v, %v; want %v", q, got, err, want)
 		}
 	}
 
+	// CloudWatch keeps history: a reading as of an hour ago sees that hour's datapoint.
+	if got, err := p.Query(ctx, p95, now.Add(-time.Hour+2*time.Minute)); err != nil || got != 30000 {
+		t.Errorf("Query as of an hour ago = %v, %v; want 30000", got, err)
+	}
 	for q, wantErr := range map[string]string{
 		"{AWS/RDS DatabaseConnections Maximum DBInstanceIdentifier=gone-db}": "no datapoint",
 		"ALARMS(portal-5xx, portal-gone)":                                    "alarms not found: portal-gone",
 		"error_rate":                                                         "names no metric",
 		"{AWS/RDS DatabaseConnections}":                                      "want {NAMESPACE METRIC STAT",
 	} {
-		if _, err := p.Query(ctx, q); err == nil || !strings.Contains(err.Error(), wantErr) {
+		if _, err := p.Query(ctx, q, time.Time{}); err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("Query(%s) error = %v, want %q", q, err, wantErr)
 		}
 	}
 
 	cloud.Fail("monitoring", "GetMetricData", awsfake.Fault{Code: "ThrottlingException", Message: "Rate exceeded", Times: 2})
 	before := cloud.Calls("monitoring", "GetMetricData")
-	if got, err := p.Query(ctx, errRate); err != nil || got != 0.5 {
+	if got, err := p.Query(ctx, errRate, time.Time{}); err != nil || got != 0.5 {
 		t.Errorf("throttled query = %v, %v", got, err)
 	}
 	if n := cloud.Calls("monitoring", "GetMetricData") - before; n != 3 {
 		t.Errorf("GetMetricData called %d times, want 3 (two throttled)", n)
 	}
 	cloud.Fail("monitoring", "DescribeAlarms", awsfake.Fault{Code: "AccessDeniedException"})
-	if _, err := p.Query(ctx, "ALARMS(portal-5xx)"); err == nil || !strings.Contains(err.Error(), "cloudwatch:DescribeAlarms on alarms portal-5xx: access denied") {
+	if _, err := p.Query(ctx, "ALARMS(portal-5xx)", time.Time{}); err == nil || !strings.Contains(err.Error(), "cloudwatch:DescribeAlarms on alarms portal-5xx: access denied") {
 		t.Errorf("access denied = %v", err)
 	}
 }
@@ -90,7 +94,7 @@ func TestCloudWatchProvider(t *testing.T) {
 func TestCloudWatchRequestShape(t *testing.T) {
 	cloud := awsfake.Start(t)
 	p := metrics.NewCloudWatch(cloudwatch.NewFromConfig(cloud.Config(t)), 3*time.Minute)
-	_, _ = p.Query(context.Background(), errRate)
+	_, _ = p.Query(context.Background(), errRate, time.Time{})
 	if len(cloud.CloudWatch.Requests) != 1 {
 		t.Fatalf("%d requests", len(cloud.CloudWatch.Requests))
 	}

@@ -34,7 +34,8 @@ func NewHTTP(url string, client *http.Client) Provider {
 
 // Query fetches the document and returns the number at path query. A non-2xx
 // answer, a connection error, a missing path, null or a non-number is an error.
-func (h *HTTP) Query(ctx context.Context, query string) (float64, error) {
+// The endpoint only shows the present, so at is not used.
+func (h *HTTP) Query(ctx context.Context, query string, _ time.Time) (float64, error) {
 	path, err := ParsePath(query)
 	if err != nil {
 		return 0, err

@@ -46,6 +46,7 @@ func (m *Migrator) holder(ctx context.Context) string {
 		SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), '')
 		FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		  AND l.classid = (($1::bigint >> 32) & 4294967295)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1
 		LIMIT 1`, m.lockKey).Scan(&pid, &app, &addr)
 	return describeHolder(pid, app, addr)

@@ -245,7 +245,8 @@ func TestConcurrentMigrators(t *testing.T) {
 	             (SELECT count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0),
 	             (SELECT count(DISTINCT pid) FROM runs),
 	             (SELECT count(*) FROM pg_index WHERE NOT indisvalid),
-	             (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory')`
+	             (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+	                AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
 	if err := c.QueryRow(ctx, q).Scan(&runs, &versions, &distinct, &pids, &invalid, &locks); err != nil {
 		t.Fatal(err)
 	}
@@ -322,11 +323,14 @@ func TestLockTimeoutRetry(t *testing.T) {
 	m := open(t, url, files(t, map[string]string{
 		"001_alter.sql": "-- +goose Up\nALTER TABLE busy ADD COLUMN note text;\n-- +goose Down\nALTER TABLE busy DROP COLUMN note;\n",
 	}), migrate.Options{LockTimeout: lockTimeout, RetryBackoff: 400 * time.Millisecond, LockRetries: 6})
+	released := make(chan struct{})
 	go func() {
+		defer close(released)
 		time.Sleep(1200 * time.Millisecond)
 		_ = tx.Commit(ctx)
 	}()
 	rep, err := m.Up(ctx)
+	<-released
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +339,7 @@ func TestLockTimeoutRetry(t *testing.T) {
 	}
 	for _, r := range rep.Retries {
 		t.Logf("attempt %d failed after %s (lock_timeout %s), waited %s", r.Attempt, r.Failed, lockTimeout, r.Waited)
-		if r.Failed < lockTimeout || r.Failed > lockTimeout+400*time.Millisecond {
+		if r.Failed < lockTimeout || r.Failed > lockTimeout+700*time.Millisecond {
 			t.Errorf("attempt %d failed after %s, want about lock_timeout %s", r.Attempt, r.Failed, lockTimeout)
 		}
 	}
@@ -408,6 +412,7 @@ func TestKilledMigratorReleasesLock(t *testing.T) {
 	// Wait until the helper holds the advisory lock and waits on the table lock.
 	key := migrate.LockKey(migrate.DefaultTable)
 	lockQ := `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+	            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 	            AND objid = ($1::bigint & 4294967295)::oid AND classid = (($1::bigint >> 32) & 4294967295)::oid`
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -415,7 +420,7 @@ func TestKilledMigratorReleasesLock(t *testing.T) {
 		if err := watcher.QueryRow(ctx, lockQ, key).Scan(&locks); err != nil {
 			t.Fatal(err)
 		}
-		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'golive-migrate' AND wait_event_type = 'Lock'").Scan(&waiting); err != nil {
+		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'golive-migrate' AND wait_event_type = 'Lock' AND datname = current_database()").Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if locks == 1 && waiting == 1 {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,9 +71,10 @@ type API interface {
 	CreateDBSnapshot(context.Context, *rds.CreateDBSnapshotInput, ...func(*rds.Options)) (*rds.CreateDBSnapshotOutput, error)
 }
 
-// Backups checks and takes RDS backups.
+// Backups checks and takes RDS backups. The zero value works: it loads the
+// SDK's default chain (awsclient.Load) at its first call.
 type Backups struct {
-	// RDS is the client.
+	// RDS is the client; nil loads the default chain when first needed.
 	RDS API
 	// Waits sets how often the snapshot waiter polls (tests shorten it).
 	Waits awsclient.Waits
@@ -81,6 +83,23 @@ type Backups struct {
 	SnapshotWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	mu sync.Mutex
+}
+
+// client returns b.RDS, loading the default chain the first time. A chain
+// without a region is a Result of state unavailable, not an error.
+func (b *Backups) client(ctx context.Context) (API, *Result, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.RDS == nil {
+		cfg, err := awsclient.Load(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, &Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+		}
+		b.RDS = rds.NewFromConfig(cfg)
+	}
+	return b.RDS, nil, nil
 }
 
 // New returns Backups on an RDS client built from cfg (see awsclient.Load).
@@ -138,7 +157,11 @@ func (b *Backups) Check(ctx context.Context, instance string, minRetentionDays i
 		maxAge = spec.DefaultBackupMaxAge
 	}
 	res := "DB instance " + instance
-	out, err := b.RDS.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(instance)})
+	api, notConfigured, _ := b.client(ctx)
+	if notConfigured != nil {
+		return *notConfigured, nil
+	}
+	out, err := api.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(instance)})
 	if err != nil {
 		return refusal(err, res)
 	}
@@ -154,7 +177,7 @@ func (b *Backups) Check(ctx context.Context, instance string, minRetentionDays i
 		return Result{State: StateFailed, Value: fmt.Sprintf("retention %dd", retention),
 			Detail: fmt.Sprintf("%s keeps automated backups %d day(s), want at least %d", res, retention, minRetentionDays)}, nil
 	}
-	latest, err := b.latestAutomated(ctx, instance)
+	latest, err := latestAutomated(ctx, api, instance)
 	if err != nil {
 		return refusal(err, res)
 	}
@@ -170,7 +193,7 @@ func (b *Backups) Check(ctx context.Context, instance string, minRetentionDays i
 		r.State = StateFailed
 		r.Detail = fmt.Sprintf("%s: latest automated snapshot %s is %s old, more than %s", res, aws.ToString(latest.DBSnapshotIdentifier), age.Round(time.Minute), maxAge)
 	}
-	ab, err := b.RDS.DescribeDBInstanceAutomatedBackups(ctx, &rds.DescribeDBInstanceAutomatedBackupsInput{DBInstanceIdentifier: aws.String(instance)})
+	ab, err := api.DescribeDBInstanceAutomatedBackups(ctx, &rds.DescribeDBInstanceAutomatedBackupsInput{DBInstanceIdentifier: aws.String(instance)})
 	if err != nil {
 		return refusal(err, res)
 	}
@@ -196,9 +219,9 @@ func stamp(t time.Time) string {
 }
 
 // latestAutomated returns instance's newest available automated snapshot, or nil.
-func (b *Backups) latestAutomated(ctx context.Context, instance string) (*types.DBSnapshot, error) {
+func latestAutomated(ctx context.Context, api API, instance string) (*types.DBSnapshot, error) {
 	var latest *types.DBSnapshot
-	p := rds.NewDescribeDBSnapshotsPaginator(b.RDS, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(instance), SnapshotType: aws.String("automated")})
+	p := rds.NewDescribeDBSnapshotsPaginator(api, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(instance), SnapshotType: aws.String("automated")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -246,11 +269,15 @@ func SnapshotID(instance, releaseKey, phase string) string {
 // (a retried attempt), tagged with the phase, and waits until it is available.
 func (b *Backups) Snapshot(ctx context.Context, instance, id, phase string) (Result, error) {
 	res := "DB snapshot " + id
-	_, err := b.RDS.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
+	api, notConfigured, _ := b.client(ctx)
+	if notConfigured != nil {
+		return *notConfigured, nil
+	}
+	_, err := api.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)})
 	switch {
 	case err == nil: // taken by an earlier attempt: wait for it
 	case awsclient.Classify(err) == awsclient.NotFound:
-		_, err = b.RDS.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(instance), DBSnapshotIdentifier: aws.String(id),
+		_, err = api.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(instance), DBSnapshotIdentifier: aws.String(id),
 			Tags: []types.Tag{{Key: aws.String("golive:phase"), Value: aws.String(phase)}, {Key: aws.String("created-by"), Value: aws.String("golive")}}})
 		if err != nil && awsclient.Code(err) != "DBSnapshotAlreadyExists" {
 			if awsclient.Code(err) == "InvalidDBInstanceState" { // e.g. backing-up: try again later
@@ -270,7 +297,7 @@ func (b *Backups) Snapshot(ctx context.Context, instance, id, phase string) (Res
 	}
 	var status string
 	var progress int32
-	w := rds.NewDBSnapshotAvailableWaiter(b.RDS, func(o *rds.DBSnapshotAvailableWaiterOptions) {
+	w := rds.NewDBSnapshotAvailableWaiter(api, func(o *rds.DBSnapshotAvailableWaiterOptions) {
 		b.Waits.Apply(&o.MinDelay, &o.MaxDelay)
 		available := o.Retryable
 		o.Retryable = func(ctx context.Context, in *rds.DescribeDBSnapshotsInput, out *rds.DescribeDBSnapshotsOutput, err error) (bool, error) {

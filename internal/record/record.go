@@ -108,12 +108,14 @@ type Item struct {
 
 // SignedBy is one person's sign-off on a slot.
 type SignedBy struct {
-	Person   string    `json:"person"`
-	Name     string    `json:"name,omitempty"`
-	At       time.Time `json:"at"`
-	Comment  string    `json:"comment,omitempty"`
-	Signed   bool      `json:"signed,omitempty"`
-	Decision string    `json:"decision"`
+	Person  string    `json:"person"`
+	Name    string    `json:"name,omitempty"`
+	At      time.Time `json:"at"`
+	Comment string    `json:"comment,omitempty"`
+	Signed  bool      `json:"signed,omitempty"`
+	// Fingerprint is the SHA-256 fingerprint of the key that signed, when signed.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Decision    string `json:"decision"`
 }
 
 // SlotState is one sign-off slot.
@@ -249,4 +251,6 @@ type Status struct {
 	Rollback *RollbackState `json:"rollback,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
 	Evidence string         `json:"evidence,omitempty"`
+	// AuditHead is the hash of the audit ledger's last row for this release (the chain head the evidence pack prints).
+	AuditHead string `json:"audit_head,omitempty"`
 }

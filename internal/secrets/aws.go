@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -25,11 +26,27 @@ type SecretsManagerAPI interface {
 // string is the value. Only the AWSCURRENT version is read. Register it as
 // Resolver.Backends["aws"]. Errors name the secret and the key, never the value.
 type AWS struct {
+	// Client reads the secrets; nil loads the SDK's default chain at the first Resolve.
 	Client SecretsManagerAPI
+
+	mu sync.Mutex
 }
 
 // NewAWS returns the Secrets Manager backend for cfg (see awsclient.Load).
 func NewAWS(cfg aws.Config) *AWS { return &AWS{Client: secretsmanager.NewFromConfig(cfg)} }
+
+func (a *AWS) client(ctx context.Context) (SecretsManagerAPI, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.Client == nil {
+		cfg, err := awsclient.Load(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, err
+		}
+		a.Client = secretsmanager.NewFromConfig(cfg)
+	}
+	return a.Client, nil
+}
 
 // Resolve returns the value ref ("NAME" or "NAME#KEY") names.
 func (a *AWS) Resolve(ctx context.Context, ref string) (string, error) {
@@ -37,7 +54,11 @@ func (a *AWS) Resolve(ctx context.Context, ref string) (string, error) {
 	if name == "" || (hasKey && key == "") {
 		return "", fmt.Errorf("want NAME or NAME#KEY")
 	}
-	out, err := a.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	c, err := a.client(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if err != nil {
 		msg := awsclient.Describe(err, "secret "+name)
 		if awsclient.Classify(err) == awsclient.NotFound {

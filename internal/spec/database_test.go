@@ -15,7 +15,7 @@ func TestDatabaseCheckDefaults(t *testing.T) {
 	}
 	s := l.Spec
 	if s.Database.LockRetries != 5 || s.Database.RetryBackoff.D() != time.Second || s.Database.LockWait.D() != 5*time.Minute ||
-		s.Database.VersionTable != "goose_db_version" || s.Backup.Jobs != 2 {
+		s.Database.VersionTable != "goose_db_version" || s.Backup.Jobs != 1 {
 		t.Fatalf("database %+v backup %+v", s.Database, s.Backup)
 	}
 	seen := map[string]bool{}

@@ -12,8 +12,8 @@ const (
 	DefaultRetryBackoff = time.Second
 	// DefaultLockWait bounds the wait for another release's migration lock.
 	DefaultLockWait = 5 * time.Minute
-	// DefaultRestoreJobs is pg_restore's parallelism.
-	DefaultRestoreJobs = 2
+	// DefaultRestoreJobs is pg_restore's parallelism: 1 streams pg_dump into pg_restore.
+	DefaultRestoreJobs = 1
 	// DefaultSlowQueryMean is the checklist's "slow queries < 500ms".
 	DefaultSlowQueryMean = 500 * time.Millisecond
 )

@@ -194,7 +194,8 @@ type Backup struct {
 	// ScratchURL is a reference to the server a postgres backup is restored on, into a
 	// scratch database created and dropped by golive (default: database.url's server).
 	ScratchURL string `yaml:"scratch_url,omitempty" json:"scratch_url,omitempty"`
-	// Jobs is pg_restore's parallelism for a postgres backup (default 2).
+	// Jobs is pg_restore's parallelism for a postgres backup: 1 (default) streams
+	// pg_dump into pg_restore with no dump file; more dumps to a file first.
 	Jobs int `yaml:"jobs,omitempty" json:"jobs,omitempty"`
 	// Instance is the RDS instance identifier when Type is rds.
 	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`

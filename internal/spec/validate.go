@@ -69,6 +69,7 @@ func validate(s *Spec, file string, at func(string) (int, int), raw map[string][
 	c.escalation()
 	c.thresholds()
 	c.metrics()
+	c.metricsAnalysis()
 	c.smoke()
 	return c.errs
 }
