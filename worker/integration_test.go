@@ -2,11 +2,11 @@ package worker_test
 
 import (
 	"context"
-	"strings"
-	"path/filepath"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 

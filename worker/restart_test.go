@@ -34,8 +34,11 @@ func TestServerRestartMidWatch(t *testing.T) {
 	const (
 		every = time.Second
 		watch = 12 * time.Second
-		// onTime bounds how late a check due after the restart may fire.
-		onTime = time.Second
+		// onTime bounds how late a check due after the restart may fire. The
+		// server itself fires a timer up to about 1 s late, restart or not
+		// (history.timerProcessorMaxTimeShift, 1 s by default); the rest is
+		// the workflow task that records the check.
+		onTime = 1500 * time.Millisecond
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -66,6 +69,9 @@ func TestServerRestartMidWatch(t *testing.T) {
 	for {
 		if st, err = queryStatus(ctx, c, id); err == nil && !st.DeployAt.IsZero() && len(st.Checks) >= len(plan)/3 {
 			break
+		}
+		if err == nil && st.Stage == record.StageDone {
+			t.Fatalf("the release ended before the watch: %s: %s", st.Outcome, st.Reason)
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("the watch did not start: %+v %v", st, err)
@@ -105,10 +111,13 @@ func TestServerRestartMidWatch(t *testing.T) {
 		t.Fatalf("%d watch checks reported, want %d", len(reports), len(plan))
 	}
 	var before, during, after int
-	var worstAfter time.Duration
+	var worstBefore, worstAfter time.Duration
 	for i, r := range reports {
 		due := st.DeployAt.Add(plan[i].Offset)
 		late := r.At.Sub(due)
+		if testing.Verbose() {
+			t.Logf("check %2d at +%-4s fired %s after its due time", r.Index, r.Offset, late.Round(time.Millisecond))
+		}
 		switch {
 		case r.Index != i+1 || r.Offset != plan[i].Offset:
 			t.Errorf("check %d: index %d at offset %s, want offset %s exactly", i+1, r.Index, r.Offset, plan[i].Offset)
@@ -116,6 +125,7 @@ func TestServerRestartMidWatch(t *testing.T) {
 			t.Errorf("check %d at +%s fired %s early", r.Index, r.Offset, -late)
 		case due.Before(down):
 			before++
+			worstBefore = max(worstBefore, late)
 		case due.Before(up):
 			during++ // due while the server was down: fires as soon as it is back
 			t.Logf("check %d at +%s was due during the outage: fired %s late", r.Index, r.Offset, late.Round(time.Millisecond))
@@ -130,7 +140,8 @@ func TestServerRestartMidWatch(t *testing.T) {
 	if after == 0 {
 		t.Fatal("no check was due after the restart: lengthen the watch")
 	}
-	t.Logf("%d checks before the stop, %d due during the outage, %d after the restart (latest %s after its due time)", before, during, after, worstAfter.Round(time.Millisecond))
+	t.Logf("%d checks before the stop (latest %s after its due time), %d due during the outage, %d after the restart (latest %s after its due time)",
+		before, worstBefore.Round(time.Millisecond), during, after, worstAfter.Round(time.Millisecond))
 }
 
 // startDevStack starts the embedded server on dataDir (free ports), a client

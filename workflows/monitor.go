@@ -9,6 +9,7 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/internal/telemetry"
 )
 
 // Monitoring windows.
@@ -81,6 +82,9 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 			applyConditions(rep.Readings, s.Values)
 		}
 		trigger := a.judge(&rep)
+		for _, rd := range rep.Readings {
+			telemetry.CheckVerdict(workflow.GetMetricsHandler(ctx), rd.Metric, string(rd.Verdict))
+		}
 		if rank(rep.Worst) > rank(res.Worst) {
 			res.Worst = rep.Worst
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
+	"github.com/golive/golive/internal/telemetry"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -57,6 +58,7 @@ func heartbeatFor(timeout time.Duration) time.Duration {
 // setStage moves the release to a stage and keeps the search attribute current.
 func (r *release) setStage(ctx workflow.Context, s record.Stage) {
 	r.st.Stage = s
+	telemetry.StageEntered(workflow.GetMetricsHandler(ctx), string(s))
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SAStage.ValueSet(string(s)))
 	r.audit(ctx, audit.KindStage, "golive", string(s), r.st.Reason, nil)
 	if s != record.StageEvidence && s != record.StageDone {

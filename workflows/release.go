@@ -10,6 +10,7 @@ import (
 
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/internal/telemetry"
 )
 
 // ReleaseWorkflow runs one release through the ten stages of the checklist.
@@ -127,6 +128,7 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 	r.flushAudit(dctx)
 	r.writeEvidence(dctx)
 	r.setStage(dctx, record.StageDone)
+	telemetry.ReleaseFinished(workflow.GetMetricsHandler(dctx), string(r.st.Outcome))
 	return ReleaseResult{
 		Outcome:      r.st.Outcome,
 		Version:      r.in.Version,
@@ -149,6 +151,7 @@ func (r *release) finishWithRollback(ctx workflow.Context, err error) {
 		r.st.Reason = trigger
 		return
 	}
+	telemetry.Rollback(workflow.GetMetricsHandler(ctx), telemetry.RollbackReason(aborted, r.stop != nil && r.stop.kind == stopRollback, by, trigger))
 	r.rollback(ctx, trigger, by)
 	r.st.Outcome = record.OutcomeRolledBack
 	if aborted {

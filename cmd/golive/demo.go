@@ -22,6 +22,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var f devFlags
 	var specPath, appAddr, good, bad string
 	var stay bool
+	var pgServer string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run two whole releases live: a good one, then a bad one that rolls back by itself",
@@ -39,6 +40,10 @@ whole checklist with its cadence in seconds.`,
 				return err
 			}
 			log := g.logger()
+			if err := demoDatabases(ctx, pgServer); err != nil {
+				return err
+			}
+			fmt.Printf("demo database   %s and audit ledger %s on %s\n", demoDB, demoAuditDB, pgServer)
 			app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 25, RampUp: 6 * time.Second, Logger: log})
 			bound, err := app.Serve(ctx, appAddr)
 			if err != nil {
@@ -53,10 +58,19 @@ whole checklist with its cadence in seconds.`,
 			fmt.Printf("Temporal server  %s\nTemporal UI      %s\n\n", d.srv.FrontendAddress(), d.srv.UIURL())
 			dm := &demo{g: g, spec: loaded.Spec, specPath: specPath, address: d.srv.FrontendAddress(), requester: "erin"}
 			start := time.Now()
-			for _, v := range []string{good, bad} {
+			// Each release ships one more migration: the good one brings the schema to
+			// version 3, the bad one to 4, and its rollback migrates back down to 3.
+			for i, v := range []string{good, bad} {
+				if err := stageDemoMigrations(loaded.Spec.Database.Migrations, int64(3+i)); err != nil {
+					return err
+				}
 				if err := dm.release(ctx, v); err != nil {
 					return err
 				}
+			}
+			fmt.Println("\n$ golive audit verify   # the hash-chained audit ledger of both releases")
+			if err := dm.golive(ctx, "audit", "verify", "--url", os.Getenv("GOLIVE_AUDIT_URL")); err != nil {
+				return err
 			}
 			fmt.Printf("\nDemo finished in %s. Both releases are in the Temporal UI: %s/namespaces/default/workflows\n",
 				time.Since(start).Round(time.Second), d.srv.UIURL())
@@ -74,6 +88,7 @@ whole checklist with its cadence in seconds.`,
 	cmd.Flags().StringVar(&appAddr, "app", "127.0.0.1:18080", "address of the demo target app (must match the spec's app.url)")
 	cmd.Flags().StringVar(&good, "good", "1.1.0", "the healthy version")
 	cmd.Flags().StringVar(&bad, "bad", "1.2.0-bad", "the version that fails a share of requests")
+	cmd.Flags().StringVar(&pgServer, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the local PostgreSQL the demo creates its databases on")
 	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server and UI running after the demo until Ctrl-C")
 	return cmd
 }

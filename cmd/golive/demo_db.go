@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strconv"
 	"path/filepath"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 

@@ -4,14 +4,20 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/golive/golive/internal/codec"
 	"github.com/golive/golive/internal/devserver"
 	"github.com/golive/golive/worker"
 	"github.com/golive/golive/workflows"
@@ -51,6 +57,17 @@ type devStack struct {
 }
 
 func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
+	cod, err := worker.Encryption(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if cod != nil && f.codec == "" {
+		// Payloads are encrypted: serve the codec to the UI on loopback so it can decode them.
+		if f.codec, err = serveDevCodec(ctx, cod, "http://"+f.ui); err != nil {
+			return nil, err
+		}
+		log.Info("codec server for the UI", "endpoint", "loopback, random path token")
+	}
 	srv, err := devserver.Start(ctx, devserver.Options{
 		Address: f.address, UIAddress: f.ui, DataDir: f.dataDir, Ephemeral: f.ephemeral,
 		SearchAttributes: workflows.SearchAttributeNames(), CodecEndpoint: f.codec, Logger: log,
@@ -66,6 +83,7 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 	opts := client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
 		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal"))}
 	tel.Apply(&opts)
+	worker.ApplyConverters(&opts, cod)
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		closeTelemetry(tel, log)
@@ -120,4 +138,27 @@ Ctrl-C stops all three cleanly.`,
 	}
 	f.add(cmd, ".golive/dev")
 	return cmd
+}
+
+// serveDevCodec serves the payload codec on a free loopback port behind a
+// random path token (the Temporal UI sends no bearer token without OIDC) and
+// returns the endpoint to give the UI. It stops with ctx.
+func serveDevCodec(ctx context.Context, cod *codec.Codec, uiOrigin string) (string, error) {
+	tok := make([]byte, 16)
+	if _, err := rand.Read(tok); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(tok)
+	h, err := codec.NewHTTPHandler(cod, codec.HandlerOptions{Tokens: []string{token}, PathToken: true, AllowedOrigins: []string{uiOrigin}})
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("codec server: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	return "http://" + ln.Addr().String() + "/" + token, nil
 }

@@ -177,7 +177,8 @@ func (a *App) me(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if v := a.Version(); unhealthy(v) {
+	// A bad version reports itself unhealthy once fully degraded (see RampUp).
+	if v := a.Version(); a.harm() >= 1 {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "unhealthy: version %s\n", v)
 		return

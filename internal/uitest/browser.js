@@ -128,6 +128,7 @@ const phases = {
 
     await openCompactHistory(page);
     await expectText(page.locator('body'), [...cfg.expect.history], 'compact event history (activity and timer summaries)');
+    await centre(page.getByText(cfg.expect.history[0]).first());
     await shot(page, '04-history-approvals.png');
 
     await openUserMetadata(page);
