@@ -4,6 +4,7 @@ GO    ?= go
 BIN   := bin/golive
 TOOLS := .tools
 PRISM_VERSION := 5.14.2
+PLAYWRIGHT_VERSION := 1.65.1
 export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
 
 .PHONY: all build build-worker demo dev test test-short test-faults fuzz lint bench tools pg clean
@@ -35,6 +36,7 @@ test: tools pg lint
 fuzz:
 	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
 	$(GO) test ./workflows -run '^$$' -fuzz FuzzInputPayloads -fuzztime 10s -fuzzminimizetime 1s
+	$(GO) test ./internal/analysis -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
 
 ## test-short: unit tests only
 test-short:
@@ -50,11 +52,15 @@ bench: tools pg
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 
 ## tools: the test tools the Go toolchain does not bring (Prism from npm)
-tools: $(TOOLS)/node_modules/.bin/prism
+tools: $(TOOLS)/node_modules/.bin/prism $(TOOLS)/node_modules/playwright-core/package.json
 
 $(TOOLS)/node_modules/.bin/prism:
 	mkdir -p $(TOOLS)
 	npm install --no-audit --no-fund --prefix $(TOOLS) @stoplight/prism-cli@$(PRISM_VERSION)
+
+$(TOOLS)/node_modules/playwright-core/package.json:
+	mkdir -p $(TOOLS)
+	npm install --no-audit --no-fund --prefix $(TOOLS) playwright-core@$(PLAYWRIGHT_VERSION)
 
 ## pg: make sure the local PostgreSQL answers (starts the Debian cluster if it is down)
 pg:

@@ -215,16 +215,25 @@ func answer(ctx context.Context, c client.Client, id string, members func(string
 					_ = h.Get(uctx, nil)
 				}
 			}
+			// One attestation per person, covering all of that person's items.
+			byPerson := map[string][]string{}
+			var people []string
 			for _, it := range st.Items {
 				if it.State != record.ItemWaiting {
 					continue
 				}
 				for _, p := range members(it.Role) {
 					if p.ID != st.Requester {
-						send(workflows.AttestName, workflows.Attest{Person: p.ID, Items: []string{it.ID}})
+						if byPerson[p.ID] == nil {
+							people = append(people, p.ID)
+						}
+						byPerson[p.ID] = append(byPerson[p.ID], it.ID)
 						break
 					}
 				}
+			}
+			for _, p := range people {
+				send(workflows.AttestName, workflows.Attest{Person: p, Items: byPerson[p]})
 			}
 			for _, sl := range st.Slots {
 				if sl.State == record.ItemWaiting {

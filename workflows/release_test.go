@@ -275,3 +275,47 @@ func TestHoldStopsBeforeTheNextStepUntilResumed(t *testing.T) {
 		t.Errorf("deployed %s after start, want after the resume at 20h", st.DeployAt.Sub(st.StartedAt))
 	}
 }
+
+func TestComplianceSignsLast(t *testing.T) {
+	h := newHarness(t)
+	for i, sl := range h.spec.Approvals.Slots {
+		if sl.ID == "compliance_officer" {
+			h.spec.Approvals.Slots[i].After = []string{"development_lead", "operations_lead", "project_manager"}
+		}
+	}
+	early := true
+	h.answer = func(h *harness, sl record.SlotState) bool {
+		if sl.ID == "compliance_officer" && early {
+			early = false
+			h.signal(workflows.SignoffName, workflows.Signoff{Slot: sl.ID, Person: "carol", Decision: workflows.Approve})
+			return true
+		}
+		return false
+	}
+	res := h.run(h.input("1.1.0"))
+	st := h.status()
+	if res.Outcome != record.OutcomeCompleted {
+		t.Fatalf("outcome %s (%s)", res.Outcome, res.Reason)
+	}
+	refused := false
+	for _, r := range st.Refused {
+		refused = refused || (r.Person == "carol" && strings.Contains(r.Reason, "signs after"))
+	}
+	if !refused {
+		t.Errorf("carol's early sign-off was not refused: %+v", st.Refused)
+	}
+	var last, compliance time.Time
+	for _, sl := range st.Slots {
+		if sl.Block != "approvals" || len(sl.By) == 0 {
+			continue
+		}
+		if sl.ID == "compliance_officer" {
+			compliance = sl.By[0].At
+		} else if sl.By[0].At.After(last) {
+			last = sl.By[0].At
+		}
+	}
+	if compliance.Before(last) {
+		t.Errorf("compliance signed at %s, before the last other slot at %s", compliance, last)
+	}
+}

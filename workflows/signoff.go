@@ -75,6 +75,9 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 			return InputResult{}, fmt.Errorf("%s already gave %q on slot %s", s.Person, by.Decision, slot.ID)
 		}
 	}
+	if waiting := r.signsAfter(slot); len(waiting) > 0 {
+		return InputResult{}, fmt.Errorf("slot %s signs after %s, still open", slot.ID, strings.Join(waiting, ", "))
+	}
 	if other := r.otherSlot(s.Person, slot); other != "" {
 		return InputResult{}, fmt.Errorf("%s already fills slot %s; one person may fill only one slot", s.Person, other)
 	}
@@ -329,4 +332,22 @@ func (r *release) verifySignature(ctx workflow.Context, s Signoff) (string, erro
 		return "", fmt.Errorf("signature refused: %w", err)
 	}
 	return v.Fingerprint, nil
+}
+
+// signsAfter lists the slots a slot must wait for (spec "after") that are not filled yet.
+func (r *release) signsAfter(slot *record.SlotState) []string {
+	var open []string
+	for _, sl := range r.block(slot.Block).Slots {
+		if sl.ID != slot.ID {
+			continue
+		}
+		for _, a := range sl.After {
+			for _, other := range r.st.Slots {
+				if other.Block == slot.Block && other.ID == a && other.State != record.ItemPassed {
+					open = append(open, a)
+				}
+			}
+		}
+	}
+	return open
 }

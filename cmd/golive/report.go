@@ -1,15 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/golive/golive/internal/evidence"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
 )
 
 func newReportCmd(g *globals) *cobra.Command {
@@ -20,7 +27,8 @@ func newReportCmd(g *globals) *cobra.Command {
 		Long: `report writes the evidence pack of a release (running or finished): every
 checklist item ticked or not, with who, when and which value; the sign-off
 blocks; metric charts and readings; alerts; the rollback record; and the audit
-chain head. The HTML page has no external assets and prints to PDF.`,
+chain head. The HTML page has no external assets and prints to PDF; its charts
+draw the spec's thresholds, read from the release's start input.`,
 		Example: "  golive report demo-portal:demo --dir evidence/\n  golive report demo-portal:demo --format html",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -29,14 +37,25 @@ chain head. The HTML page has no external assets and prints to PDF.`,
 				return err
 			}
 			ctx := cmd.Context()
+			opts, err := g.clientOptions()
+			if err != nil {
+				return err
+			}
 			c, err := g.dial(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			st, err := queryStatus(ctx, c, releaseID(args[0]))
+			id := releaseID(args[0])
+			st, err := queryStatus(ctx, c, id)
 			if err != nil {
 				return err
+			}
+			var eo evidence.Options
+			if th, err := releaseThresholds(ctx, c, opts.DataConverter, id); err != nil {
+				fmt.Fprintf(os.Stderr, "charts without threshold lines: %v\n", err)
+			} else {
+				eo.Thresholds = th
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("report dir: %w", err)
@@ -46,7 +65,7 @@ chain head. The HTML page has no external assets and prints to PDF.`,
 			for _, k := range kinds {
 				path, body := base+".md", evidence.Markdown(st)
 				if k == "html" {
-					path, body = base+".html", evidence.HTML(st)
+					path, body = base+".html", evidence.HTMLWith(st, eo)
 				}
 				if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 					return fmt.Errorf("write report: %w", err)
@@ -65,6 +84,31 @@ chain head. The HTML page has no external assets and prints to PDF.`,
 	cmd.Flags().StringVar(&dir, "dir", ".", "directory for the report files")
 	cmd.Flags().StringVar(&format, "format", "both", "what to write: md, html or both")
 	return cmd
+}
+
+// releaseThresholds reads the spec's thresholds from the release's start input
+// (the first event of its latest run), decoded with the client's converter.
+func releaseThresholds(ctx context.Context, c client.Client, dc converter.DataConverter, id string) (*spec.Thresholds, error) {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return nil, fmt.Errorf("release %s has no history", id)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return nil, fmt.Errorf("read the start of %s: %w", id, err)
+	}
+	started := ev.GetWorkflowExecutionStartedEventAttributes()
+	if started == nil {
+		return nil, errors.New("the first event of " + id + " is not its start")
+	}
+	var in workflows.ReleaseInput
+	if err := dc.FromPayloads(started.GetInput(), &in); err != nil {
+		return nil, fmt.Errorf("decode the start input of %s: %w", id, err)
+	}
+	return &in.Spec.Thresholds, nil
 }
 
 // reportFormats reads --format.

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/charts"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // Chart geometry (SVG user units; the SVG scales to the page width).
@@ -74,14 +76,35 @@ func metricSeries(st record.Status, metric string) (pts []chartPoint, unit strin
 	return pts, unit, baseline
 }
 
+// thresholdColor is the colour of a threshold line (as internal/charts draws them).
+var thresholdColor = map[string]string{
+	charts.KindTarget:   "#b26b00",
+	charts.KindCritical: "#d4380d",
+	charts.KindRollback: "#b00020",
+}
+
 // metricChart draws one metric over the release as an inline SVG line chart:
-// readings coloured by verdict, the pre-deploy baseline as a dashed line, and
-// the deploy and rollback moments as vertical marks. It returns "" when the
-// metric has no readings in time.
-func metricChart(st record.Status, metric string) string {
+// readings coloured by verdict, the pre-deploy baseline as a dashed line, the
+// checklist thresholds (when th is known) as coloured dashed lines, and the
+// deploy and rollback moments as vertical marks. Unlike internal/charts, whose
+// axis is in hours, its time axis fits any watch, down to the demo's seconds.
+// It returns "" when the metric has no readings in time.
+func metricChart(st record.Status, metric string, th *spec.Thresholds) string {
 	pts, unit, baseline := metricSeries(st, metric)
 	if len(pts) == 0 {
 		return ""
+	}
+	var lines []charts.Line
+	if th != nil {
+		var base *float64
+		if baseline != nil {
+			base = &baseline.value
+		}
+		for _, l := range charts.Lines(metric, *th, base) {
+			if l.Kind != charts.KindBaseline && !math.IsNaN(l.Value) && !math.IsInf(l.Value, 0) {
+				lines = append(lines, l)
+			}
+		}
 	}
 	// Time domain: the readings and the marks.
 	t0, t1 := pts[0].at, pts[len(pts)-1].at
@@ -120,6 +143,13 @@ func metricChart(st record.Status, metric string) string {
 	}
 	if baseline != nil {
 		lo, hi = math.Min(lo, baseline.value), math.Max(hi, baseline.value)
+	}
+	// Threshold lines far above the readings would flatten them: the axis
+	// reaches the next threshold above the data (and lines up to 3 times it);
+	// the ones above that are named at the top as off the scale.
+	lines, offScale := onScale(lines, hi)
+	for _, l := range lines {
+		lo, hi = math.Min(lo, l.Value), math.Max(hi, l.Value)
 	}
 	if hi <= lo {
 		hi = lo + 1
@@ -166,11 +196,27 @@ func metricChart(st record.Status, metric string) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#8c959f"/>`, xx, xx, plotBottom, plotBottom+4)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="ax" text-anchor="middle">%s</text>`, xx, plotBottom+17, esc(label))
 	}
-	// Baseline.
+	// Threshold lines and the baseline, labelled at the right, labels kept apart.
+	var labels []label
+	for _, l := range lines {
+		yy := y(l.Value)
+		fmt.Fprintf(&b, `<line class="threshold %s" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="6 4"/>`,
+			esc(l.Kind), plotLeft, plotRight, yy, yy, thresholdColor[l.Kind])
+		labels = append(labels, label{y: yy, text: l.Kind + " " + num(l.Value) + unit, color: thresholdColor[l.Kind], class: "threshold-label " + l.Kind})
+	}
+	for _, l := range offScale {
+		labels = append(labels, label{y: plotTop, text: "↑ " + l.Kind + " " + num(l.Value) + unit, color: thresholdColor[l.Kind], class: "threshold-label off-scale " + l.Kind})
+	}
 	if baseline != nil {
 		yy := y(baseline.value)
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#57606a" stroke-dasharray="5 4"/>`, plotLeft, plotRight, yy, yy)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="mk">baseline %s%s</text>`, plotRight+6, yy+4, num(baseline.value), esc(unit))
+		labels = append(labels, label{y: yy, text: "baseline " + num(baseline.value) + unit, color: "#57606a", class: "mk"})
+	}
+	for _, l := range spread(labels, plotTop, plotBottom+12) {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="%s" fill="%s">%s</text>`, plotRight+6, l.y+4, l.class, l.color, esc(l.text))
+	}
+	if baseline != nil {
+		yy := y(baseline.value)
 		if !baseline.at.IsZero() {
 			xx := x(baseline.at)
 			fmt.Fprintf(&b, `<path d="M%.1f %.1fl4 4l-4 4l-4 -4z" fill="#57606a"><title>%s</title></path>`, xx, yy-4, esc(baseline.label))
@@ -191,7 +237,7 @@ func metricChart(st record.Status, metric string) string {
 			lx += 3
 		}
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`, xx, xx, plotTop-8, plotBottom, color)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="mk" fill="%s" text-anchor="%s">%s</text>`, lx, plotTop-10, color, anchor, esc(label))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="mk mark-label" fill="%s" text-anchor="%s">%s</text>`, lx, plotTop-10, color, anchor, esc(label))
 	}
 	deployAnchor, rollbackAnchor := "middle", "middle"
 	if close {
@@ -227,6 +273,55 @@ func metricChart(st record.Status, metric string) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// onScale splits threshold lines into those drawn on an axis that reaches
+// dataHi (the highest reading) and those too far above it: the axis goes up to
+// the lowest line above the data, and takes in lines up to 3 times that.
+func onScale(lines []charts.Line, dataHi float64) (on, off []charts.Line) {
+	limit := dataHi
+	next := math.Inf(1)
+	for _, l := range lines {
+		if l.Value > dataHi {
+			next = math.Min(next, l.Value)
+		}
+	}
+	if !math.IsInf(next, 1) {
+		limit = next * 3
+	}
+	for _, l := range lines {
+		if l.Value <= limit {
+			on = append(on, l)
+		} else {
+			off = append(off, l)
+		}
+	}
+	return on, off
+}
+
+// label is a line's label at the right of the plot.
+type label struct {
+	y                  float64
+	text, color, class string
+}
+
+// spread moves labels apart vertically (at least 12 units) keeping their order, within [top, bottom].
+func spread(ls []label, top, bottom float64) []label {
+	const gap = 12.0
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].y < ls[j].y })
+	for i := 1; i < len(ls); i++ {
+		ls[i].y = math.Max(ls[i].y, ls[i-1].y+gap)
+	}
+	if n := len(ls); n > 0 && ls[n-1].y > bottom {
+		ls[n-1].y = bottom
+		for i := n - 2; i >= 0; i-- {
+			ls[i].y = math.Min(ls[i].y, ls[i+1].y-gap)
+		}
+	}
+	if len(ls) > 0 && ls[0].y < top {
+		ls[0].y = top
+	}
+	return ls
 }
 
 // timeStep is a round tick interval giving at most six ticks over span.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 const head = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -454,8 +455,14 @@ func TestChartsSurviveOddRecords(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			st := rolledBack()
 			mutate(&st)
+			th := spec.Defaults().Thresholds
+			withLines := evidence.HTMLWith(st, evidence.Options{Thresholds: &th})
 			page := evidence.HTML(st)
 			for _, bad := range []string{"NaN", "Inf", "%!"} {
+				if strings.Contains(withLines, bad) {
+					i := strings.Index(withLines, bad)
+					t.Errorf("page with thresholds contains %q: …%s…", bad, withLines[max(0, i-80):min(len(withLines), i+40)])
+				}
 				if strings.Contains(page, bad) {
 					i := strings.Index(page, bad)
 					t.Errorf("page contains %q: …%s…", bad, page[max(0, i-80):min(len(page), i+40)])
@@ -484,4 +491,88 @@ func TestNumbersReadWell(t *testing.T) {
 			t.Errorf("%v rendered, want %s%%", v, want)
 		}
 	}
+}
+
+func TestHTMLWithThresholds(t *testing.T) {
+	th := spec.Defaults().Thresholds
+	st := rolledBack()
+	doc := parse(t, evidence.HTMLWith(st, evidence.Options{Thresholds: &th}))
+	// A six-minute watch: our own charts, now with the checklist's lines.
+	svg := find(byID(t, doc, "chart-error_rate"), tag("svg"))[0]
+	if !hasClass(svg, "chart") {
+		t.Fatalf("short watch drawn by %q, want the evidence chart", attr(svg, "class"))
+	}
+	var kinds []string
+	for _, l := range find(svg, func(n *html.Node) bool { return n.Data == "line" && hasClass(n, "threshold") }) {
+		kinds = append(kinds, strings.Fields(attr(l, "class"))[1])
+	}
+	if got := strings.Join(kinds, " "); got != "target critical rollback" {
+		t.Errorf("error_rate threshold lines %q", got)
+	}
+	labels := text(svg)
+	for _, want := range []string{"target " + num(float64(th.Targets.ErrorRate)) + "%", "critical " + num(float64(th.Critical.ErrorRate)) + "%",
+		"rollback " + num(float64(th.Rollback.ErrorRate)) + "%", "baseline 0.2%"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("error_rate chart lacks label %q: %q", want, labels)
+		}
+	}
+	// Labels never overlap: at least 12 units apart.
+	var ys []float64
+	for _, n := range find(svg, func(n *html.Node) bool {
+		return n.Data == "text" && (hasClass(n, "threshold-label") || hasClass(n, "mk") && !hasClass(n, "mark-label"))
+	}) {
+		var y float64
+		fmt.Sscan(attr(n, "y"), &y)
+		ys = append(ys, y)
+	}
+	for i := range ys {
+		for j := i + 1; j < len(ys); j++ {
+			if d := ys[i] - ys[j]; d > -11.9 && d < 11.9 {
+				t.Errorf("labels at y=%v and y=%v overlap", ys[i], ys[j])
+			}
+		}
+	}
+
+	// p95 readings of 190-310ms: the axis reaches the 500ms target; the 2s
+	// critical limit would flatten them, so it is named as off the scale.
+	lat := find(byID(t, doc, "chart-latency_p95"), tag("svg"))[0]
+	var latKinds []string
+	for _, l := range find(lat, func(n *html.Node) bool { return n.Data == "line" && hasClass(n, "threshold") }) {
+		latKinds = append(latKinds, strings.Fields(attr(l, "class"))[1])
+	}
+	if got := strings.Join(latKinds, " "); got != "target rollback" {
+		t.Errorf("latency_p95 threshold lines on the scale: %q, want target rollback", got)
+	}
+	if got := text(lat); !strings.Contains(got, "↑ critical 2000ms") {
+		t.Errorf("latency_p95 chart does not name the off-scale critical line: %q", got)
+	}
+
+	// A real watch (hours): internal/charts draws it.
+	for i := range st.Checks {
+		d := time.Duration(i+1) * 4 * time.Hour
+		st.Checks[i].At = t0.Add(d)
+		for j := range st.Checks[i].Readings {
+			st.Checks[i].Readings[j].At = t0.Add(d)
+		}
+	}
+	st.Rollback.At = t0.Add(12*time.Hour + time.Minute)
+	doc = parse(t, evidence.HTMLWith(st, evidence.Options{Thresholds: &th}))
+	figs := find(byID(t, doc, "metrics"), tag("figure"))
+	if len(figs) != 3 {
+		t.Fatalf("%d charts, want 3", len(figs))
+	}
+	for _, f := range figs {
+		svg := find(f, tag("svg"))
+		if len(svg) != 1 || !hasClass(svg[0], "golive-chart") {
+			t.Errorf("%s: long watch not drawn by internal/charts", attr(f, "id"))
+		}
+	}
+	if !strings.Contains(text(byID(t, doc, "chart-error_rate")), "hours since deploy") {
+		t.Error("long-watch chart has no hour axis")
+	}
+}
+
+// num mirrors how the charts print a threshold (no trailing zeros).
+func num(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"time"
 
+	"github.com/golive/golive/internal/charts"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // css is the page's only style sheet: inline, no web fonts, print rules for A4.
@@ -50,9 +53,10 @@ tr.s-skipped td{color:var(--muted)}
 .audit code,code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:.88em;background:var(--head);padding:.05rem .3rem;border-radius:3px;overflow-wrap:anywhere}
 figure{margin:.4rem 0 1rem;break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:.15rem}
-svg.chart{display:block;max-width:46rem;height:auto}
+svg.chart,svg.golive-chart{display:block;max-width:46rem;width:100%;height:auto}
 svg .ax{font-size:11px;fill:#57606a}
-svg .mk{font-size:11px;fill:#57606a}
+svg .mk{font-size:11px}
+svg .threshold-label{font-size:11px}
 svg .na{font-size:13px;fill:#8c959f}
 .legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
 .legend i{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem;vertical-align:-.05rem}
@@ -71,9 +75,21 @@ footer{margin-top:2.5rem;border-top:1px solid var(--line);padding-top:.5rem;colo
 }
 `
 
+// Options add to the page what the release record does not hold.
+type Options struct {
+	// Thresholds are the spec's checklist thresholds. With them the metric
+	// charts draw the T+1h target, critical limit and rollback trigger lines;
+	// a watch of an hour or more is then drawn by internal/charts.
+	Thresholds *spec.Thresholds
+}
+
 // HTML renders the filled checklist as a self-contained page: inline CSS and
-// SVG, no scripts, no external assets. It prints to PDF (A4) cleanly.
-func HTML(st record.Status) string {
+// SVG, no scripts, no external assets. It prints to PDF (A4) cleanly. Its
+// charts have no threshold lines: see HTMLWith.
+func HTML(st record.Status) string { return HTMLWith(st, Options{}) }
+
+// HTMLWith is HTML with the spec's thresholds on the charts.
+func HTMLWith(st record.Status, o Options) string {
 	w := &page{}
 	esc := html.EscapeString
 	w.raw(`<!doctype html>` + "\n" + `<html lang="en"><head><meta charset="utf-8">`)
@@ -101,7 +117,7 @@ func HTML(st record.Status) string {
 		writeStageHTML(w, g)
 	}
 	writeSignoffsHTML(w, st)
-	writeMetricsHTML(w, st)
+	writeMetricsHTML(w, st, o)
 	writeAlertsHTML(w, st)
 	writeRollbackHTML(w, st)
 
@@ -254,6 +270,17 @@ func writeSignoffsHTML(w *page, st record.Status) {
 	w.raw("</section>\n")
 }
 
+// watchSpan is how long after the deploy the last check ran.
+func watchSpan(st record.Status) time.Duration {
+	var last time.Duration
+	for _, c := range st.Checks {
+		if !st.DeployAt.IsZero() && !c.At.IsZero() {
+			last = max(last, c.At.Sub(st.DeployAt))
+		}
+	}
+	return last
+}
+
 // checkTally reads as "14 check(s) after the deploy (watch 14); the baseline was measured before it".
 func checkTally(st record.Status) string {
 	var windows []string
@@ -285,7 +312,7 @@ func decisionClass(d string) string {
 	return "v-rollback"
 }
 
-func writeMetricsHTML(w *page, st record.Status) {
+func writeMetricsHTML(w *page, st record.Status, o Options) {
 	metrics := metricNames(st)
 	if len(metrics) == 0 {
 		return
@@ -298,9 +325,16 @@ func writeMetricsHTML(w *page, st record.Status) {
 		w.raw(fmt.Sprintf(`<span><i style="background:%s"></i>%s</span>`, verdictColor(v), esc(strings.ReplaceAll(string(v), "_", " "))))
 	}
 	w.raw(`<span>× not measured</span><span>– – baseline</span></p>`)
-	for _, m := range metrics {
-		if svg := metricChart(st, m); svg != "" {
-			w.raw(`<figure id="chart-` + esc(m) + `"><figcaption>` + esc(m) + `</figcaption>` + svg + `</figure>`)
+	if o.Thresholds != nil && watchSpan(st) >= time.Hour {
+		// A real watch: internal/charts, with the time axis in hours since the deploy.
+		for _, c := range charts.Release(st, *o.Thresholds) {
+			w.raw(`<figure id="chart-` + esc(c.Metric) + `"><figcaption>` + esc(c.Metric) + `</figcaption>` + string(c.SVG) + `</figure>`)
+		}
+	} else {
+		for _, m := range metrics {
+			if svg := metricChart(st, m, o.Thresholds); svg != "" {
+				w.raw(`<figure id="chart-` + esc(m) + `"><figcaption>` + esc(m) + `</figcaption>` + svg + `</figure>`)
+			}
 		}
 	}
 	w.raw(`<h3>Every check</h3><table class="readings"><thead><tr><th>Window</th><th class="n">Check</th><th class="n">Offset</th><th>Phase</th>`)

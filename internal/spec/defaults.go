@@ -120,6 +120,17 @@ func ApplyDefaults(s *Spec) { applyDefaults(s, nil) }
 // (nil: only non-zero values count as written).
 func applyDefaults(s *Spec, present func(path string) bool) {
 	d := Defaults()
+	if !written(present, "require_signed_approvals", s.RequireSignedApprovals) {
+		s.RequireSignedApprovals = s.Environment == "production"
+	}
+	for _, b := range []struct {
+		path string
+		blk  *SignoffBlock
+	}{{"approvals", &s.Approvals}, {"completion", &s.Completion}, {"review.signoffs", &s.Review.Signoffs}} {
+		if !written(present, b.path+".require_signed", b.blk.RequireSigned) {
+			b.blk.RequireSigned = s.RequireSignedApprovals
+		}
+	}
 	or(&s.Version.From, d.Version.From)
 	or(&s.App.HealthPath, d.App.HealthPath)
 	or(&s.App.VersionPath, d.App.VersionPath)
@@ -279,4 +290,13 @@ func awsDefaults(s *Spec) {
 		}
 		or(&s.Metrics.CloudWatch.Window, dur(DefaultCloudWatchWindow))
 	}
+}
+
+// written reports whether the file set a boolean field (without file
+// information, a true value counts as written).
+func written(present func(string) bool, path string, v bool) bool {
+	if present == nil {
+		return v
+	}
+	return present(path)
 }

@@ -17,6 +17,9 @@ type Spec struct {
 	App App `yaml:"app" json:"app"`
 	// Team maps a role to the people who hold it. Roles fill sign-off slots and escalation contacts.
 	Team map[string][]Person `yaml:"team" json:"team"`
+	// RequireSignedApprovals refuses unsigned sign-offs in every block that does
+	// not say otherwise (default: true for environment "production").
+	RequireSignedApprovals bool `yaml:"require_signed_approvals" json:"require_signed_approvals"`
 	// Approvals is the "Deployment Approved By" block.
 	Approvals SignoffBlock `yaml:"approvals" json:"approvals"`
 	// Completion is the "Deployment Completed By" block, asked for after the T+1h checks.
@@ -111,6 +114,9 @@ type Slot struct {
 	Role string `yaml:"role" json:"role"`
 	// MinPeople is how many distinct people must sign this slot (default 1).
 	MinPeople int `yaml:"min_people" json:"min_people"`
+	// After lists slots of the same block that must be filled before this one
+	// (e.g. compliance_officer after the others: "compliance signs last").
+	After []string `yaml:"after,omitempty" json:"after,omitempty"`
 }
 
 // Readiness is the Pre-Deployment Checklist gate.

@@ -87,6 +87,21 @@ func (c *checker) signoffs(path string, b *SignoffBlock) {
 			c.add(path+".slots", "need %d distinct people but the team can fill only %d of them", need, got)
 		}
 	}
+	for i, sl := range b.Slots {
+		for _, a := range sl.After {
+			if _, ok := seen[a]; !ok || a == sl.ID {
+				c.add(fmt.Sprintf("%s.slots[%d].after", path, i), "%q is not another slot of this block", a)
+			}
+		}
+		if !b.RequireSigned {
+			continue
+		}
+		for _, p := range c.s.Members(sl.Role) {
+			if p.PublicKey == "" {
+				c.add(fmt.Sprintf("%s.slots[%d].role", path, i), "signed sign-offs are required (require_signed_approvals) but %s (%s) has no public_key", p.ID, sl.Role)
+			}
+		}
+	}
 	c.enum(path+".on_timeout", b.OnTimeout, OnTimeouts)
 	if b.Timeout <= 0 {
 		c.add(path+".timeout", "must be greater than 0")

@@ -185,7 +185,14 @@ const phases = {
     if (charts < cfg.expect.charts) {
       throw new Error(`evidence page: ${charts} metric charts, want ${cfg.expect.charts}`);
     }
-    console.error(`ok: ${ticks} ticks, ${charts} charts`);
+    // Threshold labels: "critical 1%", or "↑ critical 1%" when the line is above the chart's scale.
+    const thresholds = (await page.locator('figure svg .threshold-label').allTextContents()).map((t) => t.replace(/^↑ /, ''));
+    for (const kind of ['target', 'critical', 'rollback']) {
+      if (!thresholds.some((t) => t.startsWith(kind + ' '))) {
+        throw new Error(`evidence page: no ${kind} threshold line on the charts (labels: ${thresholds.join(', ')})`);
+      }
+    }
+    console.error(`ok: ${ticks} ticks, ${charts} charts, threshold lines ${thresholds.join(', ')}`);
     const external = await page.evaluate(() => [...document.querySelectorAll('[src],link[href],script')].map((e) => e.outerHTML.slice(0, 120)));
     if (external.length > 0) {
       throw new Error(`evidence page is not self-contained: ${external.join(' ')}`);
