@@ -92,7 +92,9 @@ func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("check %s: %w", in.ItemID, err)
 	}
-	p.logger().Info("check", "release", in.ReleaseID, "item", in.ItemID, "kind", c.Kind, "state", r.State, "value", r.Value, "detail", r.Detail)
+	// Values and details stay out of the log: command output may carry patient data;
+	// they travel (encrypted) in the release record.
+	p.logger().InfoContext(ctx, "check", "release", in.ReleaseID, "item", in.ItemID, "kind", c.Kind, "state", r.State)
 	return r, nil
 }
 
@@ -286,7 +288,7 @@ func (p *Prober) Smoke(ctx context.Context, in SmokeInput) (SmokeResult, error) 
 		if err := ctx.Err(); err != nil {
 			return out, fmt.Errorf("smoke %s: %w", f.ID, err)
 		}
-		p.logger().Info("smoke", "flow", f.ID, "state", r.State, "value", r.Value, "detail", r.Detail)
+		p.logger().InfoContext(ctx, "smoke", "flow", f.ID, "state", r.State)
 		out.Flows = append(out.Flows, FlowResult{ID: f.ID, Title: f.Title, Result: r})
 	}
 	return out, nil
@@ -338,7 +340,7 @@ func (p *Prober) VerifyVersion(ctx context.Context, in VerifyInput) (Result, err
 		heartbeat(ctx, live)
 		if err == nil && live == in.Version {
 			took := time.Since(start).Round(100 * time.Millisecond)
-			p.logger().Info("version live", "version", live, "after", took)
+			p.logger().InfoContext(ctx, "version live", "version", live, "after", took)
 			return Result{State: StatePassed, Value: fmt.Sprintf("%s live after %s", live, took)}, nil
 		}
 		if time.Now().After(deadline) {
