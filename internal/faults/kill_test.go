@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/devserver"
 	"github.com/golive/golive/internal/migrate"
@@ -65,7 +66,7 @@ func (k killCase) name() string {
 
 // Activity types of each path, as a release of the demo spec with a database runs them.
 var (
-	happyTypes    = []string{"CurrentVersion", "Check", "CheckDatabase", "Notify", "VerifyBackup", "Sample", "Migrate", "Deploy", "VerifyVersion", "Smoke", "Health", "Evidence"}
+	happyTypes    = []string{"CurrentVersion", "Check", "CheckDatabase", "Notify", "VerifyBackup", "Sample", "Migrate", "Deploy", "VerifyVersion", "Smoke", "Health", "Append", "Evidence"}
 	rollbackTypes = []string{"Revert", "MigrateDown", "Incident"}
 )
 
@@ -116,15 +117,16 @@ type harness struct {
 
 	mu      sync.Mutex
 	results []caseResult
+	initMu  sync.Mutex
 }
 
 // caseResult is one line of the summary.
 type caseResult struct {
-	Name, Killed, Outcome                   string
-	Deploys, DDL, Versions, Emails, Replays int
-	SMS                                     int
-	KilledAfter, Total                      time.Duration
-	Problems                                int
+	Name, Killed, Outcome                          string
+	Deploys, DDL, Versions, Audit, Emails, Replays int
+	SMS                                            int
+	KilledAfter, Total                             time.Duration
+	Problems                                       int
 }
 
 func TestKillHarness(t *testing.T) {
@@ -178,6 +180,7 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	dbURL := pgtest.NewDatabase(t)
 	premigrate(ctx, t, dbURL, startVersion(kc.Scenario))
 	installDDLLog(ctx, t, dbURL)
+	auditURL := h.auditDatabase(ctx, t)
 	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 10, Logger: quiet()})
 	appSrv := httptest.NewServer(app.Handler())
 	t.Cleanup(appSrv.Close)
@@ -192,6 +195,7 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	apiKey, account := fmt.Sprintf("re_fault_%02d", idx), fmt.Sprintf("AC%032d", idx)
 	env := []string{
 		"GOLIVE_FAULT_DB_URL=" + dbURL,
+		activities.EnvAuditURL + "=" + auditURL,
 		"GOLIVE_FAULT_RESEND_KEY=" + apiKey,
 		"GOLIVE_FAULT_TWILIO_SID=" + account,
 		fmt.Sprintf("GOLIVE_FAULT_TWILIO_TOKEN=%032x", idx+1),
@@ -302,6 +306,9 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 
 	// Evidence and incident records: one file each, nothing half written.
 	checkEvidence(t, filepath.Join(dir, "evidence"), id, runID, kc.Scenario)
+
+	// Audit ledger: every event of every Append once.
+	res.Audit = checkAudit(ctx, t, hist, auditURL, id)
 
 	// Notifications: as the providers saw them.
 	res.Emails, res.Replays, res.SMS = checkNotifications(t, hist, h.prov.emailsFor(apiKey), h.prov.smsFor(account), kc, killedWF, killedActivity)
@@ -537,6 +544,55 @@ func checkDatabase(ctx context.Context, t *testing.T, url string, sc scenario) (
 	return total, len(versions)
 }
 
+// auditDatabase creates golive's own database for one case, with the audit
+// ledger initialised as `golive db init` does. Inits run one at a time: the
+// writer role is global to the server.
+func (h *harness) auditDatabase(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, url)
+	h.initMu.Lock()
+	defer h.initMu.Unlock()
+	if err := audit.Init(ctx, conn, audit.InitOptions{}); err != nil {
+		t.Fatalf("init the audit ledger: %v", err)
+	}
+	return url
+}
+
+// checkAudit wants every event of every Append activity of the release in the
+// ledger exactly once (the ledger's own record: rows with their idempotency keys).
+func checkAudit(ctx context.Context, t *testing.T, hist []runHistory, url, releaseID string) int {
+	t.Helper()
+	want := 0
+	for _, h := range hist {
+		for _, e := range h.Events {
+			a := e.GetActivityTaskScheduledEventAttributes()
+			if a == nil || a.GetActivityType().GetName() != "Append" {
+				continue
+			}
+			var in activities.AppendInput
+			if err := worker.DataConverter().FromPayloads(a.GetInput(), &in); err != nil {
+				t.Fatalf("decode Append input: %v", err)
+			}
+			want += len(in.Events)
+		}
+	}
+	conn := pgtest.Connect(t, url)
+	var rows, keys, noKey int
+	err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT key), count(*) FILTER (WHERE key IS NULL) FROM `+audit.DefaultTable+
+		` WHERE release_id LIKE $1`, releaseID+"/%").Scan(&rows, &keys, &noKey)
+	if err != nil {
+		t.Fatalf("read the audit ledger: %v", err)
+	}
+	if rows != want || keys != rows || noKey != 0 {
+		t.Errorf("audit ledger: %d rows (%d distinct keys, %d without a key), want %d events once each", rows, keys, noKey, want)
+	}
+	if want == 0 {
+		t.Error("the release appended nothing to the audit ledger")
+	}
+	return rows
+}
+
 // checkEvidence wants exactly the evidence pack (and the incident record of
 // a rollback), nothing left half written.
 func checkEvidence(t *testing.T, dir, releaseID, runID string, sc scenario) {
@@ -711,7 +767,7 @@ func (h *harness) summary(t *testing.T, took time.Duration) {
 	}
 	sort.Slice(h.results, func(i, j int) bool { return h.results[i].Name < h.results[j].Name })
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-34s %-42s %-12s %7s %7s %4s %4s %6s %7s %4s %5s\n", "case", "killed", "outcome", "killed", "total", "dep", "ddl", "vers", "emails", "rep", "sms")
+	fmt.Fprintf(&b, "\n%-34s %-34s %-12s %7s %7s %4s %4s %5s %6s %7s %4s %5s\n", "case", "killed", "outcome", "killed", "total", "dep", "ddl", "vers", "audit", "emails", "rep", "sms")
 	ok := 0
 	for _, r := range h.results {
 		mark := ""
@@ -720,8 +776,8 @@ func (h *harness) summary(t *testing.T, took time.Duration) {
 		} else {
 			ok++
 		}
-		fmt.Fprintf(&b, "%-34s %-42s %-12s %7s %7s %4d %4d %6d %7d %4d %5d%s\n", r.Name, r.Killed, r.Outcome, fmtDur(r.KilledAfter), fmtDur(r.Total),
-			r.Deploys, r.DDL, r.Versions, r.Emails, r.Replays, r.SMS, mark)
+		fmt.Fprintf(&b, "%-34s %-34s %-12s %7s %7s %4d %4d %5d %6d %7d %4d %5d%s\n", r.Name, r.Killed, r.Outcome, fmtDur(r.KilledAfter), fmtDur(r.Total),
+			r.Deploys, r.DDL, r.Versions, r.Audit, r.Emails, r.Replays, r.SMS, mark)
 	}
 	fmt.Fprintf(&b, "%d of %d kill cases passed (releases completed, side effects once per key) in %s\n", ok, len(h.results), fmtDur(took))
 	t.Log(b.String())
