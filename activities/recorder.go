@@ -12,12 +12,15 @@ import (
 
 	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // RecordInput carries the release record to write.
 type RecordInput struct {
 	Dir    string        `json:"dir"`
 	Status record.Status `json:"status"`
+	// Thresholds draw the target, critical and rollback lines on the charts.
+	Thresholds *spec.Thresholds `json:"thresholds,omitempty"`
 }
 
 // Recorder writes the release record: the evidence pack and incident records.
@@ -32,7 +35,7 @@ func (r *Recorder) Evidence(ctx context.Context, in RecordInput) (string, error)
 	if err := writeFile(base+".md", md); err != nil {
 		return "", err
 	}
-	if err := writeFile(base+".html", evidence.HTML(in.Status)); err != nil {
+	if err := writeFile(base+".html", evidence.HTMLWith(in.Status, evidence.Options{Thresholds: in.Thresholds})); err != nil {
 		return "", err
 	}
 	return base + ".md", nil

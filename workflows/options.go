@@ -78,7 +78,7 @@ func currentDetails(st *record.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s %s → %s** · stage **%s** · %s\n\n", st.Service, st.Environment, st.Version, st.Stage, st.Outcome)
 	if st.Waiting != "" {
-		fmt.Fprintf(&b, "⏳ waiting for %s\n\n", st.Waiting)
+		fmt.Fprintf(&b, "**Waiting for** %s\n\n", st.Waiting)
 	}
 	var pending []string
 	for _, sl := range st.Slots {
@@ -88,6 +88,17 @@ func currentDetails(st *record.Status) string {
 	}
 	if len(pending) > 0 {
 		fmt.Fprintf(&b, "Pending sign-offs: %s\n\n", strings.Join(pending, ", "))
+		for _, sl := range st.Slots {
+			if sl.State != record.ItemWaiting && sl.State != record.ItemPassed || !slotOpen(st, sl.Block) {
+				continue
+			}
+			who := "_________"
+			if len(sl.By) > 0 {
+				who = sl.By[0].Person
+			}
+			fmt.Fprintf(&b, "- %s %s: %s\n", box(sl.State), sl.Title, who)
+		}
+		b.WriteString("\n")
 	}
 	section := ""
 	for _, it := range st.Items {
@@ -109,7 +120,7 @@ func currentDetails(st *record.Status) string {
 	}
 	for _, a := range st.Alerts {
 		if a.AckedBy == "" {
-			fmt.Fprintf(&b, "\n🚨 alert %s level %d: %s\n", a.ID, a.Level, a.Reason)
+			fmt.Fprintf(&b, "\n**ALERT** %s level %d: %s\n", a.ID, a.Level, a.Reason)
 		}
 	}
 	return b.String()
@@ -129,4 +140,14 @@ func box(s record.ItemState) string {
 		return "[…]"
 	}
 	return "[ ]"
+}
+
+// slotOpen reports whether a block has a slot waiting (it is the open block).
+func slotOpen(st *record.Status, block string) bool {
+	for _, sl := range st.Slots {
+		if sl.Block == block && sl.State == record.ItemWaiting {
+			return true
+		}
+	}
+	return false
 }

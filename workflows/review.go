@@ -103,7 +103,7 @@ func (r *release) openItems(stage record.Stage) []string {
 // writeEvidence writes the filled checklist (stage 10).
 func (r *release) writeEvidence(ctx workflow.Context) {
 	var path string
-	in := activities.RecordInput{Dir: r.spec.Evidence.Dir, Status: r.st}
+	in := activities.RecordInput{Dir: r.spec.Evidence.Dir, Status: r.st, Thresholds: &r.spec.Thresholds}
 	if err := workflow.ExecuteActivity(act(ctx, "Write the filled checklist (evidence)", 0), recorder.Evidence, in).Get(ctx, &path); err != nil {
 		workflow.GetLogger(ctx).Error("evidence not written", "error", err)
 		return

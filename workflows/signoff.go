@@ -95,6 +95,9 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 		slot.State = record.ItemPassed
 	}
 	filled, total := r.blockProgress(r.open)
+	if filled < total {
+		r.st.Waiting = "sign-off: " + strings.Join(r.openSlotIDs(), ", ")
+	}
 	return InputResult{Message: fmt.Sprintf("%s approved by %s (%d of %d slots filled)", slot.ID, s.Person, filled, total)}, nil
 }
 
