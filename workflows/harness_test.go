@@ -2,11 +2,11 @@ package workflows_test
 
 import (
 	"encoding/json"
-	"strings"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"

@@ -10,8 +10,8 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
-	"github.com/golive/golive/internal/telemetry"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/telemetry"
 )
 
 // Activities are called through nil typed pointers so names are checked by the compiler.
