@@ -31,8 +31,15 @@ func startServer(t *testing.T) client.Client { return startServerTB(t) }
 
 func startServerTB(t testing.TB) client.Client {
 	t.Helper()
-	ts := temporaltest.NewServer(
-		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}))
+	// Clients and workers use the production converters: payloads are encrypted
+	// when GOLIVE_CODEC_KEYS is set (the replay corpus is recorded that way).
+	opts := client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	cod, err := worker.Encryption(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker.ApplyConverters(&opts, cod)
+	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(opts))
 	t.Cleanup(ts.Stop)
 	c := ts.GetDefaultClient()
 	attrs := map[string]enums.IndexedValueType{}

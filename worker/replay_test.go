@@ -29,6 +29,10 @@ var recordCorpus = flag.Bool("record-corpus", false, "re-record the replay corpu
 
 const corpusDir = "../testdata/histories"
 
+// corpusKeys is the payload encryption the corpus is recorded and replayed with:
+// the production converter with a test key committed for the purpose.
+const corpusKeys = "corpus=file://../testdata/codec-test.key"
+
 // scenarios are the recorded release shapes the replay corpus keeps.
 var scenarios = []struct {
 	name    string
@@ -52,6 +56,7 @@ func TestRecordReplayCorpus(t *testing.T) {
 		t.Log("replay corpus kept as committed (pass -record-corpus to re-record)")
 		return
 	}
+	t.Setenv("GOLIVE_CODEC_KEYS", corpusKeys)
 	c := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -105,11 +110,13 @@ func corpusFiles(t *testing.T) []string {
 }
 
 func replayer(t *testing.T, release any) sdkworker.WorkflowReplayer {
+	t.Setenv("GOLIVE_CODEC_KEYS", corpusKeys)
 	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: worker.DataConverter()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.RegisterWorkflowWithOptions(release, workflow.RegisterOptions{Name: "ReleaseWorkflow"})
+	r.RegisterWorkflow(workflows.MonitorWorkflow)
 	return r
 }
 
@@ -120,7 +127,7 @@ func TestReplayCorpus(t *testing.T) {
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range corpusFiles(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if err := replayer(t, workflows.ReleaseWorkflow).ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
+			if err := replay(t, logger, workflows.ReleaseWorkflow, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
 		})
@@ -140,9 +147,27 @@ func reorderedRelease(ctx workflow.Context, in workflows.ReleaseInput) (workflow
 // copy must fail to replay the recorded happy path.
 func TestReplayGuardCatchesReorderedSteps(t *testing.T) {
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	err := replayer(t, reorderedRelease).ReplayWorkflowHistoryFromJSONFile(logger, filepath.Join(corpusDir, "happy-path.json"))
+	err := replay(t, logger, reorderedRelease, filepath.Join(corpusDir, "happy-path.json"))
 	// TMPRL1100 is the SDK's nondeterminism error code.
 	if err == nil || !strings.Contains(err.Error(), "TMPRL1100") {
 		t.Fatalf("reordered workflow replayed without a nondeterminism error: %v", err)
 	}
+}
+
+// replay replays one recorded release under its original workflow ID (the
+// monitoring child's ID is derived from it): release:<scenario>:demo.
+func replay(t *testing.T, logger sdklog.Logger, release any, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hist, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := workflows.ReleaseID(strings.TrimSuffix(filepath.Base(file), ".json"), "demo")
+	return replayer(t, release).ReplayWorkflowHistoryWithOptions(logger, hist, sdkworker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: id, RunID: "replay"},
+	})
 }

@@ -169,6 +169,9 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 		h.results = append(h.results, res)
 		h.mu.Unlock()
 	}()
+	// Spread the starts: the readiness checks and backups of all cases at
+	// once would take more connections than the local PostgreSQL has.
+	time.Sleep(time.Duration(idx) * 750 * time.Millisecond)
 	// Under full load a case takes up to 3.5 min (most of it the killed
 	// activity's start-to-close timeout, 2 min at most).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -180,7 +183,13 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	dbURL := pgtest.NewDatabase(t)
 	premigrate(ctx, t, dbURL, startVersion(kc.Scenario))
 	installDDLLog(ctx, t, dbURL)
-	auditURL := h.auditDatabase(ctx, t)
+	// The audit ledger only where an Append is killed, and in one rollback: a
+	// ledger is one more database and connection pool per case, and the local
+	// server allows 100 connections for everybody.
+	auditURL := ""
+	if kc.Fault.Activity == "Append" || kc.name() == "rollback/after-Revert-1" {
+		auditURL = h.auditDatabase(ctx, t)
+	}
 	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 10, Logger: quiet()})
 	appSrv := httptest.NewServer(app.Handler())
 	t.Cleanup(appSrv.Close)
@@ -195,7 +204,7 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	apiKey, account := fmt.Sprintf("re_fault_%02d", idx), fmt.Sprintf("AC%032d", idx)
 	env := []string{
 		"GOLIVE_FAULT_DB_URL=" + dbURL,
-		activities.EnvAuditURL + "=" + auditURL,
+		activities.EnvAuditURL + "=" + auditURL, // empty: no ledger, Append reports "not configured"
 		"GOLIVE_FAULT_RESEND_KEY=" + apiKey,
 		"GOLIVE_FAULT_TWILIO_SID=" + account,
 		fmt.Sprintf("GOLIVE_FAULT_TWILIO_TOKEN=%032x", idx+1),
@@ -308,7 +317,9 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	checkEvidence(t, filepath.Join(dir, "evidence"), id, runID, kc.Scenario)
 
 	// Audit ledger: every event of every Append once.
-	res.Audit = checkAudit(ctx, t, hist, auditURL, id)
+	if auditURL != "" {
+		res.Audit = checkAudit(ctx, t, hist, auditURL, id)
+	}
 
 	// Notifications: as the providers saw them.
 	res.Emails, res.Replays, res.SMS = checkNotifications(t, hist, h.prov.emailsFor(apiKey), h.prov.smsFor(account), kc, killedWF, killedActivity)
