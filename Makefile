@@ -32,6 +32,10 @@ test: tools pg lint
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
+## test-faults: the kill harness (SIGKILL the worker at every activity) and friends; slow
+test-faults: pg
+	$(GO) test -count=1 -timeout 20m -tags faults ./internal/faults/
+
 ## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
 fuzz:
 	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s

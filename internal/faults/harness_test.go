@@ -44,14 +44,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// enabled skips slow harness tests unless GOLIVE_FAULTS=1 (make test-faults).
-func enabled(t *testing.T) {
-	t.Helper()
-	if os.Getenv("GOLIVE_FAULTS") != "1" {
-		t.Skip("kill harness: slow, run it with GOLIVE_FAULTS=1 (make test-faults)")
-	}
-}
-
 func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

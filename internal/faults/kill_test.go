@@ -1,7 +1,12 @@
+//go:build faults
+
+// The kill harness is slow (minutes): it is built only with -tags faults (make test-faults).
+
 package faults_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -130,7 +135,6 @@ type caseResult struct {
 }
 
 func TestKillHarness(t *testing.T) {
-	enabled(t)
 	cases := killCases()
 	h := &harness{bin: buildWorker(t), srv: startServer(t), prov: startProviders(t)}
 	admin := dial(t, h.srv.FrontendAddress(), h.srv.Namespace())
@@ -260,13 +264,13 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	w2 := startWorker(t, h.bin, addr, ns, logPath, env...)
 	select {
 	case err := <-ended:
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("release: %v", err)
 		}
 	case <-ctx.Done():
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("the release did not finish within %s after the restart: %s", time.Since(begin).Round(time.Second), stuck(c, id))
+		t.Fatalf("the release did not finish %s after its start: %s", time.Since(begin).Round(time.Second), stuck(c, id))
 	}
 	res.Total = time.Since(begin)
 	stop()
