@@ -40,6 +40,10 @@ type Database struct {
 	// nil, rds backups are unavailable here.
 	VerifyRDS func(ctx context.Context, in BackupInput) (Result, error)
 	CheckRDS  func(ctx context.Context, in CheckInput) (Result, error)
+	// HeartbeatNow records a heartbeat on the server at once (ServerHeartbeat);
+	// nil uses the SDK's batched heartbeat. The schema version before migrating
+	// goes this way, so a retry after a crash still knows it.
+	HeartbeatNow func(context.Context, ...any)
 }
 
 func (d *Database) logger() *slog.Logger {
@@ -69,13 +73,17 @@ type migrateProgress struct {
 }
 
 type migrateBeat struct {
-	ctx context.Context
+	ctx  context.Context
+	beat func(context.Context, ...any)
 	mu  sync.Mutex
 	p   migrateProgress
 }
 
-func newMigrateBeat(ctx context.Context) *migrateBeat {
-	b := &migrateBeat{ctx: ctx}
+func newMigrateBeat(ctx context.Context, beat func(context.Context, ...any)) *migrateBeat {
+	if beat == nil {
+		beat = heartbeat
+	}
+	b := &migrateBeat{ctx: ctx, beat: beat}
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &b.p)
 	}
@@ -99,7 +107,7 @@ func (b *migrateBeat) locked(v int64) {
 	}
 	p := b.p
 	b.mu.Unlock()
-	heartbeat(b.ctx, p)
+	b.beat(b.ctx, p)
 }
 
 // before is the version before the first attempt, or rep's when none was recorded.
@@ -145,7 +153,7 @@ func (d *Database) Migrate(ctx context.Context, in MigrateInput) (MigrateResult,
 	if in.Database.Migrations == "" {
 		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
 	}
-	beat := newMigrateBeat(ctx)
+	beat := newMigrateBeat(ctx, d.HeartbeatNow)
 	m, err := d.migrator(ctx, in.Database, beat)
 	if err != nil {
 		return MigrateResult{}, err
@@ -162,7 +170,7 @@ func (d *Database) MigrateDown(ctx context.Context, in MigrateInput) (MigrateRes
 	if in.Database.Migrations == "" {
 		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
 	}
-	beat := newMigrateBeat(ctx)
+	beat := newMigrateBeat(ctx, d.HeartbeatNow)
 	m, err := d.migrator(ctx, in.Database, beat)
 	if err != nil {
 		return MigrateResult{}, err

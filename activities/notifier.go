@@ -35,6 +35,17 @@ type Notifier struct {
 	Ledger notify.Ledger
 	// Retry is the per-channel backoff on 429 and 5xx (zero: notify's defaults).
 	Retry notify.Retry
+	// HeartbeatNow records deliveries on the server at once (ServerHeartbeat), so
+	// a retry after a crash never sends an SMS twice; nil uses the batched heartbeat.
+	HeartbeatNow func(context.Context, ...any)
+}
+
+func (n *Notifier) beat(ctx context.Context, details ...any) {
+	if n.HeartbeatNow != nil {
+		n.HeartbeatNow(ctx, details...)
+		return
+	}
+	heartbeat(ctx, details...)
 }
 
 // Notify sends one event to its recipients. Delivery failures are reported in
@@ -93,7 +104,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 		d.OnDelivery = func(dl notify.Delivery) {
 			if dl.OK {
 				done = append(done, dl)
-				activity.RecordHeartbeat(ctx, done)
+				n.beat(ctx, done)
 			}
 		}
 	}

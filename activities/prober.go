@@ -419,6 +419,20 @@ func heartbeat(ctx context.Context, details ...any) {
 	}
 }
 
+// ServerHeartbeat records details on the server before returning. The SDK batches
+// ordinary heartbeats (it sends the first and then one per throttle interval), so
+// a fact a retry must know — the schema version before migrating, a message
+// already delivered — would be lost if the worker died right after.
+func ServerHeartbeat(ctx context.Context, details ...any) {
+	if !activity.IsActivity(ctx) {
+		return
+	}
+	info := activity.GetInfo(ctx)
+	if err := activity.GetClient(ctx).RecordActivityHeartbeat(ctx, info.TaskToken, details...); err != nil {
+		activity.RecordHeartbeat(ctx, details...)
+	}
+}
+
 func firstLine(s string) string {
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {

@@ -80,7 +80,7 @@ func Register(r Registry, o Options) {
 	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()})
 	rds := &rdsbackup.Backups{}
-	r.RegisterActivity(&activities.Database{Logger: o.Logger, Secrets: o.Secrets,
+	r.RegisterActivity(&activities.Database{Logger: o.Logger, Secrets: o.Secrets, HeartbeatNow: activities.ServerHeartbeat,
 		VerifyRDS: func(ctx context.Context, in activities.BackupInput) (activities.Result, error) {
 			res, err := rds.Verify(ctx, in.ReleaseID, in.Phase, in.Backup)
 			return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
@@ -94,6 +94,6 @@ func Register(r Registry, o Options) {
 		},
 	})
 	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}})
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
 }

@@ -60,7 +60,10 @@ func (r *release) postDeploy(ctx workflow.Context) error {
 	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
 		return err
 	}
-	r.mark(ctx, itemPostMetrics, record.ItemRunning, "", "")
+	// The monitoring child's T+1h report may have arrived before this timer fired.
+	if r.item(itemPostMetrics).State == record.ItemPending {
+		r.mark(ctx, itemPostMetrics, record.ItemRunning, "", "")
+	}
 	r.openAttests(ctx, record.StagePostDeploy)
 	if err := r.smoke(ctx, itemPostWorkflows); err != nil {
 		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "critical workflows failing at T+1h", "")
