@@ -75,8 +75,8 @@ type migrateProgress struct {
 type migrateBeat struct {
 	ctx  context.Context
 	beat func(context.Context, ...any)
-	mu  sync.Mutex
-	p   migrateProgress
+	mu   sync.Mutex
+	p    migrateProgress
 }
 
 func newMigrateBeat(ctx context.Context, beat func(context.Context, ...any)) *migrateBeat {
