@@ -53,7 +53,7 @@ lint:
 
 ## bench: benchmarks that print figures (history size, orchestration overhead ratio, ...)
 bench: tools pg
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./...
 
 ## tools: the test tools the Go toolchain does not bring (Prism from npm)
 tools: $(TOOLS)/node_modules/.bin/prism $(TOOLS)/node_modules/playwright-core/package.json
