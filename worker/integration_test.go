@@ -61,8 +61,9 @@ func startServerTB(t testing.TB) client.Client {
 	return c
 }
 
-// fastSpec is the demo spec against a demo app on a free port, compressed to seconds.
-func fastSpec(t testing.TB, appURL string) spec.Spec {
+// compressedSpec is the demo spec against a demo app at appURL with its
+// schedule compressed to seconds, still holding the demo database settings.
+func compressedSpec(t testing.TB, appURL string) spec.Spec {
 	t.Helper()
 	l, err := spec.Load("../examples/demo.yaml")
 	if err != nil {
@@ -75,6 +76,13 @@ func fastSpec(t testing.TB, appURL string) spec.Spec {
 	s.Watch.Phases = []spec.Phase{{Name: "critical", Until: spec.Duration(2 * time.Second), Every: spec.Duration(time.Second)}, {Name: "later", Until: spec.Duration(4 * time.Second), Every: spec.Duration(2 * time.Second)}}
 	s.Review.After = spec.Duration(4 * time.Second)
 	s.Evidence.Dir = t.TempDir()
+	return s
+}
+
+// fastSpec is compressedSpec with a fresh database on the local PostgreSQL.
+func fastSpec(t testing.TB, appURL string) spec.Spec {
+	t.Helper()
+	s := compressedSpec(t, appURL)
 	// A fresh database on the local PostgreSQL, with the demo's first three migrations to apply.
 	s.Database.URL = pgtest.NewDatabase(t)
 	s.Database.Migrations = filepath.Join(t.TempDir(), "migrations")

@@ -181,17 +181,7 @@ func signoffDelay(hist []*history.HistoryEvent) (time.Duration, error) {
 // checks are optional and report "not configured", backups are off).
 func loadSpec(tb testing.TB, appURL string) spec.Spec {
 	tb.Helper()
-	l, err := spec.Load("../examples/demo.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := l.Spec
-	s.App.URL, s.Deploy.URL, s.Metrics.URL = appURL, "", appURL+"/stats"
-	s.Window.PrepareLead = spec.Duration(time.Second)
-	s.Watch.T1H = spec.Duration(time.Second)
-	s.Watch.Phases = []spec.Phase{{Name: "critical", Until: spec.Duration(2 * time.Second), Every: spec.Duration(time.Second)}, {Name: "later", Until: spec.Duration(4 * time.Second), Every: spec.Duration(2 * time.Second)}}
-	s.Review.After = spec.Duration(4 * time.Second)
-	s.Evidence.Dir = tb.TempDir()
+	s := compressedSpec(tb, appURL)
 	s.Database = spec.Database{}
 	s.Backup = spec.Backup{Type: "none"}
 	for i := range s.Readiness.Items {

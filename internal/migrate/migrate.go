@@ -184,23 +184,33 @@ func (m *Migrator) Close() error {
 	return m.db.Close()
 }
 
+// begin takes the migration lock and records the version before (Up and DownTo).
+// On error the lock is not held.
+func (m *Migrator) begin(ctx context.Context, rep *Report) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	v, err := m.version(ctx)
+	if err != nil {
+		m.unlock()
+		return err
+	}
+	rep.Before, rep.After = v, v
+	if m.opts.Locked != nil {
+		m.opts.Locked(v)
+	}
+	return nil
+}
+
 // Up applies every pending migration.
 func (m *Migrator) Up(ctx context.Context) (rep Report, _ error) {
 	start := time.Now()
 	stop := m.progress("waiting for the migration lock")
 	defer func() { stop(); rep.Duration = time.Since(start) }()
-	if err := m.lock(ctx); err != nil {
+	if err := m.begin(ctx, &rep); err != nil {
 		return rep, err
 	}
 	defer m.unlock()
-	var err error
-	if rep.Before, err = m.version(ctx); err != nil {
-		return rep, err
-	}
-	rep.After = rep.Before
-	if m.opts.Locked != nil {
-		m.opts.Locked(rep.Before)
-	}
 	if m.provider == nil {
 		return rep, nil
 	}
@@ -260,18 +270,10 @@ func (m *Migrator) DownTo(ctx context.Context, version int64) (rep Report, _ err
 	start := time.Now()
 	stop := m.progress("waiting for the migration lock")
 	defer func() { stop(); rep.Duration = time.Since(start) }()
-	if err := m.lock(ctx); err != nil {
+	if err := m.begin(ctx, &rep); err != nil {
 		return rep, err
 	}
 	defer m.unlock()
-	var err error
-	if rep.Before, err = m.version(ctx); err != nil {
-		return rep, err
-	}
-	rep.After = rep.Before
-	if m.opts.Locked != nil {
-		m.opts.Locked(rep.Before)
-	}
 	if rep.Before <= version || m.provider == nil {
 		return rep, nil
 	}
