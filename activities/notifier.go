@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/golive/golive/internal/notify"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -57,7 +58,7 @@ func (n *Notifier) Notify(ctx context.Context, in NotifyInput) (NotifyResult, er
 	case "live":
 		return n.live(ctx, in), nil
 	}
-	return NotifyResult{Result: Result{State: StateUnavailable, Detail: "not configured: unknown notify channel " + in.Notify.Channel}}, nil
+	return undelivered(in, StateUnavailable, "not configured: unknown notify channel "+in.Notify.Channel), nil
 }
 
 func (n *Notifier) logger() *slog.Logger {
@@ -77,18 +78,43 @@ func (n *Notifier) log(ctx context.Context, in NotifyInput) NotifyResult {
 		}
 		n.logger().InfoContext(ctx, "notify", attrs...)
 	}
-	return NotifyResult{Result: Result{State: StatePassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}
+	res := NotifyResult{Result: Result{State: StatePassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}
+	for _, to := range in.To {
+		res.Deliveries = append(res.Deliveries, record.Notice{Event: in.Event, Person: to.Person, Channel: "log", OK: true})
+	}
+	return res
+}
+
+// undelivered is the result when nothing could be tried: every recipient missed, for one reason.
+func undelivered(in NotifyInput, state, detail string) NotifyResult {
+	res := NotifyResult{Result: Result{State: state, Detail: detail}, Failed: len(in.To)}
+	for _, to := range in.To {
+		res.Deliveries = append(res.Deliveries, record.Notice{Event: in.Event, Person: to.Person, Error: detail, Permanent: true})
+	}
+	return res
+}
+
+// notices turns the dispatcher's deliveries into release-record entries.
+func notices(ds []notify.Delivery) []record.Notice {
+	out := make([]record.Notice, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, record.Notice{
+			Event: d.Event, Person: d.Person, Channel: d.Channel, OK: d.OK, ID: d.ID, Duplicate: d.Duplicate,
+			Fallback: d.Fallback, Attempts: d.Attempts, Error: d.Error, Permanent: d.Permanent,
+		})
+	}
+	return out
 }
 
 // live delivers by email and SMS.
 func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	ev, ok := notify.Lookup(in.Event)
 	if !ok {
-		return NotifyResult{Result: Result{State: StateFailed, Detail: fmt.Sprintf("event %q is not in the message catalogue", in.Event)}, Failed: len(in.To)}
+		return undelivered(in, StateFailed, fmt.Sprintf("event %q is not in the message catalogue", in.Event))
 	}
 	d := n.dispatcher(ctx, in.Notify)
 	if d.Email == nil && d.SMS == nil {
-		return NotifyResult{Result: Result{State: StateUnavailable, Detail: "not configured: " + unavailable(d.Unavailable)}, Failed: len(in.To)}
+		return undelivered(in, StateUnavailable, "not configured: "+unavailable(d.Unavailable))
 	}
 	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts)}
 	for _, r := range in.To {
@@ -110,7 +136,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	}
 	rep, err := d.Deliver(ctx, req)
 	if err != nil {
-		return NotifyResult{Result: Result{State: StateFailed, Detail: err.Error()}, Failed: len(in.To)}
+		return undelivered(in, StateFailed, err.Error())
 	}
 	for _, dl := range rep.Deliveries {
 		lg := n.logger().With("release", in.ReleaseID, "event", in.Event, "to", dl.Person, "channel", dl.Channel, "key", dl.Key)
@@ -124,7 +150,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 		}
 	}
 	value, detail := rep.Summary()
-	res := NotifyResult{Result: Result{State: StatePassed, Value: value, Detail: detail}, Delivered: len(rep.Reached), Failed: len(rep.Missed)}
+	res := NotifyResult{Result: Result{State: StatePassed, Value: value, Detail: detail}, Delivered: len(rep.Reached), Failed: len(rep.Missed), Deliveries: notices(rep.Deliveries)}
 	switch {
 	case len(rep.Missed) > 0:
 		res.State = StateFailed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -125,6 +126,9 @@ func TestNotifyLogChannelPrintsEachMessage(t *testing.T) {
 	if err != nil || !res.Passed() || res.Delivered != 2 {
 		t.Fatalf("%+v %v", res, err)
 	}
+	if len(res.Deliveries) != 2 || res.Deliveries[1].Person != "bob" || res.Deliveries[1].Channel != "log" || !res.Deliveries[1].OK {
+		t.Errorf("deliveries for the release record: %+v", res.Deliveries)
+	}
 	out := buf.String()
 	for _, want := range []string{"to=alice", "to=bob", `subject="[golive] Level 1 alert A1 (Minor issue)`, "sms=\"golive L1 ALERT A1"} {
 		if !strings.Contains(out, want) {
@@ -149,6 +153,22 @@ func TestNotifyLiveResolvesCredentialsAndFallsBackFromSMSToEmail(t *testing.T) {
 	emails, sms := p.counts()
 	if emails != 1 || sms != 2 {
 		t.Fatalf("emails %d sms %d, want bob's email fallback and two SMS attempts", emails, sms)
+	}
+	// Every channel tried is in the result, for the release record.
+	var got []string
+	for _, d := range res.Deliveries {
+		got = append(got, fmt.Sprintf("%s/%s ok=%v fallback=%v permanent=%v id=%v", d.Person, d.Channel, d.OK, d.Fallback, d.Permanent, d.ID != ""))
+	}
+	want := []string{
+		"alice/sms ok=true fallback=false permanent=false id=true",
+		"bob/sms ok=false fallback=false permanent=true id=false",
+		"bob/email ok=true fallback=true permanent=false id=true",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deliveries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if e := res.Deliveries[1].Error; !strings.Contains(e, "21211") {
+		t.Errorf("the failed SMS does not say why: %q", e)
 	}
 	if got := p.emails[0].Get("Authorization"); got != "Bearer re_live_key_value" {
 		t.Errorf("Resend saw Authorization %q", got)

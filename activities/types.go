@@ -7,6 +7,7 @@ package activities
 import (
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -186,9 +187,11 @@ type Fact struct {
 	Value string `json:"value"`
 }
 
-// NotifyResult records deliveries.
+// NotifyResult records deliveries: counts of people reached and missed, and
+// every channel tried for each of them (At and Level are the workflow's to set).
 type NotifyResult struct {
 	Result
-	Delivered int `json:"delivered"`
-	Failed    int `json:"failed"`
+	Delivered  int             `json:"delivered"`
+	Failed     int             `json:"failed"`
+	Deliveries []record.Notice `json:"deliveries,omitempty"`
 }

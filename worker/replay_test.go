@@ -101,12 +101,19 @@ func TestRecordReplayCorpus(t *testing.T) {
 	}
 }
 
+// corpusFiles are today's recordings and, one folder down, those of earlier
+// workflow versions (named for the change that followed them), which running
+// releases may still have: each must replay against today's code.
 func corpusFiles(t *testing.T) []string {
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
 	if err != nil || len(files) < len(scenarios) {
 		t.Fatalf("replay corpus incomplete in %s: %v %v", corpusDir, files, err)
 	}
-	return files
+	older, err := filepath.Glob(filepath.Join(corpusDir, "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(files, older...)
 }
 
 func replayer(t *testing.T, release any) sdkworker.WorkflowReplayer {
@@ -126,7 +133,8 @@ func replayer(t *testing.T, release any) sdkworker.WorkflowReplayer {
 func TestReplayCorpus(t *testing.T) {
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range corpusFiles(t) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		name, _ := filepath.Rel(corpusDir, f)
+		t.Run(name, func(t *testing.T) {
 			if err := replay(t, logger, workflows.ReleaseWorkflow, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

@@ -297,6 +297,29 @@ func TestAlertFallsBackFromSMSToEmail(t *testing.T) {
 	if !strings.Contains(l2.Value, "email 1") || !strings.Contains(l2.Value, "sms 1") {
 		t.Errorf("level 2 value %q", l2.Value)
 	}
+	// The release record keeps every delivery and failure, one entry per person and channel tried.
+	var want int
+	for _, s := range n.all {
+		want += len(s.result.Deliveries)
+	}
+	if len(st.Notices) != want || want == 0 {
+		t.Errorf("release record holds %d notices, the Notify activities reported %d", len(st.Notices), want)
+	}
+	var bobSMSFailed, bobEmailFallback bool
+	for _, no := range st.Notices {
+		if no.Event != "alert_level_2" || no.Person != "bob" {
+			continue
+		}
+		switch {
+		case no.Channel == "sms" && !no.OK && no.Permanent && strings.Contains(no.Error, "21211") && no.Level == 2:
+			bobSMSFailed = true
+		case no.Channel == "email" && no.OK && no.Fallback && no.ID != "" && !no.At.IsZero():
+			bobEmailFallback = true
+		}
+	}
+	if !bobSMSFailed || !bobEmailFallback {
+		t.Errorf("release record lacks bob's level-2 SMS failure (%v) or his email fallback (%v): %+v", bobSMSFailed, bobEmailFallback, st.Notices)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var bobAlertEmails int

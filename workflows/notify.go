@@ -7,6 +7,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -41,11 +42,49 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 	}
 	var res activities.NotifyResult
 	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
-		res.State, res.Detail = activities.StateFailed, errText(err)
+		res = activities.NotifyResult{Result: activities.Result{State: activities.StateFailed, Detail: errText(err)}, Failed: len(to)}
+		for _, p := range to {
+			res.Deliveries = append(res.Deliveries, record.Notice{Event: event, Person: p.Person, Error: res.Detail})
+		}
 	}
-	r.audit(ctx, audit.KindNotification, "golive", event+" "+res.State, res.Detail,
-		map[string]string{"delivered": strconv.Itoa(res.Delivered), "failed": strconv.Itoa(res.Failed), "level": strconv.Itoa(level)})
+	r.recordNotices(ctx, event, level, res)
 	return res
+}
+
+// recordNotices keeps every delivery and failure in the release record and the
+// audit ledger, one entry per person and channel tried.
+func (r *release) recordNotices(ctx workflow.Context, event string, level int, res activities.NotifyResult) {
+	now := workflow.Now(ctx)
+	for _, n := range res.Deliveries {
+		n.At, n.Level, n.Event = now, level, event
+		r.st.Notices = append(r.st.Notices, n)
+		outcome := "delivered"
+		switch {
+		case n.Duplicate:
+			outcome = "already delivered"
+		case !n.OK:
+			outcome = "failed"
+		}
+		details := map[string]string{"person": n.Person, "level": strconv.Itoa(level)}
+		if n.Channel != "" {
+			details["channel"] = n.Channel
+		}
+		if n.ID != "" {
+			details["id"] = n.ID
+		}
+		if n.Fallback {
+			details["fallback"] = "true"
+		}
+		if n.Permanent {
+			details["permanent"] = "true"
+		}
+		r.audit(ctx, audit.KindNotification, "golive", event+" "+outcome+" to "+n.Person, n.Error, details)
+	}
+	if len(res.Deliveries) == 0 {
+		// Nobody to tell (no recipients): still on the record.
+		r.audit(ctx, audit.KindNotification, "golive", event+" "+res.State, res.Detail,
+			map[string]string{"delivered": "0", "failed": strconv.Itoa(res.Failed), "level": strconv.Itoa(level)})
+	}
 }
 
 // level returns an escalation level's settings.

@@ -46,6 +46,23 @@ func TestHappyPathRunsTheWhole48Hours(t *testing.T) {
 	if len(st.Compare) == 0 {
 		t.Error("no pre/post comparison")
 	}
+	// The review_due notice went out when the review opened, 24 h after deploy,
+	// to the people the review needs; every message is on the record.
+	var due []string
+	for _, n := range st.Notices {
+		if !n.OK {
+			t.Errorf("notice failed: %+v", n)
+		}
+		if n.Event == "review_due" {
+			due = append(due, n.Person)
+			if d := n.At.Sub(st.DeployAt); d < 24*time.Hour || d > 24*time.Hour+time.Minute {
+				t.Errorf("review_due sent %s after deploy, want 24h", d)
+			}
+		}
+	}
+	if len(due) == 0 {
+		t.Errorf("review_due never sent; notices: %d", len(st.Notices))
+	}
 }
 
 func TestWatchMakesExactly30ChecksAtFixedOffsets(t *testing.T) {

@@ -2,11 +2,13 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -19,6 +21,11 @@ func (r *release) review(ctx workflow.Context) error {
 		return err
 	}
 	r.setStage(ctx, record.StageReview)
+	// Added after releases had shipped: older histories never sent it.
+	if workflow.GetVersion(ctx, changeReviewDue, workflow.DefaultVersion, 1) >= 1 {
+		r.notifyRoles(ctx, notify.EventReviewDue, r.reviewRoles(), 0,
+			"Post-Deployment Review due for "+r.in.Version+": metrics comparison, debrief and sign-offs")
+	}
 	r.compare(ctx)
 	ok, err := r.collectAttests(ctx, record.StageReview, r.spec.Review.Timeout.D())
 	if err != nil {
@@ -30,6 +37,30 @@ func (r *release) review(ctx workflow.Context) error {
 		return nil
 	}
 	return r.reviewSignoffs(ctx)
+}
+
+// changeReviewDue versions the review_due notification (workflow.GetVersion).
+const changeReviewDue = "review-due-notice"
+
+// reviewRoles are the people the review needs: the roles attesting its items
+// and filling its sign-off slots, each once, in spec order.
+func (r *release) reviewRoles() []string {
+	var roles []string
+	add := func(role string) {
+		if role != "" && !slices.Contains(roles, role) {
+			roles = append(roles, role)
+		}
+	}
+	for _, it := range r.spec.Review.Items {
+		add(it.Attest)
+	}
+	for _, sl := range r.spec.Review.Signoffs.Slots {
+		add(sl.Role)
+	}
+	if len(roles) == 0 {
+		roles = []string{"full_team"}
+	}
+	return roles
 }
 
 // reviewSignoffs collects "24-Hour Review" and "All Issues Resolved".

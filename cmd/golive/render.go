@@ -66,6 +66,15 @@ func renderStatus(st record.Status, compact bool) string {
 		}
 		fmt.Fprintf(&b, "alert %s level %d %s: %s\n", a.ID, a.Level, state, truncate(a.Reason, 120))
 	}
+	if len(st.Notices) > 0 {
+		ok, bad := evidence.NoticeCounts(st.Notices)
+		fmt.Fprintf(&b, "\nNotifications: %d delivered, %d failed\n", ok, bad)
+		for _, n := range st.Notices {
+			if !n.OK {
+				fmt.Fprintf(&b, "  ✗ %s %s to %s by %s: %s\n", n.At.UTC().Format("15:04:05"), n.Event, n.Person, dash(n.Channel), truncate(evidence.NoticeResult(n), 120))
+			}
+		}
+	}
 	for _, r := range st.Refused {
 		fmt.Fprintf(&b, "refused %s %s by %s: %s\n", r.At.UTC().Format("15:04:05"), r.Input, r.Person, r.Reason)
 	}

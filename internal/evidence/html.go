@@ -119,6 +119,7 @@ func HTMLWith(st record.Status, o Options) string {
 	writeSignoffsHTML(w, st)
 	writeMetricsHTML(w, st, o)
 	writeAlertsHTML(w, st)
+	writeNoticesHTML(w, st)
 	writeRollbackHTML(w, st)
 
 	w.raw(`<footer>`)

@@ -45,6 +45,7 @@ func Markdown(st record.Status) string {
 	writeSignoffs(&b, st)
 	writeReadings(&b, st)
 	writeAlerts(&b, st)
+	writeNotices(&b, st)
 	writeRollback(&b, st)
 	return b.String()
 }

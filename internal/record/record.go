@@ -201,6 +201,28 @@ type Alert struct {
 	AckedAt time.Time `json:"acked_at,omitzero"`
 }
 
+// Notice is one message delivery or failure, as the channel answered: the
+// release record keeps every one (checklist: notifications sent, and proof).
+type Notice struct {
+	At     time.Time `json:"at"`
+	Event  string    `json:"event"`
+	Level  int       `json:"level,omitempty"`
+	Person string    `json:"person"`
+	// Channel is email, sms or log (dry run); empty when nothing could be tried.
+	Channel string `json:"channel,omitempty"`
+	OK      bool   `json:"ok"`
+	// ID is the provider's message ID (Resend email ID, Twilio message SID).
+	ID string `json:"id,omitempty"`
+	// Duplicate: delivered by an earlier attempt under the same idempotency key; not sent again.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Fallback: this channel was tried because the person's first channel failed.
+	Fallback bool `json:"fallback,omitempty"`
+	Attempts int  `json:"attempts,omitempty"`
+	// Error and Permanent describe a failure (redacted; permanent ones are not retried).
+	Error     string `json:"error,omitempty"`
+	Permanent bool   `json:"permanent,omitempty"`
+}
+
 // Comparison is one metric before and after the deploy.
 type Comparison struct {
 	Metric     string  `json:"metric"`
@@ -247,6 +269,7 @@ type Status struct {
 	Checks   []CheckReport  `json:"checks,omitempty"`
 	Baseline []Reading      `json:"baseline,omitempty"`
 	Alerts   []Alert        `json:"alerts,omitempty"`
+	Notices  []Notice       `json:"notices,omitempty"`
 	Compare  []Comparison   `json:"compare,omitempty"`
 	Rollback *RollbackState `json:"rollback,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
