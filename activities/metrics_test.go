@@ -9,6 +9,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/pgtest"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -109,5 +110,53 @@ func TestSampleProviderDownOrNotConfigured(t *testing.T) {
 		if !strings.HasPrefix(v.Error, "not configured: ") || !strings.Contains(v.Error, "cloudwatch") {
 			t.Errorf("not configured: %+v", v)
 		}
+	}
+}
+
+// One check reads each metric from its own source: the application's numbers
+// from its JSON endpoint, the database's from the real local PostgreSQL. A
+// source that is down leaves its metrics unavailable and the others read.
+func TestSampleReadsEachMetricFromItsSource(t *testing.T) {
+	_, sa := demo(t, "1.0.0")
+	resp, err := http.Get(sa.URL + demoapp.PathPatients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	db := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, db) // one client connection the reading must count
+	defer conn.Close(context.Background())
+	ms := spec.Metrics{
+		Provider: "http", URL: sa.URL + "/stats",
+		Queries: map[string]string{"error_rate": "$.error_rate", "latency_p95": "$.latency_p95_ms"},
+		Sources: []spec.MetricSource{
+			{Provider: "postgres", URL: db, Queries: map[string]string{"db_connections": "connections", "answer": "SELECT 42"}},
+			{Provider: "http", URL: "http://127.0.0.1:1/stats", Queries: map[string]string{"queue_depth": "$.depth"}},
+		},
+	}
+	s, err := (&activities.Metrics{}).Sample(context.Background(), activities.SampleInput{ReleaseID: "r", Metrics: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]activities.MetricValue{}
+	var names []string
+	for _, v := range s.Values {
+		got[v.Name] = v
+		names = append(names, v.Name)
+	}
+	if strings.Join(names, ",") != "answer,db_connections,error_rate,latency_p95,queue_depth" {
+		t.Fatalf("metrics %v, want every source's, by name", names)
+	}
+	if v := got["answer"]; v.Error != "" || v.Value != 42 || v.Query != "SELECT 42" {
+		t.Errorf("answer from PostgreSQL: %+v", v)
+	}
+	if v := got["db_connections"]; v.Error != "" || v.Value <= 0 || v.Value > 100 || v.Unit != "%" {
+		t.Errorf("db_connections from PostgreSQL (this reading's connection excluded, the test's own counted): %+v", v)
+	}
+	if v := got["error_rate"]; v.Error != "" || v.Query != "$.error_rate" {
+		t.Errorf("error_rate from the app: %+v", v)
+	}
+	if v := got["queue_depth"]; v.Error == "" || v.Value != 0 {
+		t.Errorf("a source that is down must leave its metric unavailable, not 0: %+v", v)
 	}
 }

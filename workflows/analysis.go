@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/golive/golive/activities"
@@ -98,13 +97,4 @@ func (a *analyzer) judge(rep *record.CheckReport) string {
 		}
 	}
 	return strings.Join(triggers, "; ")
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

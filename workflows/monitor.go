@@ -111,8 +111,9 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 
 // unavailableAll marks every configured metric unreadable for one check.
 func unavailableAll(m spec.Metrics, at time.Time, cp Checkpoint, why string) []record.Reading {
-	out := make([]record.Reading, 0, len(m.Queries))
-	for _, name := range sortedNames(m.Queries) {
+	names := m.Names()
+	out := make([]record.Reading, 0, len(names))
+	for _, name := range names {
 		out = append(out, record.Reading{At: at, Offset: cp.Offset.String(), Phase: cp.Phase, Metric: name, Verdict: record.VerdictUnavailable, Detail: why})
 	}
 	return out

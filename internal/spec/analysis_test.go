@@ -58,13 +58,22 @@ func TestAnalysisConditionsAreCheckedAtLoad(t *testing.T) {
 		{"a number is no condition", "result < 1\n", "result * 100\n",
 			[]string{`bad.yaml:27:26: metrics.analysis.error_rate.success_condition: at column 1 of "result * 100": the condition is a number, not true or false (compare result with something, e.g. result < 1)`}},
 		{"unknown metric, negative limit", "    error_rate:\n      success", "    error_ratio:\n      success",
-			[]string{`bad.yaml:26:5: metrics.analysis.error_ratio: no metric "error_ratio" in metrics.queries to analyse`}},
+			[]string{`bad.yaml:26:5: metrics.analysis.error_ratio: no metric "error_ratio" in metrics.queries or metrics.sources to analyse`}},
 		{"negative limit", "failure_limit: 1", "failure_limit: -2",
 			[]string{`bad.yaml:29:22: metrics.analysis.error_rate.failure_limit: must not be negative`}},
 		{"postgres provider without a database", "  provider: prometheus\n  url: http://127.0.0.1:9090\n", "  provider: postgres\n",
 			[]string{`bad.yaml:19:1: metrics.url: is required (metrics.provider is postgres: the database, e.g. env://DATABASE_URL)`}},
 		{"postgres provider with a password", "  provider: prometheus\n  url: http://127.0.0.1:9090\n", "  provider: postgres\n  url: postgres://app:hunter2@db/portal\n",
 			[]string{`bad.yaml:21:8: metrics.url: holds a password; write a reference instead (env://NAME or secret://aws/NAME#KEY)`}},
+		{"a source defines a metric again", "  analysis:\n", "  sources:\n    - provider: postgres\n      url: env://DATABASE_URL\n      queries: {db_connections: connections, error_rate: SELECT 1}\n  analysis:\n",
+			[]string{`bad.yaml:28:58: metrics.sources[0].queries.error_rate: metric "error_rate" is already read from metrics: define each metric once`}},
+		{"a source without url or queries", "  analysis:\n", "  sources:\n    - provider: postgres\n    - {provider: promql, url: http://x}\n  analysis:\n",
+			[]string{
+				`bad.yaml:26:7: metrics.sources[0].queries: is empty: a source answers at least one metric`,
+				`bad.yaml:26:7: metrics.sources[0].url: is required (metrics.sources[0].provider is postgres: the database, e.g. env://DATABASE_URL)`,
+				`bad.yaml:27:7: metrics.sources[1].queries: is empty: a source answers at least one metric`,
+				`bad.yaml:27:18: metrics.sources[1].provider: unknown value "promql" (want one of http, prometheus, postgres, cloudwatch)`,
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(analysisSpec, tc.old, tc.new, 1)

@@ -284,11 +284,9 @@ func awsDefaults(s *Spec) {
 		or(&s.Backup.MaxAge, dur(DefaultBackupMaxAge))
 		or(&s.Backup.MinRetentionDays, DefaultMinRetentionDays)
 	}
-	if s.Metrics.Provider == "cloudwatch" {
-		if s.Metrics.CloudWatch == nil {
-			s.Metrics.CloudWatch = &CloudWatchMetrics{}
-		}
-		or(&s.Metrics.CloudWatch.Window, dur(DefaultCloudWatchWindow))
+	cloudWatchWindow(s.Metrics.Provider, &s.Metrics.CloudWatch)
+	for i := range s.Metrics.Sources {
+		cloudWatchWindow(s.Metrics.Sources[i].Provider, &s.Metrics.Sources[i].CloudWatch)
 	}
 }
 
@@ -299,4 +297,15 @@ func written(present func(string) bool, path string, v bool) bool {
 		return v
 	}
 	return present(path)
+}
+
+// cloudWatchWindow defaults a cloudwatch provider's reading window.
+func cloudWatchWindow(provider string, cw **CloudWatchMetrics) {
+	if provider != "cloudwatch" {
+		return
+	}
+	if *cw == nil {
+		*cw = &CloudWatchMetrics{}
+	}
+	or(&(*cw).Window, dur(DefaultCloudWatchWindow))
 }

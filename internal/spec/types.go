@@ -314,6 +314,9 @@ type Metrics struct {
 	Analysis map[string]Analysis `yaml:"analysis,omitempty" json:"analysis,omitempty"`
 	// CloudWatch tunes the cloudwatch provider.
 	CloudWatch *CloudWatchMetrics `yaml:"cloudwatch,omitempty" json:"cloudwatch,omitempty"`
+	// Sources are more providers, each with its own queries (see MetricSource).
+	// A metric name is defined once across metrics.queries and all sources.
+	Sources []MetricSource `yaml:"sources,omitempty" json:"sources,omitempty"`
 }
 
 // CloudWatchMetrics tunes how CloudWatch readings are taken.

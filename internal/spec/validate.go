@@ -237,23 +237,40 @@ func (c *checker) thresholds() {
 	}
 }
 
-// metrics checks the provider and the queries the thresholds need.
+// metrics checks each provider, its queries, and the queries the thresholds need.
 func (c *checker) metrics() {
 	m := c.s.Metrics
-	c.enum("metrics.provider", m.Provider, MetricsProviders)
-	if m.Provider == "http" || m.Provider == "prometheus" {
-		if c.required("metrics.url", m.URL, "metrics.provider is "+m.Provider) {
-			c.httpURL("metrics.url", m.URL)
+	defined := map[string]string{} // metric -> where it is defined
+	for n := 0; n <= len(m.Sources); n++ {
+		src, p := m.ProviderOf(n), sourcePath(n)
+		c.enum(p+".provider", src.Provider, MetricsProviders)
+		if src.Provider == "http" || src.Provider == "prometheus" {
+			if c.required(p+".url", src.URL, p+".provider is "+src.Provider) {
+				c.httpURL(p+".url", src.URL)
+			}
+		}
+		if n > 0 && len(src.Queries) == 0 {
+			c.add(p+".queries", "is empty: a source answers at least one metric")
+		}
+		names := make([]string, 0, len(src.Queries))
+		for name := range src.Queries {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if strings.TrimSpace(src.Queries[name]) == "" {
+				c.add(p+".queries."+name, "is empty")
+			}
+			if first, dup := defined[name]; dup {
+				c.add(p+".queries."+name, "metric %q is already read from %s: define each metric once", name, first)
+				continue
+			}
+			defined[name] = p
 		}
 	}
 	for _, name := range []string{"error_rate", "latency_p95"} {
-		if _, ok := m.Queries[name]; !ok {
+		if _, ok := defined[name]; !ok {
 			c.add("metrics.queries", "%s is required (the T+1h target and rollback trigger read it)", name)
-		}
-	}
-	for name, q := range m.Queries {
-		if strings.TrimSpace(q) == "" {
-			c.add("metrics.queries."+name, "is empty")
 		}
 	}
 }

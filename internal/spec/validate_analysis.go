@@ -12,9 +12,11 @@ import (
 // column inside the condition), limits that are not negative.
 func (c *checker) metricsAnalysis() {
 	m := c.s.Metrics
-	if m.Provider == "postgres" {
-		if c.required("metrics.url", m.URL, "metrics.provider is postgres: the database, e.g. env://DATABASE_URL") {
-			c.secretRef("metrics.url", m.URL)
+	for n := 0; n <= len(m.Sources); n++ {
+		if src, p := m.ProviderOf(n), sourcePath(n); src.Provider == "postgres" {
+			if c.required(p+".url", src.URL, p+".provider is postgres: the database, e.g. env://DATABASE_URL") {
+				c.secretRef(p+".url", src.URL)
+			}
 		}
 	}
 	names := make([]string, 0, len(m.Analysis))
@@ -25,8 +27,8 @@ func (c *checker) metricsAnalysis() {
 	for _, name := range names {
 		an := m.Analysis[name]
 		p := "metrics.analysis." + name
-		if _, ok := m.Queries[name]; !ok {
-			c.add(p, "no metric %q in metrics.queries to analyse", name)
+		if !m.Has(name) {
+			c.add(p, "no metric %q in metrics.queries or metrics.sources to analyse", name)
 		}
 		for _, f := range []struct{ field, expr string }{
 			{"success_condition", an.SuccessCondition},

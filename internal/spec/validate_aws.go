@@ -53,9 +53,11 @@ func (c *checker) awsDeploy() {
 		c.add("deploy.wait_timeout", "%s must be positive and below deploy.timeout %s, so a target that never settles fails the deploy before the activity times out",
 			short(d.WaitTimeout), short(d.Timeout))
 	}
-	if cw := c.s.Metrics.CloudWatch; cw != nil && c.s.Metrics.Provider == "cloudwatch" {
-		if w := cw.Window.D(); w < time.Minute || w%time.Minute != 0 {
-			c.add("metrics.cloudwatch.window", "%s must be a whole number of minutes, at least 1m", short(cw.Window))
+	for n := 0; n <= len(c.s.Metrics.Sources); n++ {
+		if src := c.s.Metrics.ProviderOf(n); src.CloudWatch != nil && src.Provider == "cloudwatch" {
+			if w := src.CloudWatch.Window.D(); w < time.Minute || w%time.Minute != 0 {
+				c.add(sourcePath(n)+".cloudwatch.window", "%s must be a whole number of minutes, at least 1m", short(src.CloudWatch.Window))
+			}
 		}
 	}
 	if c.s.Backup.Type == "rds" && c.s.Backup.MinRetentionDays < 1 {
