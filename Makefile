@@ -7,7 +7,7 @@ PRISM_VERSION := 5.14.2
 PLAYWRIGHT_VERSION := 1.65.1
 export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
 
-.PHONY: all build build-worker demo dev test test-short test-faults fuzz lint bench tools pg clean
+.PHONY: all build build-worker demo demo-prometheus dev test test-short test-faults fuzz lint bench tools pg clean
 
 all: build
 
@@ -19,9 +19,20 @@ build:
 build-worker:
 	$(GO) build -tags nodevserver -o bin/golive-worker ./cmd/golive
 
-## demo: a whole release live (good version, then a bad one that rolls back)
-demo: build pg
+## demo: a whole release live (good version, then a bad one that rolls back), its metrics through Prometheus
+demo: build pg demo-prometheus
 	./$(BIN) demo
+
+## demo-prometheus: install Debian's Prometheus for the demo when it is missing and apt-get is there
+## (the demo starts its own on a loopback port: stop the service the package starts)
+demo-prometheus:
+	@command -v prometheus >/dev/null || ! command -v apt-get >/dev/null || { \
+	  echo "installing prometheus (apt-get) for the demo"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } || \
+	    echo "could not install prometheus: the demo reads /stats directly"; \
+	  command -v prometheus >/dev/null && \
+	    { systemctl stop prometheus || service prometheus stop || pkill -x -u prometheus prometheus || true; } >/dev/null 2>&1; \
+	  true; }
 
 ## dev: embedded Temporal + UI + worker on 127.0.0.1:7233 / :8233
 dev: build

@@ -22,7 +22,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var f devFlags
 	var specPath, appAddr, good, bad string
 	var stay bool
-	var pgServer string
+	var pgServer, promFlag string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run two whole releases live: a good one, then a bad one that rolls back by itself",
@@ -30,12 +30,23 @@ func newDemoCmd(g *globals) *cobra.Command {
 target app, then releases a good version of examples/demo.yaml and signs it off
 with the same golive commands a person would type (each one echoed), and then a
 bad version whose error rate triggers the automatic rollback. The spec runs the
-whole checklist with its cadence in seconds.`,
-		Example: "  golive demo\n  golive demo --stay   # keep the UI up afterwards until Ctrl-C",
+whole checklist with its cadence in seconds.
+
+When Prometheus is installed (Debian: apt-get install prometheus), the demo
+starts it on a free loopback port, scraping the demo app's /metrics every
+second (data in .golive/demo/prometheus, wiped at each start, the server
+stopped when the demo ends), and the watch reads its metrics in PromQL from it
+(the spec released is then .golive/demo/demo.yaml). Without it, the watch
+reads the demo app's /stats directly.`,
+		Example: "  golive demo\n  golive demo --stay   # keep the UI and Prometheus up afterwards until Ctrl-C\n  golive demo --prometheus=off   # read /stats directly",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			loaded, err := spec.Load(specPath)
+			if err != nil {
+				return err
+			}
+			promBin, promNote, err := findDemoPrometheus(promFlag, cmd.Flags().Changed("prometheus"))
 			if err != nil {
 				return err
 			}
@@ -50,13 +61,32 @@ whole checklist with its cadence in seconds.`,
 				return fmt.Errorf("start demo app: %w", err)
 			}
 			fmt.Printf("demo app         http://%s (version 1.0.0, synthetic traffic on)\n", bound)
+			releaseSpec := specPath
+			prom, promSpec, err := demoPrometheus(ctx, promBin, promNote, specPath, bound)
+			if err != nil {
+				return err
+			}
+			defer prom.stop()
+			if prom != nil {
+				releaseSpec, loaded = demoPromSpec, promSpec
+			}
 			d, err := startDev(ctx, f, log)
 			if err != nil {
 				return err
 			}
 			defer d.stop()
-			fmt.Printf("Temporal server  %s\nTemporal UI      %s\n\n", d.srv.FrontendAddress(), d.srv.UIURL())
-			dm := &demo{g: g, spec: loaded.Spec, specPath: specPath, address: d.srv.FrontendAddress(), requester: "erin"}
+			fmt.Printf("Temporal server  %s\nTemporal UI      %s\n", d.srv.FrontendAddress(), d.srv.UIURL())
+			if prom != nil {
+				// Each release reads a baseline just before its deploy and rate()
+				// needs two scrapes: wait for readings (it scraped while the server started).
+				waited := time.Now()
+				if err := prom.waitReadings(ctx, demoPromQueries()); err != nil {
+					return err
+				}
+				fmt.Printf("Prometheus has the demo app's metrics (waited %s)\n", time.Since(waited).Round(100*time.Millisecond))
+			}
+			fmt.Println()
+			dm := &demo{g: g, spec: loaded.Spec, specPath: releaseSpec, address: d.srv.FrontendAddress(), requester: "erin"}
 			start := time.Now()
 			// Each release ships one more migration: the good one brings the schema to
 			// version 3, the bad one to 4, and its rollback migrates back down to 3.
@@ -75,6 +105,9 @@ whole checklist with its cadence in seconds.`,
 			fmt.Printf("\nDemo finished in %s. Both releases are in the Temporal UI: %s/namespaces/default/workflows\n",
 				time.Since(start).Round(time.Second), d.srv.UIURL())
 			if stay || term.IsTerminal(int(os.Stdin.Fd())) {
+				if prom != nil {
+					fmt.Printf("Error rate of both releases in Prometheus: %s\n", prom.graphURL())
+				}
 				fmt.Println("The UI stays up; Ctrl-C to stop.")
 				<-ctx.Done()
 			}
@@ -89,7 +122,8 @@ whole checklist with its cadence in seconds.`,
 	cmd.Flags().StringVar(&good, "good", "1.1.0", "the healthy version")
 	cmd.Flags().StringVar(&bad, "bad", "1.2.0-bad", "the version that fails a share of requests")
 	cmd.Flags().StringVar(&pgServer, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the local PostgreSQL the demo creates its databases on")
-	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server and UI running after the demo until Ctrl-C")
+	cmd.Flags().StringVar(&promFlag, "prometheus", "prometheus", "Prometheus binary (name on $PATH or path) the watch reads the demo app's metrics through; off reads /stats directly")
+	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server, UI and Prometheus running after the demo until Ctrl-C")
 	return cmd
 }
 
@@ -151,6 +185,7 @@ func (d *demo) release(ctx context.Context, version string) error {
 		for ; checks < len(st.Checks); checks++ {
 			ck := st.Checks[checks]
 			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, readingLine(ck.Readings), ck.Worst)
+			printDecisive(ck.Readings)
 		}
 		if st.Stage == record.StageDone {
 			fmt.Printf("\nRelease %s ended: %s; live version %s\n", version, st.Outcome, st.LiveVersion)
@@ -220,6 +255,19 @@ func (d *demo) pick(role string, excluded func(string) bool) string {
 		return p.ID
 	}
 	return ""
+}
+
+// printDecisive shows where the readings that trigger a rollback, or could
+// not be taken, came from: the query as the provider ran it.
+func printDecisive(rs []record.Reading) {
+	for _, r := range rs {
+		switch r.Verdict {
+		case record.VerdictRollback:
+			fmt.Printf("    ↳ %s=%.3g%s is a rollback trigger; query: %s\n", r.Metric, r.Value, r.Unit, r.Query)
+		case record.VerdictUnavailable:
+			fmt.Printf("    ↳ %s n/a: %s\n", r.Metric, truncate(r.Detail, 160))
+		}
+	}
 }
 
 func boxOf(s record.ItemState) string {

@@ -41,6 +41,17 @@ func newPromMetrics() *promMetrics {
 		}, []string{"version"}),
 	}
 	m.reg.MustRegister(m.requests, m.durations, m.logins, m.build)
+	// Series that exist from the start: Prometheus cannot take the rate of a
+	// counter before its second sample, so an error counter born with the
+	// first 500 would read 0 % at exactly the check that should catch it.
+	for _, p := range []string{PathLogin, PathPatients, PathAppointments, PathNotes, PathBilling} {
+		for _, code := range []string{"200", "500"} {
+			m.requests.WithLabelValues(p, code)
+		}
+	}
+	for _, r := range []string{"success", "failure", "error"} {
+		m.logins.WithLabelValues(r)
+	}
 	return m
 }
 
