@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -36,6 +37,7 @@ type devFlags struct {
 	ui        string
 	codec     string
 	telemetry telemetryFlags
+	tls       devTLSFlags // only `golive dev` has them: the demo's golive commands connect in plain text
 }
 
 func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
@@ -57,6 +59,10 @@ type devStack struct {
 }
 
 func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
+	tlsConf, err := f.tls.config()
+	if err != nil {
+		return nil, err
+	}
 	cod, err := worker.Encryption(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -70,8 +76,11 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 	}
 	srv, err := devserver.Start(ctx, devserver.Options{
 		Address: f.address, UIAddress: f.ui, DataDir: f.dataDir, Ephemeral: f.ephemeral,
-		SearchAttributes: workflows.SearchAttributeNames(), CodecEndpoint: f.codec, Logger: log,
+		SearchAttributes: workflows.SearchAttributeNames(), CodecEndpoint: f.codec, Logger: log, TLS: tlsConf,
 	})
+	if errors.Is(err, devserver.ErrInternalCert) {
+		return nil, fmt.Errorf("start embedded Temporal: %w (give the server's own clients one with --tls-internal-cert and --tls-internal-key)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start embedded Temporal: %w", err)
 	}
@@ -80,8 +89,10 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 		srv.Stop()
 		return nil, err
 	}
+	// The worker is part of the dev stack: it connects the way the server's own clients do.
 	opts := client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace(),
-		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal"))}
+		ConnectionOptions: client.ConnectionOptions{TLS: srv.ClientTLS()},
+		Logger:            sdklog.NewStructuredLogger(log.With("component", "temporal"))}
 	tel.Apply(&opts)
 	worker.ApplyConverters(&opts, cod)
 	c, err := client.DialContext(ctx, opts)
@@ -114,9 +125,16 @@ func newDevCmd(g *globals) *cobra.Command {
 		Short: "Run an embedded Temporal server, the Temporal UI and a golive worker",
 		Long: `dev runs everything golive needs on one machine: an in-process Temporal server
 (SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker.
-Ctrl-C stops all three cleanly.`,
-		Example: "  golive dev\n  golive dev --ephemeral --listen 127.0.0.1:7300 --ui 127.0.0.1:8300",
-		Args:    cobra.NoArgs,
+Ctrl-C stops all three cleanly.
+
+With --tls-cert and --tls-key the frontend serves TLS; add --tls-client-ca and
+--tls-require-client-cert for mutual TLS. Other golive commands then connect
+with TEMPORAL_TLS_* variables or a temporal.toml profile (docs/security.md).`,
+		Example: `  golive dev
+  golive dev --ephemeral --listen 127.0.0.1:7300 --ui 127.0.0.1:8300
+  golive dev --ephemeral --tls-cert server.pem --tls-key server-key.pem \
+    --tls-client-ca ca.pem --tls-require-client-cert`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			d, err := startDev(ctx, f, g.logger())
@@ -126,6 +144,9 @@ Ctrl-C stops all three cleanly.`,
 			defer d.stop()
 			fmt.Printf("Temporal server  %s (namespace %s)\n", d.srv.FrontendAddress(), d.srv.Namespace())
 			fmt.Printf("Temporal UI      %s\n", d.srv.UIURL())
+			if f.tls.cert != "" {
+				fmt.Printf("TLS              %s\n", f.tls.describe())
+			}
 			fmt.Printf("golive worker    task queue %s\n", workflows.TaskQueue)
 			if a := d.tel.MetricsAddr(); a != "" {
 				fmt.Printf("metrics          http://%s/metrics\n", a)
@@ -137,7 +158,58 @@ Ctrl-C stops all three cleanly.`,
 		},
 	}
 	f.add(cmd, ".golive/dev")
+	f.tls.add(cmd)
 	return cmd
+}
+
+// devTLSFlags are the embedded frontend's TLS settings.
+type devTLSFlags struct {
+	cert, key                 string
+	clientCAs                 []string
+	requireClientCert         bool
+	internalCert, internalKey string
+}
+
+func (f *devTLSFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.cert, "tls-cert", "", "serve the frontend over TLS with this PEM certificate (chain); needs --tls-key")
+	fl.StringVar(&f.key, "tls-key", "", "PEM private key of --tls-cert")
+	fl.StringSliceVar(&f.clientCAs, "tls-client-ca", nil, "PEM file of a CA whose client certificates the frontend accepts (repeatable or comma separated); needs --tls-require-client-cert")
+	fl.BoolVar(&f.requireClientCert, "tls-require-client-cert", false, "mutual TLS: refuse clients without a certificate from --tls-client-ca")
+	fl.StringVar(&f.internalCert, "tls-internal-cert", "", "client certificate the server's own clients (system workers, UI, this worker) present under mutual TLS (default --tls-cert, which must then allow client auth)")
+	fl.StringVar(&f.internalKey, "tls-internal-key", "", "PEM private key of --tls-internal-cert")
+}
+
+// config checks the flags and returns the server's TLS settings, nil without --tls-cert.
+func (f devTLSFlags) config() (*devserver.TLSConfig, error) {
+	switch {
+	case (f.cert == "") != (f.key == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together: give both or neither")
+	case f.cert == "" && (len(f.clientCAs) > 0 || f.requireClientCert || f.internalCert != "" || f.internalKey != ""):
+		return nil, errors.New("--tls-client-ca, --tls-require-client-cert and --tls-internal-* need --tls-cert and --tls-key")
+	case f.requireClientCert && len(f.clientCAs) == 0:
+		return nil, errors.New("--tls-require-client-cert needs --tls-client-ca: the CA that signs the client certificates")
+	case !f.requireClientCert && len(f.clientCAs) > 0:
+		return nil, errors.New("--tls-client-ca needs --tls-require-client-cert: without it client certificates are not checked")
+	case (f.internalCert == "") != (f.internalKey == ""):
+		return nil, errors.New("--tls-internal-cert and --tls-internal-key go together: give both or neither")
+	case f.internalCert != "" && !f.requireClientCert:
+		return nil, errors.New("--tls-internal-cert is only used with --tls-require-client-cert")
+	case f.cert == "":
+		return nil, nil
+	}
+	return &devserver.TLSConfig{
+		CertFile: f.cert, KeyFile: f.key, ClientCAFiles: f.clientCAs, RequireClientAuth: f.requireClientCert,
+		InternalCertFile: f.internalCert, InternalKeyFile: f.internalKey,
+	}, nil
+}
+
+// describe says what clients need, for the start-up banner.
+func (f devTLSFlags) describe() string {
+	if f.requireClientCert {
+		return "on, client certificate required (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH)"
+	}
+	return "on (TEMPORAL_TLS_SERVER_CA_CERT_PATH, or TEMPORAL_TLS=true when a system CA signed it)"
 }
 
 // serveDevCodec serves the payload codec on a free loopback port behind a

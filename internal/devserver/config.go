@@ -27,8 +27,9 @@ const (
 )
 
 // serverOptions builds everything temporal.NewServer needs. It prepares the
-// SQLite database first: schema for a new file, then the namespace.
-func serverOptions(o *Options, frontend hostPort, log serverLogger) ([]temporal.ServerOption, error) {
+// SQLite database first: schema for a new file, then the namespace. tlsConf
+// is nil without TLS.
+func serverOptions(o *Options, frontend hostPort, tlsConf *tlsSetup, log serverLogger) ([]temporal.ServerOption, error) {
 	sqlConf, err := prepareDB(o)
 	if err != nil {
 		return nil, err
@@ -76,6 +77,9 @@ func serverOptions(o *Options, frontend hostPort, log serverLogger) ([]temporal.
 		PublicClient: config.PublicClient{HostPort: frontend.dialAddr()},
 	}
 	conf.Global.Membership.BroadcastAddress = loopback
+	if tlsConf != nil {
+		conf.Global.TLS = tlsConf.rootTLS()
+	}
 	conf.Archival.History.State = "disabled"
 	conf.Archival.Visibility.State = "disabled"
 	conf.NamespaceDefaults.Archival.History.State = "disabled"

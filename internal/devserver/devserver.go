@@ -6,6 +6,7 @@ package devserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,10 @@ type Options struct {
 	CodecPassAccessToken bool
 	// UIForwardHeaders lists HTTP headers the UI forwards to the frontend.
 	UIForwardHeaders []string
+	// TLS, when set, serves the frontend over TLS (mutual TLS with
+	// RequireClientAuth). The UI itself stays plain HTTP; it reaches the
+	// frontend over TLS.
+	TLS *TLSConfig
 	// Logger receives the server's warnings and errors (default slog.Default()).
 	// Only errors while starting (refused connections are expected) and none
 	// while stopping (cancelled polls are).
@@ -64,6 +69,7 @@ type Server struct {
 	frontend  string
 	uiURL     string
 	namespace string
+	tls       *tlsSetup    // nil without TLS
 	log       *slog.Logger // for the package's own messages
 	// level is the server's log threshold: warn while serving, error while
 	// starting (refused connections are expected), nothing while stopping
@@ -95,7 +101,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
-	opts, err := serverOptions(&o, frontend, serverLogger{l: log})
+	var tlsConf *tlsSetup
+	if o.TLS != nil {
+		if tlsConf, err = loadTLS(*o.TLS, frontend.dialHost()); err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+	}
+	opts, err := serverOptions(&o, frontend, tlsConf, serverLogger{l: log})
 	if err != nil {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
@@ -106,14 +118,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("devserver: start server: %w", err)
 	}
-	s := &Server{server: srv, frontend: frontend.dialAddr(), namespace: o.Namespace, log: o.Logger, level: level}
+	s := &Server{server: srv, frontend: frontend.dialAddr(), namespace: o.Namespace, tls: tlsConf, log: o.Logger, level: level}
 
 	if err := s.ready(ctx, o.SearchAttributes); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	if !o.NoUI {
-		if s.ui, err = startUI(ctx, &o, uiAddr, frontend); err != nil {
+		if s.ui, err = startUI(ctx, &o, uiAddr, frontend, tlsConf); err != nil {
 			s.Stop()
 			return nil, fmt.Errorf("devserver: %w", err)
 		}
@@ -131,6 +143,17 @@ func (s *Server) UIURL() string { return s.uiURL }
 
 // Namespace is the namespace the server was started with.
 func (s *Server) Namespace() string { return s.namespace }
+
+// ClientTLS is the TLS config for an in-process client of the frontend, or
+// nil without TLS. It trusts exactly the frontend's certificate and, when
+// client certificates are required, presents the internal client certificate
+// (TLSConfig.InternalCertFile, else the server's). Each call returns a new one.
+func (s *Server) ClientTLS() *tls.Config {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.clientTLS()
+}
 
 // Stop stops the UI and the server. It is safe to call more than once.
 func (s *Server) Stop() {

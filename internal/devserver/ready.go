@@ -29,9 +29,10 @@ func (s *Server) dial(ctx context.Context) (client.Client, error) {
 	var last error
 	for {
 		c, err := client.DialContext(ctx, client.Options{
-			HostPort:  s.frontend,
-			Namespace: s.namespace,
-			Logger:    sdklog.NewStructuredLogger(quietLogger(s.log, s.level)),
+			HostPort:          s.frontend,
+			Namespace:         s.namespace,
+			ConnectionOptions: client.ConnectionOptions{TLS: s.ClientTLS()},
+			Logger:            sdklog.NewStructuredLogger(quietLogger(s.log, s.level)),
 		})
 		if err == nil {
 			_, err = c.WorkflowService().DescribeNamespace(ctx,

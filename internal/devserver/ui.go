@@ -11,15 +11,15 @@ import (
 	"github.com/temporalio/ui-server/v2/server/server_options"
 )
 
-// startUI starts the Temporal UI on addr, pointed at the frontend, and waits
-// until it answers its health route.
-func startUI(ctx context.Context, o *Options, addr, frontend hostPort) (*uiserver.Server, error) {
+// startUI starts the Temporal UI on addr, pointed at the frontend (over TLS
+// when tlsConf is set), and waits until it answers its health route.
+func startUI(ctx context.Context, o *Options, addr, frontend hostPort, tlsConf *tlsSetup) (*uiserver.Server, error) {
 	// ui-server's Start exits the process (echo Logger.Fatal) when it cannot
 	// listen, so make sure it can before handing it the address.
 	if err := checkFree(addr); err != nil {
 		return nil, fmt.Errorf("start UI: %w", err)
 	}
-	ui := uiserver.NewServer(server_options.WithConfigProvider(&uiconfig.Config{
+	conf := &uiconfig.Config{
 		Host:                addr.host,
 		Port:                addr.port,
 		TemporalGRPCAddress: frontend.dialAddr(),
@@ -33,7 +33,11 @@ func startUI(ctx context.Context, o *Options, addr, frontend hostPort) (*uiserve
 			Endpoint:        o.CodecEndpoint,
 			PassAccessToken: o.CodecPassAccessToken,
 		},
-	}))
+	}
+	if tlsConf != nil {
+		conf.TLS = tlsConf.uiTLS()
+	}
+	ui := uiserver.NewServer(server_options.WithConfigProvider(conf))
 	go func() { _ = ui.Start() }() // blocks until Stop
 	if err := waitHTTP(ctx, "http://"+addr.dialAddr()+"/healthz"); err != nil {
 		ui.Stop()
