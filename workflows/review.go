@@ -101,7 +101,7 @@ func (r *release) compare(ctx workflow.Context) {
 			continue
 		}
 		after := sums[b.Metric] / float64(counts[b.Metric])
-		reg := after > b.Value*1.1 && after-b.Value > 0.01
+		reg := regressed(b.Unit, b.Value, after)
 		r.st.Compare = append(r.st.Compare, record.Comparison{Metric: b.Metric, Unit: b.Unit, Baseline: b.Value, After: after, Regression: reg})
 		if reg {
 			regressions = append(regressions, fmt.Sprintf("%s %.3g → %.3g%s", b.Metric, b.Value, after, b.Unit))
@@ -118,6 +118,23 @@ func (r *release) compare(ctx workflow.Context) {
 		return
 	}
 	r.mark(ctx, itemRegressions, record.ItemPassed, "no regressions", "")
+}
+
+// regressed reports an after-deploy mean worse than the baseline by more than
+// noise: over 20 % and over the unit's floor (50 ms of latency, half a
+// percentage point of a rate, 5 slow queries an hour). Rollback triggers catch
+// the large degradations during the watch; this flags the small ones for review.
+func regressed(unit string, before, after float64) bool {
+	floor := 0.01
+	switch unit {
+	case "ms":
+		floor = 50
+	case "%":
+		floor = 0.5
+	case "/h":
+		floor = 5
+	}
+	return after > before*1.2 && after-before > floor
 }
 
 // openItems lists the item IDs of a stage that are not final.
