@@ -178,7 +178,7 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	}()
 	// Spread the starts: the readiness checks and backups of all cases at
 	// once would take more connections than the local PostgreSQL has.
-	time.Sleep(time.Duration(idx) * 750 * time.Millisecond)
+	time.Sleep(time.Duration(idx%casesAtOnce) * 750 * time.Millisecond)
 	// Under full load a case takes up to 3.5 min (most of it the killed
 	// activity's start-to-close timeout, 2 min at most).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -684,12 +684,15 @@ func startRelease(ctx context.Context, c client.Client, o client.StartWorkflowOp
 		run, err := c.ExecuteWorkflow(ctx, o, workflows.ReleaseWorkflow, in)
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		var nsMissing *serviceerror.NamespaceNotFound
+		var timedOut *serviceerror.DeadlineExceeded
+		var unavailable *serviceerror.Unavailable
 		switch {
 		case err == nil:
 			return run, nil
 		case errors.As(err, &started):
 			return c.GetWorkflow(ctx, o.ID, ""), nil
-		case errors.As(err, &nsMissing), errors.Is(err, context.DeadlineExceeded), grpcstatus.Code(err) == codes.DeadlineExceeded, grpcstatus.Code(err) == codes.Unavailable:
+		case errors.As(err, &nsMissing), errors.As(err, &timedOut), errors.As(err, &unavailable), errors.Is(err, context.DeadlineExceeded),
+			grpcstatus.Code(err) == codes.DeadlineExceeded, grpcstatus.Code(err) == codes.Unavailable:
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("start release %s: %w", o.ID, err)
 			}
