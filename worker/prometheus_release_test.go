@@ -137,3 +137,105 @@ func TestBadReleaseRolledBackThroughPrometheus(t *testing.T) {
 		t.Errorf("reason %q: want the watch's rollback trigger", res.Reason)
 	}
 }
+
+// TestPrometheusStoppedMidWatchEscalates stops the real Prometheus in the
+// middle of a good release's watch: the checks after it are unavailable,
+// never a pass; the fifth measurement error in a row (the default
+// consecutive_error_limit of 4) raises an alert; the watch item is not passed.
+func TestPrometheusStoppedMidWatchEscalates(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	addr, err := app.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom := promtest.Start(t, promtest.Options{Targets: []string{addr}})
+	for _, q := range promReleaseQueries {
+		prom.WaitFor(q, func(float64) bool { return true }, 30*time.Second)
+	}
+	s := fastSpec(t, "http://"+addr)
+	s.Metrics.Provider, s.Metrics.URL, s.Metrics.Queries = "prometheus", prom.URL, promReleaseQueries
+	s.Watch.T1H = spec.Duration(2 * time.Second)
+	s.Watch.Phases = []spec.Phase{{Name: "critical", Until: spec.Duration(12 * time.Second), Every: spec.Duration(time.Second)}}
+	s.Review.After = s.Watch.Phases[0].Until
+
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
+		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop Prometheus once three watch checks have read it.
+	stopped := make(chan int, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if st, err := queryStatus(ctx, c, run.GetID()); err == nil {
+				if n := len(watchReports(st)); n >= 3 {
+					prom.Stop()
+					stopped <- n
+					return
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	respond(ctx, t, c, run, s.Members)
+	var res workflows.ReleaseResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	st, err := queryStatus(ctx, c, run.GetID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int
+	select {
+	case before = <-stopped:
+	default:
+		t.Fatal("the watch never reported three checks: Prometheus was not stopped mid-watch")
+	}
+	if res.Outcome == record.OutcomeRolledBack {
+		t.Fatalf("rolled back (%s): an unreadable provider escalates, it does not roll back a healthy release", res.Reason)
+	}
+	checks := watchReports(st)
+	if len(checks) != 12 {
+		t.Fatalf("%d watch checks, want all 12", len(checks))
+	}
+	down := 0
+	for _, ck := range checks[before:] {
+		if ck.Worst == record.VerdictOK {
+			t.Errorf("check %d at +%s passed while Prometheus was stopped: %+v", ck.Index, ck.Offset, ck.Readings)
+		}
+		if ck.Worst == record.VerdictUnavailable {
+			down++
+		}
+	}
+	if down < 5 {
+		t.Fatalf("%d unavailable checks after the stop, want at least 5", down)
+	}
+	escalated := false
+	for _, a := range st.Alerts {
+		escalated = escalated || strings.Contains(a.Reason, "could not be measured 5 times in a row")
+	}
+	if !escalated {
+		t.Errorf("no alert for the measurement errors: %+v", st.Alerts)
+	}
+	for _, it := range st.Items {
+		if it.ID == "watch.24h" && it.State == record.ItemPassed {
+			t.Errorf("the watch item passed although Prometheus was down: %+v", it)
+		}
+	}
+	t.Logf("Prometheus stopped after %d checks; %d of the remaining %d unavailable; outcome %s", before, down, len(checks)-before, res.Outcome)
+}
+
+// watchReports are the watch window's check reports, in order.
+func watchReports(st record.Status) []record.CheckReport {
+	var out []record.CheckReport
+	for _, ck := range st.Checks {
+		if ck.Window == workflows.WindowWatch {
+			out = append(out, ck)
+		}
+	}
+	return out
+}
