@@ -54,7 +54,7 @@ func (m *Metrics) Sample(ctx context.Context, in SampleInput) (Sample, error) {
 	out := Sample{At: at, Values: make([]MetricValue, len(all))}
 	var wg sync.WaitGroup
 	for i, mt := range all {
-		out.Values[i] = MetricValue{Name: mt.Name, Query: mt.Query, Unit: metricUnit(mt.Name)}
+		out.Values[i] = MetricValue{Name: mt.Name, Query: mt.Query, Unit: spec.MetricUnit(mt.Name)}
 		an := in.Metrics.Analysis[mt.Name]
 		conds, cerr := analysis.ParseConditions(an.SuccessCondition, an.FailureCondition)
 		p := providers[mt.Source]
@@ -107,19 +107,4 @@ func (m *Metrics) providers(ms spec.Metrics) []provider {
 		out[n] = provider{Provider: p, err: err}
 	}
 	return out
-}
-
-// metricUnit guesses a metric's unit from its name: rates, connections and
-// logins are percentages, latency is milliseconds, slow queries are per hour.
-func metricUnit(name string) string {
-	n := strings.ToLower(name)
-	switch {
-	case strings.Contains(n, "slow_queries"):
-		return "/h"
-	case strings.Contains(n, "rate"), strings.Contains(n, "connections"), strings.Contains(n, "logins"):
-		return "%"
-	case strings.Contains(n, "latency"):
-		return "ms"
-	}
-	return ""
 }

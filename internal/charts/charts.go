@@ -85,7 +85,7 @@ func Lines(metric string, th spec.Thresholds, baseline *float64) []Line {
 		out = append(out, Line{Kind: kind, Value: v, Label: kind + " " + num(v) + unit})
 	}
 	ms := func(d spec.Duration) float64 { return float64(d.D()) / float64(time.Millisecond) }
-	unit := Unit(metric)
+	unit := spec.MetricUnit(metric)
 	switch metric {
 	case MetricErrorRate:
 		add(KindTarget, float64(th.Targets.ErrorRate), unit)
@@ -111,20 +111,6 @@ func Lines(metric string, th spec.Thresholds, baseline *float64) []Line {
 		add(KindBaseline, *baseline, unit)
 	}
 	return out
-}
-
-// Unit is the unit the watch reads metric in ("%", "ms", "/h" or "").
-func Unit(metric string) string {
-	n := strings.ToLower(metric)
-	switch {
-	case strings.Contains(n, "slow_queries"):
-		return "/h"
-	case strings.Contains(n, "rate"), strings.Contains(n, "connections"), strings.Contains(n, "logins"):
-		return "%"
-	case strings.Contains(n, "latency"):
-		return "ms"
-	}
-	return ""
 }
 
 // Geometry, in SVG user units.
@@ -186,7 +172,7 @@ func SVG(o Options) []byte {
 	slices.SortStableFunc(pts, byTime)
 	slices.SortStableFunc(missing, byTime)
 
-	unit := Unit(o.Metric)
+	unit := spec.MetricUnit(o.Metric)
 	for _, p := range pts {
 		if p.r.Unit != "" {
 			unit = p.r.Unit

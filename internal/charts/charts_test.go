@@ -30,7 +30,7 @@ func watch(t *testing.T, metric string, value func(i int) float64, down func(i i
 	var out []record.Reading
 	for i, o := range offsets {
 		r := record.Reading{At: deployAt.Add(o.Offset), Offset: o.Offset.String(), Phase: o.Phase, Metric: metric,
-			Value: value(i), Unit: charts.Unit(metric), Verdict: record.VerdictOK}
+			Value: value(i), Unit: spec.MetricUnit(metric), Verdict: record.VerdictOK}
 		if down(i) {
 			r.Value, r.Verdict, r.Detail = 0, record.VerdictUnavailable, "prometheus: connection refused"
 		}

@@ -71,6 +71,22 @@ func (m Metrics) ProviderOf(n int) Metrics {
 	return Metrics{Provider: s.Provider, URL: s.URL, Queries: s.Queries, CloudWatch: s.CloudWatch}
 }
 
+// MetricUnit is the unit a metric is read and judged in, from its name: rates,
+// connections and logins are percentages, latency is milliseconds, slow
+// queries are per hour; any other metric has none.
+func MetricUnit(name string) string {
+	n := strings.ToLower(name)
+	switch {
+	case strings.Contains(n, "slow_queries"):
+		return "/h"
+	case strings.Contains(n, "rate"), strings.Contains(n, "connections"), strings.Contains(n, "logins"):
+		return "%"
+	case strings.Contains(n, "latency"):
+		return "ms"
+	}
+	return ""
+}
+
 // sourcePath is the spec path of source n's settings.
 func sourcePath(n int) string {
 	if n == 0 {
