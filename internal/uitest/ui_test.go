@@ -37,8 +37,10 @@ const playwrightVersion = "1.65.1"
 // window is how far after the start the release's T-0 lies: the readiness gate,
 // the browser's look at the pending approvals and the rest of the sign-offs
 // must fit before T-0 minus the spec's prepare_lead, so that the T-4h and T-0
-// timers are real timers in the history.
-const window = 60 * time.Second
+// timers are real timers in the history. The browser's steps alone took 56 s
+// once with the other test packages running beside them on two cores, so
+// 60 s was too tight; what is left of the window is spent waiting for T-4h.
+const window = 120 * time.Second
 
 // TestReleaseInTemporalUIAndEvidence runs a release of examples/demo.yaml under
 // `golive dev`, driven by the golive commands a team would type, and checks in
