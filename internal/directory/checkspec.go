@@ -62,7 +62,11 @@ func (s Snapshot) checkPerson(path, role string, p spec.Person) string {
 		why = append(why, fmt.Sprintf("%s is listed under %s, which the directory does not grant %s (%s holds %s)", p.ID, role, p.ID, p.ID, strings.Join(d.Roles, ", ")))
 	}
 	for _, f := range []struct{ name, spec, dir string }{{"name", p.Name, d.Name}, {"email", p.Email, d.Email}, {"phone", p.Phone, d.Phone}} {
-		if f.spec != "" && f.spec != f.dir {
+		switch {
+		case f.spec == "" || f.spec == f.dir:
+		case f.dir == "":
+			why = append(why, fmt.Sprintf("%s %q is not in the directory (it has none for %s)", f.name, f.spec, p.ID))
+		default:
 			why = append(why, fmt.Sprintf("%s %q differs from the directory's %q", f.name, f.spec, f.dir))
 		}
 	}
