@@ -3,9 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"strings"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -51,7 +52,7 @@ func newDirectoryVerifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printVerified(g, v)
+			return printVerified(g, cmd.OutOrStdout(), v)
 		},
 	}
 	cmd.Flags().StringVar(&admins, "admins", os.Getenv("GOLIVE_DIRECTORY_ADMINS"), "allowed_signers file of the trusted admin keys, principal = person ID (GOLIVE_DIRECTORY_ADMINS)")
@@ -60,22 +61,22 @@ func newDirectoryVerifyCmd(g *globals) *cobra.Command {
 }
 
 // printVerified reports a verified directory.
-func printVerified(g *globals, v directory.Verified) error {
+func printVerified(g *globals, out io.Writer, v directory.Verified) error {
 	d := v.Dir
 	o, err := d.Overview()
 	if err != nil {
 		return err
 	}
 	if g.json() {
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		return json.NewEncoder(out).Encode(map[string]any{
 			"file": d.File, "digest": d.Digest, "signed": v.Signed, "signers": v.Signers, "fingerprints": v.Fingerprints,
 			"people": len(d.People), "roles": o.RoleNames(), "environments": o.EnvironmentNames(),
 		})
 	}
-	fmt.Printf("%s: ok, signed by %s\n", d.File, strings.Join(v.Signers, ", "))
-	fmt.Printf("  sha256 %s\n", d.Digest)
-	fmt.Printf("  %d people, %d roles, %d environments (%s)\n", len(d.People), len(o.Roles), len(o.Environments), strings.Join(o.EnvironmentNames(), ", "))
-	fmt.Printf("  signing keys: %s\n", strings.Join(v.Fingerprints, ", "))
+	fmt.Fprintf(out, "%s: ok, signed by %s\n", d.File, strings.Join(v.Signers, ", "))
+	fmt.Fprintf(out, "  sha256 %s\n", d.Digest)
+	fmt.Fprintf(out, "  %d people, %d roles, %d environments (%s)\n", len(d.People), len(o.Roles), len(o.Environments), strings.Join(o.EnvironmentNames(), ", "))
+	fmt.Fprintf(out, "  signing keys: %s\n", strings.Join(v.Fingerprints, ", "))
 	return nil
 }
 
@@ -102,7 +103,11 @@ admin you sign as; by default, the admin whose key it is.`,
 			if err != nil {
 				return fmt.Errorf("refusing to sign an invalid directory:\n%w", err)
 			}
-			signer, closer, err := approval.OpenSigner(approval.KeySource{File: key, PublicKey: adminKeys(d, admin), Passphrase: terminalPassphrase(key)})
+			src := approval.KeySource{File: key, Passphrase: terminalPassphrase(key)}
+			if key == "" {
+				src.PublicKey = adminKeys(d, admin) // picks the agent's admin key; SignFile judges a key file
+			}
+			signer, closer, err := approval.OpenSigner(src)
 			if err != nil {
 				return fmt.Errorf("sign %s: %w", args[0], err)
 			}
@@ -111,20 +116,21 @@ admin you sign as; by default, the admin whose key it is.`,
 			if err != nil {
 				return fmt.Errorf("sign %s: %w", args[0], err)
 			}
+			out := cmd.OutOrStdout()
 			if g.json() {
-				return json.NewEncoder(os.Stdout).Encode(map[string]any{
+				return json.NewEncoder(out).Encode(map[string]any{
 					"file": args[0], "digest": res.Dir.Digest, "admin": res.Admin, "fingerprint": res.Fingerprint,
 					"sig_file": res.SigFile, "replaced": res.Replaced, "dropped": res.Dropped, "others": res.Others,
 				})
 			}
-			fmt.Printf("%s: signed by %s with %s into %s\n", args[0], res.Admin, res.Fingerprint, res.SigFile)
+			fmt.Fprintf(out, "%s: signed by %s with %s into %s\n", args[0], res.Admin, res.Fingerprint, res.SigFile)
 			if res.Replaced {
-				fmt.Println("  replaced your earlier signature")
+				fmt.Fprintln(out, "  replaced your earlier signature")
 			}
 			if res.Dropped > 0 {
-				fmt.Printf("  dropped %d signature(s) made before the file last changed: those admins sign again\n", res.Dropped)
+				fmt.Fprintf(out, "  dropped %d signature(s) made before the file last changed: those admins sign again\n", res.Dropped)
 			}
-			fmt.Printf("  %d other signature(s) kept; the file needs %d distinct admins\n", res.Others, res.Dir.Quorum)
+			fmt.Fprintf(out, "  %d other signature(s) kept; the file needs %d distinct admins\n", res.Others, res.Dir.Quorum)
 			return nil
 		},
 	}
@@ -133,7 +139,7 @@ admin you sign as; by default, the admin whose key it is.`,
 }
 
 // adminKeys returns the key lines d lists for admin, or for every admin when
-// admin is empty: they pick the ssh-agent key and refuse a wrong --key file.
+// admin is empty: they pick the ssh-agent key to sign with.
 func adminKeys(d *directory.Directory, admin string) string {
 	var lines []string
 	for _, a := range d.Admins {
@@ -161,9 +167,9 @@ func newDirectoryShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json() {
-				return json.NewEncoder(os.Stdout).Encode(o)
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(o)
 			}
-			fmt.Print(renderOverview(o))
+			fmt.Fprint(cmd.OutOrStdout(), renderOverview(o))
 			return nil
 		},
 	}
