@@ -63,3 +63,23 @@ func TestShippedDirectoriesLoadVerifyAndBackTheirSpecs(t *testing.T) {
 		}
 	}
 }
+
+// TestTheFormatReferenceExampleParses keeps docs/directory.md's example true.
+func TestTheFormatReferenceExampleParses(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/directory.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## Format\n\n```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml example under ## Format")
+	}
+	d, err := directory.Parse("docs/directory.md", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Resolve("patient-portal", "production"); err != nil {
+		t.Fatal(err)
+	}
+}
