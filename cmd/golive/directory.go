@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -199,7 +200,7 @@ func renderOverview(o directory.Overview) string {
 		v := o.Environments[env]
 		fmt.Fprintf(&b, "\nenvironment %s\n", env)
 		renderPolicy(&b, o, v.Policy, "  ")
-		for _, svc := range sortedNames(v.Services) {
+		for _, svc := range slices.Sorted(maps.Keys(v.Services)) {
 			fmt.Fprintf(&b, "  service %s\n", svc)
 			renderPolicy(&b, o, v.Services[svc], "    ")
 		}
@@ -216,8 +217,8 @@ func renderPolicy(b *strings.Builder, o directory.Overview, p directory.Policy, 
 	}{{"start", p.Start}, {"steer", p.Steer}, {"rollback", p.Rollback}} {
 		fmt.Fprintf(w, "%s%s\t%s\n", indent, f.name, holders(o, f.roles))
 	}
-	for _, block := range sortedNames(p.Signoffs) {
-		for _, slot := range sortedNames(p.Signoffs[block]) {
+	for _, block := range slices.Sorted(maps.Keys(p.Signoffs)) {
+		for _, slot := range slices.Sorted(maps.Keys(p.Signoffs[block])) {
 			fmt.Fprintf(w, "%ssign-off %s.%s\t%s\n", indent, block, slot, holders(o, []string{p.Signoffs[block][slot]}))
 		}
 	}
@@ -231,13 +232,4 @@ func holders(o directory.Overview, roles []string) string {
 		parts[i] = fmt.Sprintf("%s (%s)", r, strings.Join(o.Roles[r], ", "))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -20,7 +21,7 @@ func (s Snapshot) CheckSpec(sp spec.Spec) []string {
 	if sp.Environment != s.Environment {
 		out = append(out, fmt.Sprintf("environment: the spec says %q, but the directory policy was resolved for %q", sp.Environment, s.Environment))
 	}
-	for _, role := range sortedKeys(sp.Team) {
+	for _, role := range slices.Sorted(maps.Keys(sp.Team)) {
 		for i, p := range sp.Team[role] {
 			if problem := s.checkPerson(fmt.Sprintf("team.%s[%d]", role, i), role, p); problem != "" {
 				out = append(out, problem)
@@ -38,7 +39,7 @@ func (s Snapshot) CheckSpec(sp spec.Spec) []string {
 	for _, b := range blocks {
 		want := s.Policy.Signoffs[b]
 		have := specBlocks[b]
-		for _, slot := range sortedKeys(want) {
+		for _, slot := range slices.Sorted(maps.Keys(want)) {
 			i := slices.IndexFunc(have.slots, func(sl spec.Slot) bool { return sl.ID == slot })
 			switch {
 			case i < 0:

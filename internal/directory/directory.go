@@ -120,7 +120,7 @@ func Parse(file string, data []byte) (*Directory, error) {
 		d.validate(dir)
 	}
 	if len(d.errs) > 0 {
-		return nil, d.errs.capped()
+		return nil, capped(d.errs)
 	}
 	sum := sha256.Sum256(data)
 	dir.File, dir.Digest = file, hex.EncodeToString(sum[:])

@@ -1,6 +1,9 @@
 package directory
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Overview is a directory laid out for review (golive directory show): every
 // environment's policy as a release would resolve it, and who holds which role.
@@ -29,14 +32,14 @@ type EnvironmentView struct {
 func (d *Directory) Overview() (Overview, error) {
 	o := Overview{File: d.File, Digest: d.Digest, Admins: d.Admins, Quorum: d.Quorum,
 		Roles: map[string][]string{}, Environments: map[string]EnvironmentView{}}
-	for _, env := range sortedKeys(d.Environments) {
+	for _, env := range slices.Sorted(maps.Keys(d.Environments)) {
 		s, err := d.Resolve("", env)
 		if err != nil {
 			return Overview{}, err
 		}
 		o.People = s.People
 		v := EnvironmentView{Policy: s.Policy}
-		for _, svc := range sortedKeys(d.Environments[env].Services) {
+		for _, svc := range slices.Sorted(maps.Keys(d.Environments[env].Services)) {
 			if v.Services == nil {
 				v.Services = map[string]Policy{}
 			}
@@ -56,7 +59,7 @@ func (d *Directory) Overview() (Overview, error) {
 }
 
 // RoleNames returns the roles held, sorted.
-func (o Overview) RoleNames() []string { return sortedKeys(o.Roles) }
+func (o Overview) RoleNames() []string { return slices.Sorted(maps.Keys(o.Roles)) }
 
 // EnvironmentNames returns the environments, sorted.
-func (o Overview) EnvironmentNames() []string { return sortedKeys(o.Environments) }
+func (o Overview) EnvironmentNames() []string { return slices.Sorted(maps.Keys(o.Environments)) }

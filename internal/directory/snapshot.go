@@ -53,7 +53,7 @@ type PinnedKey struct {
 func (d *Directory) Resolve(service, environment string) (Snapshot, error) {
 	base, ok := d.Environments[environment]
 	if !ok {
-		names := sortedKeys(d.Environments)
+		names := slices.Sorted(maps.Keys(d.Environments))
 		hint := ""
 		if best := closest(environment, names, 3); best != "" {
 			hint = fmt.Sprintf("; did you mean %s?", best)

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -47,14 +48,14 @@ func (d *decoder) validate(dir *Directory) {
 	if len(dir.Environments) == 0 {
 		c.add("environments", "is required (at least one environment and its policy)")
 	}
-	for _, env := range sortedKeys(dir.Environments) {
+	for _, env := range slices.Sorted(maps.Keys(dir.Environments)) {
 		path := "environments." + env
 		if !environmentPattern.MatchString(env) {
 			c.add(path, "environment name %q may hold only lower-case letters, digits and '-', starting with a letter", env)
 		}
 		pol := dir.Environments[env]
 		c.policy(path, pol, true)
-		for _, svc := range sortedKeys(pol.Services) {
+		for _, svc := range slices.Sorted(maps.Keys(pol.Services)) {
 			if !servicePattern.MatchString(svc) {
 				c.add(path+".services."+svc, "service name %q may hold only letters, digits, '.', '_' and '-'", svc)
 			}
@@ -175,7 +176,7 @@ func (c *checker) policy(path string, pol Policy, env bool) {
 			c.role(fmt.Sprintf("%s.%s[%d]", path, f.name, i), r)
 		}
 	}
-	for _, b := range sortedKeys(pol.Signoffs) {
+	for _, b := range slices.Sorted(maps.Keys(pol.Signoffs)) {
 		bp := path + ".signoffs." + b
 		if !slices.Contains(blocks, b) {
 			c.add(bp, "unknown sign-off block %q (known: %s)", b, strings.Join(blocks, ", "))
@@ -184,7 +185,7 @@ func (c *checker) policy(path string, pol Policy, env bool) {
 		if len(pol.Signoffs[b]) == 0 {
 			c.add(bp, "is empty (name each slot and its role, or leave the block out)")
 		}
-		for _, slot := range sortedKeys(pol.Signoffs[b]) {
+		for _, slot := range slices.Sorted(maps.Keys(pol.Signoffs[b])) {
 			if !slotPattern.MatchString(slot) {
 				c.add(bp+"."+slot, "slot ID %q may hold only letters, digits, '.', '_' and '-'", slot)
 			}
@@ -211,14 +212,4 @@ func joinModes() string {
 		s[i] = string(m)
 	}
 	return strings.Join(s, " or ")
-}
-
-// sortedKeys returns a map's keys in order, so output never depends on map iteration.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
