@@ -74,7 +74,7 @@ func TestNoSecretOrPatientDataLeaves(t *testing.T) {
 	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: ts.GetDefaultNamespace(), SearchAttributes: attrs}); err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(c, worker.Options{Logger: logger, Secrets: res})
+	w := worker.New(c, worker.Options{Logger: logger, Secrets: res, Directory: worker.DemoDirectory("..")})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func startServerTB(t testing.TB) client.Client {
 	}); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
-	w := worker.New(c, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	w := worker.New(c, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Directory: worker.DemoDirectory("..")})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,8 @@ func startCLIWorker(tb testing.TB, bin, addr, ns, logPath string) *cliWorker {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin, "worker", "--address", addr, "--namespace", ns, "--log-level", "warn")
+	cmd := exec.Command(bin, "worker", "--address", addr, "--namespace", ns, "--log-level", "warn",
+		"--directory", "../examples/directory/demo.yaml", "--directory-admins", "../examples/directory/admins")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "TEMPORAL_") && !strings.HasPrefix(kv, "GOLIVE_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -124,6 +124,7 @@ func replayer(t *testing.T, release any) sdkworker.WorkflowReplayer {
 	}
 	r.RegisterWorkflowWithOptions(release, workflow.RegisterOptions{Name: "ReleaseWorkflow"})
 	r.RegisterWorkflow(workflows.MonitorWorkflow)
+	r.RegisterWorkflow(workflows.CheckWorkflow)
 	return r
 }
 

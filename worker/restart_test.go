@@ -161,7 +161,7 @@ func startDevStack(ctx context.Context, t testing.TB, dataDir string, log *slog.
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	w := worker.New(c, worker.Options{Logger: log})
+	w := worker.New(c, worker.Options{Logger: log, Directory: worker.DemoDirectory("..")})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

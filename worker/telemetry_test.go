@@ -76,7 +76,7 @@ func startTelemetryWorker(t *testing.T, tel *worker.Telemetry, log *slog.Logger)
 	tel.Apply(&opts)
 	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(opts))
 	c := ts.GetDefaultClient()
-	w := worker.New(c, worker.Options{Logger: log, TaskQueue: telemetryQueue})
+	w := worker.New(c, worker.Options{Logger: log, TaskQueue: telemetryQueue, Directory: worker.DemoDirectory("..")})
 	w.RegisterWorkflow(telemetryWorkflow)
 	w.RegisterActivity(&probe{log: log})
 	if err := w.Start(); err != nil {

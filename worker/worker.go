@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -36,6 +37,10 @@ type Options struct {
 	// AuditURL is a reference to golive's own database holding the audit ledger
 	// (default env://GOLIVE_AUDIT_URL; unset there means no ledger).
 	AuditURL string
+	// Directory is the team directory releases pin at their start (people,
+	// roles, keys, policy); nil means none, and every release is refused at
+	// its plan stage with the reason.
+	Directory *activities.Directory
 	// Interceptors are added to the worker's own; worker.New appends the test
 	// hook armed by GOLIVE_FAULT (see FaultEnv), if any.
 	Interceptors []interceptor.WorkerInterceptor
@@ -76,6 +81,7 @@ func Register(r Registry, o Options) {
 	}
 	r.RegisterWorkflow(workflows.ReleaseWorkflow)
 	r.RegisterWorkflow(workflows.MonitorWorkflow)
+	r.RegisterWorkflow(workflows.CheckWorkflow)
 	r.RegisterActivity(&activities.Prober{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()})
@@ -96,4 +102,18 @@ func Register(r Registry, o Options) {
 	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
 	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
+	if o.Directory == nil {
+		o.Directory = &activities.Directory{}
+	}
+	r.RegisterActivity(o.Directory)
+}
+
+// DemoDirectory is the team directory the demo ships (examples/directory:
+// the people of examples/demo.yaml, signed by two demo admins), used by
+// `golive demo` and the tests; root is the repository's root.
+func DemoDirectory(root string) *activities.Directory {
+	return &activities.Directory{
+		Path:       filepath.Join(root, "examples", "directory", "demo.yaml"),
+		AdminsFile: filepath.Join(root, "examples", "directory", "admins"),
+	}
 }

@@ -45,6 +45,10 @@ func (r *release) attest(ctx workflow.Context, a Attest) (InputResult, error) {
 			fresh = append(fresh, id)
 		}
 	}
+	fp, err := r.proveInput(ctx, a)
+	if err != nil {
+		return InputResult{}, err
+	}
 	now := workflow.Now(ctx)
 	for _, id := range fresh {
 		it := r.item(id)
@@ -57,7 +61,8 @@ func (r *release) attest(ctx workflow.Context, a Attest) (InputResult, error) {
 	if len(fresh) == 0 {
 		return InputResult{Message: "already attested: " + strings.Join(dup, ", "), Duplicate: true}, nil
 	}
-	return InputResult{Message: fmt.Sprintf("%s attested %d item(s): %s", a.Person, len(fresh), strings.Join(fresh, ", "))}, nil
+	r.proven(ctx, AttestName, a.Person, fp, strings.Join(fresh, ", "))
+	return InputResult{Message: fmt.Sprintf("%s attested %d item(s): %s", a.Person, len(fresh), strings.Join(fresh, ", ")) + proofNote(fp)}, nil
 }
 
 // collectAttests opens a stage's attest items, asks their roles, and waits until

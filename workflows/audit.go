@@ -83,12 +83,8 @@ func asApp(err error, target **temporal.ApplicationError) bool {
 }
 
 // inputAudit records a human input, accepted or refused.
-func (r *release) inputAudit(ctx workflow.Context, name string, in any, outcome, reason string) {
-	person, slot := inputWho(in)
-	kind := audit.KindApproval
-	if name != SignoffName {
-		kind = "input"
-	}
+func (r *release) inputAudit(ctx workflow.Context, name, person, slot, outcome, reason string) {
+	kind := refusalKind(name)
 	data := map[string]string{"input": name}
 	if slot != "" {
 		data["slot"] = slot

@@ -108,10 +108,20 @@ func (r *release) ack(ctx workflow.Context, k Ack) (InputResult, error) {
 	if a == nil {
 		return InputResult{}, fmt.Errorf("no alert %q; open alerts: %v", k.AlertID, r.openAlerts())
 	}
+	fp, err := r.proveInput(ctx, k)
+	if err != nil {
+		return InputResult{}, err
+	}
 	if a.AckedBy != "" {
 		return InputResult{Message: fmt.Sprintf("%s was already acknowledged by %s", a.ID, a.AckedBy), Duplicate: true}, nil
 	}
 	a.AckedBy, a.AckedAt = k.Person, workflow.Now(ctx)
+	r.proven(ctx, AckName, k.Person, fp, a.ID+": "+a.Reason)
+	if r.v >= versionIdentity {
+		// The watch of this release runs in the release itself now: a paused
+		// watch waits for this acknowledgement (see monitorWindow).
+		return InputResult{Message: fmt.Sprintf("%s acknowledged by %s at level %d", a.ID, k.Person, a.Level) + proofNote(fp)}, nil
+	}
 	if window, ok := strings.CutPrefix(a.Key, "inconclusive:"); ok {
 		// The person decided: the paused watch goes on.
 		child := MonitorID(r.st.ReleaseID, window)

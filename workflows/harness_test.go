@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
@@ -59,6 +62,26 @@ type harness struct {
 	// silent disables every human answer (timeout tests).
 	silent bool
 	sent   []string
+	// dir is the team directory the worker reads (the demo's, unless edited).
+	dir *activities.Directory
+}
+
+// editDirectory points the worker at a copy of the demo directory with old
+// replaced by new (unsigned, accepted as such): e.g. a role granted.
+func (h *harness) editDirectory(old, new string) {
+	h.t.Helper()
+	b, err := os.ReadFile(h.dir.Path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		h.t.Fatalf("%s has no %q", h.dir.Path, old)
+	}
+	path := filepath.Join(h.t.TempDir(), "team.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	h.dir.Path, h.dir.AdminsFile, h.dir.Verify.AllowUnsigned = path, "", true
 }
 
 const requester = "erin"
@@ -87,8 +110,9 @@ func newHarness(t *testing.T) *harness {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(time.Minute)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment)})
-	worker.Register(env, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &harness{t: t, env: env, app: app, metrics: ms, spec: s}
+	dir := worker.DemoDirectory("..")
+	worker.Register(env, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Directory: dir})
+	return &harness{t: t, env: env, app: app, metrics: ms, spec: s, dir: dir}
 }
 
 // productionCadence keeps the demo spec's target and team but puts back every

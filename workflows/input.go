@@ -1,25 +1,43 @@
 package workflows
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
 )
 
 // errRefused is the application error type of a refused human input.
 const errRefused = "Refused"
 
+// Bounds on what refusals cost: distinct refusals kept in full (the rest are
+// counted together), and the length of any text an outsider controls.
+const (
+	maxRefusals = 100
+	maxClaim    = 64
+	maxReason   = 400
+	// maxUpdatePayload is the largest Update payload the validator lets into
+	// the history; bigger ones are rejected before they cost anything.
+	maxUpdatePayload = 16 << 10
+)
+
 // registerHandlers registers the status query, and each human input as both an
-// Update (validator + handler) and a Signal. All of them end in apply, so one
-// validation serves both; a refusal is recorded in the status either way.
-//
-// The Update validator only checks that the payload is well formed: a validator
-// may not change state, and a refusal must be recorded, so policy checks run in
-// the handler, which returns the refusal to the caller as an error.
+// Update and a Signal. All of them end in apply, so one validation serves both,
+// and every refusal is recorded in the status and the audit ledger.
 func (r *release) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (record.Status, error) { return r.st, nil }); err != nil {
 		return err
@@ -45,62 +63,225 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 	if err := registerInput(ctx, r, ResumeName, func(h Resume) error { return needPerson(h.Person) }, r.resume); err != nil {
 		return err
 	}
+	if r.v < versionIdentity {
+		r.registerLegacyReports(ctx)
+		return nil
+	}
+	// Watch checks come only as results of the release's own check children.
+	// A check-report signal is somebody else's: refused, recorded, alerted.
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, CheckReportName)
 		for {
-			var rep record.CheckReport
-			ch.Receive(ctx, &rep)
-			r.onReport(ctx, rep)
+			var raw converter.RawValue
+			ch.Receive(ctx, &raw)
+			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "forged check-report signal refused: watch checks come only from the release's own check children", "forged:"+CheckReportName)
+			_, _ = r.refuse(ctx, record.ChannelSignal, CheckReportName, claimOf(raw), "", "check-report signals are refused: this release takes watch checks only as results of its own check children", raw.Payload())
 		}
 	})
 	return nil
 }
 
-// registerInput wires one input type as an Update and a Signal of the same name.
+// registerInput wires one input type as an Update and a Signal of the same
+// name. Both take the raw payload and decode it here, strictly, so that a
+// payload that is not an object of the right shape (a typo in the Temporal
+// UI's Send Signal) is refused and recorded instead of dropped by the SDK.
 func registerInput[T any](ctx workflow.Context, r *release, name string, valid func(T) error, apply func(workflow.Context, T) (InputResult, error)) error {
-	handle := func(ctx workflow.Context, in T) (InputResult, error) {
+	handle := func(ctx workflow.Context, ch record.Channel, raw converter.RawValue) (InputResult, error) {
+		in, err := decodeInput[T](raw.Payload(), r.v >= versionIdentity)
+		if err != nil {
+			if r.v < versionIdentity && ch == record.ChannelSignal {
+				// Releases started before counting dropped these, as the SDK did.
+				return InputResult{}, err
+			}
+			return r.refuse(ctx, ch, name, claimOf(raw), "", err.Error(), raw.Payload())
+		}
+		person, slot := inputWho(in)
 		if err := valid(in); err != nil {
-			return r.refuse(ctx, name, in, err.Error())
+			return r.refuse(ctx, ch, name, person, slot, err.Error(), raw.Payload())
 		}
 		res, err := apply(ctx, in)
 		if err != nil {
-			return r.refuse(ctx, name, in, err.Error())
+			return r.refuse(ctx, ch, name, person, slot, err.Error(), raw.Payload())
 		}
 		outcome := "accepted"
 		if res.Duplicate {
 			outcome = "duplicate"
 		}
-		r.inputAudit(ctx, name, in, outcome, res.Message)
+		r.inputAudit(ctx, name, person, slot, outcome, res.Message)
 		r.publish(ctx)
 		return res, nil
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, name, handle, workflow.UpdateHandlerOptions{
-		Validator: func(ctx workflow.Context, in T) error { return valid(in) },
-	})
+	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, raw converter.RawValue) (InputResult, error) {
+			return handle(ctx, record.ChannelUpdate, raw)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, raw converter.RawValue) error {
+			return validateUpdate(r, ctx, name, raw, valid)
+		}})
 	if err != nil {
 		return fmt.Errorf("update %s: %w", name, err)
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, name)
 		for {
-			var in T
-			ch.Receive(ctx, &in)
-			_, _ = handle(ctx, in)
+			var raw converter.RawValue
+			ch.Receive(ctx, &raw)
+			_, _ = handle(ctx, record.ChannelSignal, raw)
 		}
 	})
 	return nil
 }
 
-// refuse records a refused input and returns the refusal as a non-retryable error.
-func (r *release) refuse(ctx workflow.Context, input string, in any, reason string) (InputResult, error) {
-	person, slot := inputWho(in)
+// validateUpdate is the Update validator. A validator may not change state, so
+// it cannot record a refusal: it lets every payload through to the handler,
+// which refuses and records, except a payload too big to let into the history
+// at all (logged by the worker). Releases started before the directory kept
+// their old validation.
+func validateUpdate[T any](r *release, ctx workflow.Context, name string, raw converter.RawValue, valid func(T) error) error {
+	if r.v < versionIdentity {
+		in, err := decodeInput[T](raw.Payload(), false)
+		if err != nil {
+			return err
+		}
+		return valid(in)
+	}
+	if n := len(raw.Payload().GetData()); n > maxUpdatePayload {
+		workflow.GetLogger(ctx).Warn("update rejected before the history: payload too big", "input", name, "bytes", n)
+		return fmt.Errorf("%s payload of %d bytes is over the %d-byte limit", name, n, maxUpdatePayload)
+	}
+	return nil
+}
+
+// refuse records a refused input and returns the refusal as a non-retryable
+// error. The same refusal repeated is counted, not stored or audited again,
+// and at most maxRefusals distinct ones are kept, so a flood costs the status
+// a bounded size. Text an outsider controls is clipped.
+func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person, slot, reason string, raw *commonpb.Payload) (InputResult, error) {
+	if r.v < versionIdentity {
+		return r.refuseLegacy(ctx, input, person, slot, reason)
+	}
+	person, slot, reason = clip(person, maxClaim), clip(slot, maxClaim), clip(reason, maxReason)
+	now := workflow.Now(ctx)
+	r.st.RefusedTotal++
+	key := strings.Join([]string{string(ch), input, person, reason}, "\x00")
+	if len(r.st.Refused) >= maxRefusals && r.refusals[key] == 0 {
+		key, input, person, slot, reason = "overflow", "*", "*", "", fmt.Sprintf("more refusals after the first %d distinct ones, counted here", maxRefusals)
+	}
+	if i := r.refusals[key]; i > 0 {
+		rf := &r.st.Refused[i-1]
+		rf.Count++
+		rf.LastAt = now
+		return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+	}
+	size, digest := payloadDigest(raw)
 	r.st.Refused = append(r.st.Refused, record.Refusal{
-		At: workflow.Now(ctx), Input: input, Person: person, Slot: slot, Reason: reason,
+		At: now, Input: input, Person: person, Slot: slot, Reason: reason, Channel: ch, Count: 1,
+		PayloadBytes: size, PayloadDigest: digest,
 	})
-	r.inputAudit(ctx, input, in, "refused", reason)
+	r.refusals[key] = len(r.st.Refused)
+	data := map[string]string{"input": input, "channel": string(ch), "payload_bytes": strconv.Itoa(size), "payload_digest": digest}
+	if slot != "" {
+		data["slot"] = slot
+	}
+	r.audit(ctx, refusalKind(input), person, input+" refused", reason, data)
+	workflow.Go(ctx, r.flushAudit)
 	r.publish(ctx)
-	workflow.GetLogger(ctx).Warn("input refused", "input", input, "person", person, "reason", reason)
+	workflow.GetLogger(ctx).Warn("input refused", "input", input, "channel", ch, "person", person, "reason", reason)
 	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+}
+
+// auditRepeats writes one ledger row per refusal that came more than once,
+// with its count: the repeats were counted, not written one by one.
+func (r *release) auditRepeats(ctx workflow.Context) {
+	for _, rf := range r.st.Refused {
+		if rf.Count > 1 {
+			r.audit(ctx, refusalKind(rf.Input), rf.Person, rf.Input+" refused", rf.Reason,
+				map[string]string{"input": rf.Input, "channel": string(rf.Channel), "count": strconv.Itoa(rf.Count), "last_at": rf.LastAt.UTC().Format(time.RFC3339)})
+		}
+	}
+}
+
+func refusalKind(input string) string {
+	if input == SignoffName {
+		return audit.KindApproval
+	}
+	return audit.KindInput
+}
+
+// decodeInput reads a raw payload as T: a JSON object, with known fields only
+// when strict (releases started before the directory read them leniently, as
+// the SDK did). What else came is described (a string, a list, null...).
+func decodeInput[T any](p *commonpb.Payload, strict bool) (T, error) {
+	var v T
+	if p == nil {
+		return v, errors.New("the payload is empty: send a JSON object such as {\"person\": \"ID\", ...}")
+	}
+	switch enc := string(p.GetMetadata()[converter.MetadataEncoding]); enc {
+	case converter.MetadataEncodingJSON:
+	case converter.MetadataEncodingNil:
+		return v, errors.New("the payload is null, not a JSON object")
+	default:
+		return v, fmt.Errorf("the payload is encoded as %q, not a JSON object", clip(enc, maxClaim))
+	}
+	if kind := jsonKind(p.GetData()); kind != "an object" {
+		return v, fmt.Errorf("the payload is %s, not a JSON object", kind)
+	}
+	dec := json.NewDecoder(bytes.NewReader(p.GetData()))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(&v); err != nil {
+		return v, fmt.Errorf("the payload does not fit: %s", clip(err.Error(), 200))
+	}
+	return v, nil
+}
+
+// jsonKind names the kind of a JSON value by its first byte.
+func jsonKind(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return "empty"
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// claimOf is the person an undecodable payload claims to come from, if any.
+func claimOf(raw converter.RawValue) string {
+	var who struct {
+		Person string `json:"person"`
+	}
+	if p := raw.Payload(); p != nil {
+		_ = json.Unmarshal(p.GetData(), &who)
+	}
+	return who.Person
+}
+
+func payloadDigest(p *commonpb.Payload) (int, string) {
+	if p == nil {
+		return 0, ""
+	}
+	d := sha256.Sum256(p.GetData())
+	return len(p.GetData()), hex.EncodeToString(d[:])
+}
+
+// clip shortens outsider-controlled text for the record.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 func inputWho(in any) (person, slot string) {
@@ -185,16 +366,36 @@ func (r *release) anyRole(person string, roles []string, what string) error {
 	return fmt.Errorf("%s may %s only with one of the roles %v; %s holds %v", person, what, roles, person, r.spec.Roles(person))
 }
 
-// steerRoles are who may abort, hold or resume: the requester and the rollback approvers.
+// maySteer: who may abort, hold or resume. The requester, the spec's rollback
+// approvers and, once the directory is pinned, only people its policy lets
+// steer or roll back in this environment.
 func (r *release) maySteer(person, what string) error {
+	if r.dir != nil {
+		if err := r.dirRole(person, slices.Concat(r.dir.Policy.Steer, r.dir.Policy.Rollback), what); err != nil && person != r.in.Requester {
+			return err
+		}
+	}
 	if person == r.in.Requester {
 		return nil
 	}
 	return r.anyRole(person, r.spec.Rollback.Approvers, what)
 }
 
+// dirRole checks the directory's policy grants one of roles to person.
+func (r *release) dirRole(person string, roles []string, what string) error {
+	if r.dir == nil || len(roles) == 0 || r.dir.AnyRole(person, roles) {
+		return nil
+	}
+	p, _ := r.dir.Person(person)
+	return fmt.Errorf("%s may %s in %s only with one of the roles %v (team directory); %s holds %v", person, what, r.dir.Environment, roles, person, p.Roles)
+}
+
 func (r *release) abort(ctx workflow.Context, a Abort) (InputResult, error) {
 	if err := r.maySteer(a.Person, "abort"); err != nil {
+		return InputResult{}, err
+	}
+	fp, err := r.proveInput(ctx, a)
+	if err != nil {
 		return InputResult{}, err
 	}
 	if r.stop != nil {
@@ -207,34 +408,54 @@ func (r *release) abort(ctx workflow.Context, a Abort) (InputResult, error) {
 	if a.Reason != "" {
 		reason += ": " + a.Reason
 	}
+	r.proven(ctx, AbortName, a.Person, fp, reason)
 	r.stopLifecycle(stopAbort, a.Person, reason)
-	return InputResult{Message: reason + "; compensating what was done"}, nil
+	return InputResult{Message: reason + "; compensating what was done" + proofNote(fp)}, nil
 }
 
 func (r *release) hold(ctx workflow.Context, h Hold) (InputResult, error) {
 	if err := r.maySteer(h.Person, "hold"); err != nil {
 		return InputResult{}, err
 	}
+	fp, err := r.proveInput(ctx, h)
+	if err != nil {
+		return InputResult{}, err
+	}
 	if r.st.Held {
 		return InputResult{Message: "already held by " + r.st.HeldBy, Duplicate: true}, nil
 	}
 	r.st.Held, r.st.HeldBy = true, h.Person
-	return InputResult{Message: "held by " + h.Person + "; the release stops before its next step"}, nil
+	r.proven(ctx, HoldName, h.Person, fp, h.Reason)
+	return InputResult{Message: "held by " + h.Person + "; the release stops before its next step" + proofNote(fp)}, nil
 }
 
 func (r *release) resume(ctx workflow.Context, h Resume) (InputResult, error) {
 	if err := r.maySteer(h.Person, "resume"); err != nil {
 		return InputResult{}, err
 	}
+	fp, err := r.proveInput(ctx, h)
+	if err != nil {
+		return InputResult{}, err
+	}
 	if !r.st.Held {
 		return InputResult{}, errors.New("release is not held")
 	}
 	r.st.Held, r.st.HeldBy = false, ""
-	return InputResult{Message: "resumed by " + h.Person}, nil
+	r.proven(ctx, ResumeName, h.Person, fp, "")
+	return InputResult{Message: "resumed by " + h.Person + proofNote(fp)}, nil
 }
 
 func (r *release) requestRollback(ctx workflow.Context, q RollbackRequest) (InputResult, error) {
 	if err := r.anyRole(q.Person, r.spec.Rollback.Approvers, "request a rollback"); err != nil {
+		return InputResult{}, err
+	}
+	if r.dir != nil {
+		if err := r.dirRole(q.Person, r.dir.Policy.Rollback, "request a rollback"); err != nil {
+			return InputResult{}, err
+		}
+	}
+	fp, err := r.proveInput(ctx, q)
+	if err != nil {
 		return InputResult{}, err
 	}
 	if r.stop != nil {
@@ -247,8 +468,17 @@ func (r *release) requestRollback(ctx workflow.Context, q RollbackRequest) (Inpu
 	if q.Comment != "" {
 		reason += " (" + q.Comment + ")"
 	}
+	r.proven(ctx, RollbackName, q.Person, fp, reason)
 	r.stopLifecycle(stopRollback, q.Person, reason)
-	return InputResult{Message: reason}, nil
+	return InputResult{Message: reason + proofNote(fp)}, nil
+}
+
+// proofNote tells the sender how their input was proven.
+func proofNote(fingerprint string) string {
+	if fingerprint == "" {
+		return ""
+	}
+	return " (signed " + fingerprint + ")"
 }
 
 // stopLifecycle cancels the lifecycle; run then compensates.

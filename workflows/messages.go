@@ -7,10 +7,13 @@
 package workflows
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/golive/golive/internal/approval"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
@@ -21,11 +24,15 @@ const TaskQueue = "golive"
 // ReleaseID is the workflow ID of the release of service to environment. There is
 // at most one running release per pair; a second start fails and names this one.
 func ReleaseID(service, environment string) string {
-	return "release:" + service + ":" + environment
+	return releasePrefix + service + ":" + environment
 }
 
-// MonitorID is the workflow ID of a release's monitoring child for one watch window.
+// MonitorID is the workflow ID of a release's monitoring child for one watch
+// window (releases started before the team directory).
 func MonitorID(releaseID, window string) string { return releaseID + ":" + window }
+
+// CheckID is the workflow ID of a release's child for check n (from 1) of a watch window.
+func CheckID(releaseID, window string, n int) string { return MonitorID(releaseID, window) + ":" + strconv.Itoa(n) }
 
 // Search attributes kept current on every release, so the UI's list filters by them.
 var (
@@ -49,11 +56,33 @@ type ReleaseInput struct {
 	SpecDigest string `json:"spec_digest"`
 	// Version is the version to release.
 	Version string `json:"version"`
-	// Requester is the person who started the release; they may fill no sign-off slot.
+	// Requester is the person who claims to start the release; they may fill no
+	// sign-off slot. The claim counts once StartSignature proves it (see StartStatement).
 	Requester string `json:"requester"`
 	// Window is T-0. Zero means "now".
 	Window time.Time `json:"window,omitzero"`
+	// StartSignature is the requester's signature over StartStatement; empty
+	// for an unsigned start (refused where the directory requires signatures).
+	StartSignature string    `json:"start_signature,omitempty"`
+	StartSignedAt  time.Time `json:"start_signed_at,omitzero"`
 }
+
+// StartStatement is what a requester signs to start a release: the release ID,
+// no run (it does not exist yet), the version, spec digest, file and window.
+func (in ReleaseInput) StartStatement() approval.InputStatement {
+	window := ""
+	if !in.Window.IsZero() {
+		window = in.Window.UTC().Format(time.RFC3339)
+	}
+	return approval.InputStatement{
+		WorkflowID: ReleaseID(in.Spec.Service, in.Spec.Environment), Input: StartName, Person: in.Requester,
+		Version: in.Version, SpecDigest: in.SpecDigest, SignedAt: in.StartSignedAt,
+		Fields: []approval.Field{{Name: "spec-file", Value: in.SpecFile}, {Name: "window", Value: window}},
+	}
+}
+
+// StartName names the start of a release in statements, proofs and refusals.
+const StartName = "start"
 
 // ReleaseResult is what a finished release returns.
 type ReleaseResult struct {
@@ -115,6 +144,9 @@ type Attest struct {
 	// Items are item IDs; empty means every item the person's roles can attest in the current stage.
 	Items   []string `json:"items,omitempty"`
 	Comment string   `json:"comment,omitempty"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // RollbackReason is why a person asks for a rollback (checklist "When to Rollback").
@@ -134,6 +166,9 @@ type RollbackRequest struct {
 	Person  string         `json:"person"`
 	Reason  RollbackReason `json:"reason"`
 	Comment string         `json:"comment,omitempty"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // Ack acknowledges an alert, which stops its escalation.
@@ -141,23 +176,35 @@ type Ack struct {
 	Person  string `json:"person"`
 	AlertID string `json:"alert_id"`
 	Comment string `json:"comment,omitempty"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // Abort ends the release. What was done is compensated in reverse order.
 type Abort struct {
 	Person string `json:"person"`
 	Reason string `json:"reason"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // Hold pauses the release before its next step.
 type Hold struct {
 	Person string `json:"person"`
 	Reason string `json:"reason"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // Resume lifts a hold.
 type Resume struct {
 	Person string `json:"person"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
 }
 
 // InputResult is what an accepted Update returns.
@@ -171,5 +218,20 @@ type InputResult struct {
 // StatusQuery returns the release's Status.
 const StatusQuery = "status"
 
-// CheckReportName is the signal the monitoring child sends its parent after each check.
+// CheckReportName is the signal the monitoring child of releases started
+// before the team directory sent its parent after each check. Newer releases
+// get each check as their check child's result, and refuse, record and alert
+// on any check-report signal: nobody outside the release can add a check.
 const CheckReportName = "check-report"
+
+// Release is the target of a command: what `golive status RELEASE` and the
+// other commands accept, "release:SERVICE:ENVIRONMENT" or "SERVICE:ENVIRONMENT".
+// ParseRelease is the one place that reads it.
+func ParseRelease(s string) string {
+	if strings.HasPrefix(s, releasePrefix) {
+		return s
+	}
+	return releasePrefix + s
+}
+
+const releasePrefix = "release:"

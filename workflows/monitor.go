@@ -65,21 +65,9 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 	a := newAnalyzer(in.Metrics)
 	decisions := workflow.GetSignalChannel(ctx, WatchDecisionName)
 	for i, cp := range in.Checks {
-		label := fmt.Sprintf("Watch check %d/%d at +%s (%s)", i+1, len(in.Checks), cp.Offset, cp.Phase)
-		due := in.From.Add(cp.Offset)
-		if err := timerUntil(ctx, due, label); err != nil {
-			return res, err
-		}
-		rep := record.CheckReport{Window: in.Window, Index: i + 1, Offset: cp.Offset, Phase: cp.Phase, At: workflow.Now(ctx), Targets: cp.Targets}
-		var s activities.Sample
-		err := workflow.ExecuteActivity(act(ctx, label+": error rate, response time, DB, slow queries, failed logins", time.Minute),
-			metrics.Sample, activities.SampleInput{ReleaseID: in.ReleaseID, Metrics: in.Metrics, At: due}).Get(ctx, &s)
+		rep, err := measure(ctx, in, i, cp)
 		if err != nil {
-			rep.Readings = unavailableAll(in.Metrics, rep.At, cp, errText(err))
-		} else {
-			rep.Readings = readings(s, cp.Phase, cp.Offset, in.Window)
-			evaluate(rep.Readings, in.Thresholds, in.Baseline, cp.Targets)
-			applyConditions(rep.Readings, s.Values)
+			return res, err
 		}
 		trigger := a.judge(&rep)
 		for _, rd := range rep.Readings {
@@ -107,6 +95,34 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 		}
 	}
 	return res, nil
+}
+
+// measure is one watch check: a durable timer until From+Offset (never "now +
+// interval", so the cadence cannot drift), then every metric read and judged
+// against the thresholds and conditions. The limits across checks (judge) are
+// the caller's.
+func measure(ctx workflow.Context, in MonitorInput, i int, cp Checkpoint) (record.CheckReport, error) {
+	label := checkLabel(i, len(in.Checks), cp)
+	due := in.From.Add(cp.Offset)
+	if err := timerUntil(ctx, due, label); err != nil {
+		return record.CheckReport{}, err
+	}
+	rep := record.CheckReport{Window: in.Window, Index: i + 1, Offset: cp.Offset, Phase: cp.Phase, At: workflow.Now(ctx), Targets: cp.Targets}
+	var s activities.Sample
+	err := workflow.ExecuteActivity(act(ctx, label+": error rate, response time, DB, slow queries, failed logins", time.Minute),
+		metrics.Sample, activities.SampleInput{ReleaseID: in.ReleaseID, Metrics: in.Metrics, At: due}).Get(ctx, &s)
+	if err != nil {
+		rep.Readings = unavailableAll(in.Metrics, rep.At, cp, errText(err))
+	} else {
+		rep.Readings = readings(s, cp.Phase, cp.Offset, in.Window)
+		evaluate(rep.Readings, in.Thresholds, in.Baseline, cp.Targets)
+		applyConditions(rep.Readings, s.Values)
+	}
+	return rep, nil
+}
+
+func checkLabel(i, n int, cp Checkpoint) string {
+	return fmt.Sprintf("Watch check %d/%d at +%s (%s)", i+1, n, cp.Offset, cp.Phase)
 }
 
 // unavailableAll marks every configured metric unreadable for one check.

@@ -22,10 +22,11 @@ var (
 	metrics  *activities.Metrics
 	notifier *activities.Notifier
 	recorder *activities.Recorder
+	teamDir  *activities.Directory
 )
 
 // Errors that retrying cannot fix; every activity's retry policy stops on them.
-var nonRetryable = []string{activities.ErrNotConfigured, activities.ErrBadInput, activities.ErrDeployFailed}
+var nonRetryable = []string{activities.ErrNotConfigured, activities.ErrBadInput, activities.ErrDeployFailed, activities.ErrDirectoryRefused}
 
 // act returns a context for one activity with explicit timeouts, a bounded retry
 // policy and a summary that reads as the checklist line.

@@ -8,9 +8,18 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/internal/telemetry"
+)
+
+// changeIdentity is the workflow change that brought the team directory,
+// proofs on every human input, counted refusals and watch checks as child
+// results; versionIdentity is the version releases start under since.
+const (
+	changeIdentity  = "identity-directory"
+	versionIdentity = workflow.Version(1)
 )
 
 // ReleaseWorkflow runs one release through the ten stages of the checklist.
@@ -30,6 +39,17 @@ type release struct {
 	in   ReleaseInput
 	spec spec.Spec
 	st   record.Status
+	// v is the identity version the release started under (versionIdentity
+	// and later: team directory, proofs on every input, check children).
+	v workflow.Version
+	// dir is the team directory pinned at the plan stage (nil before it, and
+	// for releases started before directories).
+	dir *directory.Snapshot
+	// usedSigs are the signatures already accepted (digest -> when), so a
+	// replayed input is refused.
+	usedSigs map[string]time.Time
+	// refusals indexes st.Refused by refusal key (index+1), to count repeats.
+	refusals map[string]int
 
 	// lifecycle is cancelled by an abort, a rollback request or a rollback trigger.
 	cancelLifecycle workflow.CancelFunc
@@ -78,9 +98,12 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 		window = now
 	}
 	r := &release{
-		in:      in,
-		spec:    in.Spec,
-		reports: map[string]int{},
+		in:       in,
+		spec:     in.Spec,
+		v:        workflow.GetVersion(ctx, changeIdentity, workflow.DefaultVersion, versionIdentity),
+		reports:  map[string]int{},
+		usedSigs: map[string]time.Time{},
+		refusals: map[string]int{},
 		st: record.Status{
 			ReleaseID:   workflow.GetInfo(ctx).WorkflowExecution.ID,
 			Service:     in.Spec.Service,

@@ -196,6 +196,7 @@ func TestAbortDuringWatchCompensates(t *testing.T) {
 func TestDuplicateAndRefusedSignoffs(t *testing.T) {
 	h := newHarness(t)
 	// alice also holds operations_lead here, to try one person in two slots.
+	h.editDirectory("roles: [development_lead, on_call_developer]", "roles: [development_lead, on_call_developer, operations_lead]")
 	alice, _ := h.spec.Person("alice")
 	h.spec.Team["operations_lead"] = append(h.spec.Team["operations_lead"], alice)
 	first := true

@@ -112,7 +112,7 @@ func (r *release) postRollbackWatch(ctx workflow.Context) {
 	}
 	r.mark(ctx, itemRBMonitor, record.ItemRunning, "", "")
 	var res MonitorResult
-	err := r.startMonitor(ctx, WindowRollback, MonitorInput{
+	err := r.monitor(ctx, MonitorInput{
 		ReleaseID: r.st.ReleaseID, Window: WindowRollback, From: workflow.Now(ctx), Checks: checks,
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds,
 	}).Get(ctx, &res)

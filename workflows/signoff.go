@@ -86,6 +86,7 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 		Person: s.Person, Name: p.Name, At: workflow.Now(ctx), Comment: s.Comment,
 		Signed: fingerprint != "", Fingerprint: fingerprint, Decision: string(s.Decision),
 	})
+	r.proven(ctx, SignoffName, s.Person, fingerprint, fmt.Sprintf("%s %s", s.Decision, slot.ID))
 	if s.Decision == Reject {
 		slot.State = record.ItemFailed
 		r.rejected = &slot.By[len(slot.By)-1]
@@ -301,16 +302,24 @@ func (r *release) recipients(roles []string) []activities.Recipient {
 	return out
 }
 
-// signatureSkew is how far a signer's clock may run ahead of the workflow's.
-const signatureSkew = 5 * time.Minute
-
-// verifySignature checks a signed sign-off against the person's public key in the
-// spec: the statement is rebuilt from what this workflow knows (release, run,
-// block, slot, person, decision, comment, version, spec digest), so a signature
-// made for another release, run or slot never verifies. An unsigned sign-off is
-// refused when the block requires signatures, and accepted (unsigned) otherwise.
+// verifySignature checks a signed sign-off: the statement is rebuilt from
+// what this workflow knows (release, run, block, slot, person, decision,
+// comment, version, spec digest), so a signature made for another release, run
+// or slot never verifies. Since the team directory, the key is the one the
+// pinned directory holds for the person, a signature counts once, and the
+// directory's policy says whether unsigned sign-offs count; before it, the key
+// came from the spec and each block said whether signatures were required.
 func (r *release) verifySignature(ctx workflow.Context, s Signoff) (string, error) {
 	b := r.block(r.open)
+	st := s.SignoffStatement(r.ref(ctx), r.open)
+	if r.v >= versionIdentity {
+		if s.Signature == "" && b.RequireSigned {
+			return "", fmt.Errorf("%s sign-offs must be signed (require_signed_approvals): an unsigned sign-off, such as a plain signal from the UI, is refused; sign with golive approve --key", r.open)
+		}
+		return r.prove(ctx, SignoffName, s.Person, s.Signature, s.SignedAt, max(b.Timeout.D(), time.Hour), func(keys string) (approval.Verified, error) {
+			return approval.Verify(st, s.Signature, keys)
+		})
+	}
 	if s.Signature == "" {
 		if b.RequireSigned {
 			return "", fmt.Errorf("%s sign-offs must be signed (require_signed_approvals): an unsigned sign-off, such as a plain signal from the UI, is refused; sign with golive approve --key", r.open)
@@ -320,12 +329,6 @@ func (r *release) verifySignature(ctx workflow.Context, s Signoff) (string, erro
 	p, _ := r.spec.Person(s.Person)
 	if p.PublicKey == "" {
 		return "", fmt.Errorf("%s has no public_key in the release spec, so the signature cannot be verified", s.Person)
-	}
-	info := workflow.GetInfo(ctx)
-	st := approval.Statement{
-		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Block: r.open, Slot: s.Slot,
-		Person: s.Person, Decision: string(s.Decision), Comment: s.Comment, Version: r.in.Version,
-		SpecDigest: r.in.SpecDigest, SignedAt: s.SignedAt,
 	}
 	v, err := approval.Verify(st, s.Signature, p.PublicKey)
 	if err != nil {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -29,7 +30,7 @@ func (r *release) startMonitor(ctx workflow.Context, window string, in MonitorIn
 func (r *release) watch(ctx workflow.Context) error {
 	r.setStage(ctx, record.StagePostDeploy)
 	checks := watchCheckpoints(r.spec.Watch)
-	child := r.startMonitor(ctx, WindowWatch, MonitorInput{
+	child := r.monitor(ctx, MonitorInput{
 		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
 	})
@@ -78,8 +79,8 @@ func (r *release) postDeploy(ctx workflow.Context) error {
 	if err := r.verifyBackup(ctx, itemPostBackup, "post-deploy"); err != nil {
 		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, err.Error(), itemPostBackup)
 	}
-	// The T+1h metric check is the monitoring child's; wait for its report.
-	if err := workflow.Await(ctx, func() bool { return r.item(itemPostMetrics).State.Done() }); err != nil {
+	// The T+1h metric check is the monitor's; wait for its report.
+	if err := r.awaitT1HReport(ctx); err != nil {
 		return err
 	}
 	if _, err := r.collectAttests(ctx, record.StagePostDeploy, r.spec.Completion.Timeout.D()); err != nil {
@@ -95,6 +96,27 @@ func (r *release) postDeploy(ctx workflow.Context) error {
 		return nil
 	}
 	return err
+}
+
+// awaitT1HReport waits for the T+1h check's report. Since the team directory
+// the wait has a deadline: past it the item is unavailable (never a pass) and
+// an alert is raised, so a check that never reports cannot wedge the release.
+func (r *release) awaitT1HReport(ctx workflow.Context) error {
+	done := func() bool { return r.item(itemPostMetrics).State.Done() }
+	if r.v < versionIdentity {
+		return workflow.Await(ctx, done)
+	}
+	deadline := r.st.DeployAt.Add(r.spec.Watch.T1H.D()).Add(checkGrace)
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      max(deadline.Sub(workflow.Now(ctx)), time.Millisecond),
+		TimerOptions: workflow.TimerOptions{Summary: "T+1h: waiting for the key-metrics check until " + deadline.UTC().Format(time.RFC3339)},
+	}, done)
+	if err != nil || ok {
+		return err
+	}
+	r.mark(ctx, itemPostMetrics, record.ItemUnavailable, "", "no T+1h metrics report by "+deadline.UTC().Format(time.RFC3339))
+	r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "T+1h key metrics could not be checked", itemPostMetrics)
+	return nil
 }
 
 // onReport records a monitoring report, judges the T+1h targets, raises alerts,

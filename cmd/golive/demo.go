@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -115,8 +117,10 @@ reads the demo app's /stats directly.`,
 		},
 	}
 	f.add(cmd, "")
-	cmd.Flags().Lookup("ephemeral").DefValue = "true"
-	_ = cmd.Flags().Set("ephemeral", "true")
+	for name, def := range map[string]string{"ephemeral": "true", "directory": demoDirectory, "directory-admins": demoDirectoryAdmins} {
+		cmd.Flags().Lookup(name).DefValue = def
+		_ = cmd.Flags().Set(name, def)
+	}
 	cmd.Flags().StringVar(&specPath, "spec", "examples/demo.yaml", "release spec of the demo")
 	cmd.Flags().StringVar(&appAddr, "app", "127.0.0.1:18080", "address of the demo target app (must match the spec's app.url)")
 	cmd.Flags().StringVar(&good, "good", "1.1.0", "the healthy version")
@@ -126,6 +130,14 @@ reads the demo app's /stats directly.`,
 	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server, UI and Prometheus running after the demo until Ctrl-C")
 	return cmd
 }
+
+// The demo's team directory and the folder of its people's DEMO ONLY private
+// keys: every input the demo sends is signed with its person's key.
+const (
+	demoDirectory       = "examples/directory/demo.yaml"
+	demoDirectoryAdmins = "examples/directory/admins"
+	demoKeys            = "examples/directory/keys"
+)
 
 // demo drives releases the way people would: by running golive commands.
 type demo struct {
@@ -154,7 +166,7 @@ func (d *demo) golive(ctx context.Context, args ...string) error {
 // release starts one release and answers every sign-off and attestation it waits for.
 func (d *demo) release(ctx context.Context, version string) error {
 	fmt.Printf("\n=== Release %s %s → %s ===\n", d.spec.Service, d.spec.Environment, version)
-	if err := d.golive(ctx, "start", d.specPath, "--version", version, "--as", d.requester); err != nil {
+	if err := d.golive(ctx, "start", d.specPath, "--version", version, "--as", d.requester, "--key", demoKey(d.requester)); err != nil {
 		return err
 	}
 	c, err := d.g.dialAt(ctx, d.address)
@@ -162,7 +174,7 @@ func (d *demo) release(ctx context.Context, version string) error {
 		return err
 	}
 	defer c.Close()
-	id := "release:" + d.spec.Service + ":" + d.spec.Environment
+	id := workflows.ReleaseID(d.spec.Service, d.spec.Environment)
 	seen := map[string]record.ItemState{}
 	stage := record.Stage("")
 	checks := 0
@@ -224,7 +236,7 @@ func (d *demo) answer(ctx context.Context, id string, st record.Status, asked ma
 			continue
 		}
 		asked[key] = true
-		if err := d.golive(ctx, "attest", id, "--as", p); err != nil {
+		if err := d.golive(ctx, "attest", id, "--as", p, "--key", demoKey(p)); err != nil {
 			return err
 		}
 	}
@@ -239,12 +251,15 @@ func (d *demo) answer(ctx context.Context, id string, st record.Status, asked ma
 		}
 		asked[key] = true
 		used[p+"/"+sl.Block] = true
-		if err := d.golive(ctx, "approve", id, "--slot", sl.ID, "--as", p, "-m", "demo sign-off"); err != nil {
+		if err := d.golive(ctx, "approve", id, "--slot", sl.ID, "--as", p, "--key", demoKey(p), "-m", "demo sign-off"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// demoKey is the demo person's private key file.
+func demoKey(person string) string { return filepath.Join(demoKeys, person) }
 
 // pick chooses a member of role who is not excluded.
 func (d *demo) pick(role string, excluded func(string) bool) string {

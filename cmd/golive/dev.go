@@ -37,6 +37,7 @@ type devFlags struct {
 	ui        string
 	codec     string
 	telemetry telemetryFlags
+	directory directoryFlags
 	tls       devTLSFlags // only `golive dev` has them: the demo's golive commands connect in plain text
 }
 
@@ -47,6 +48,7 @@ func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().StringVar(&f.ui, "ui", "127.0.0.1:8233", "Temporal UI address")
 	cmd.Flags().StringVar(&f.codec, "codec-endpoint", "", "codec server URL the UI uses to decode payloads")
 	f.telemetry.add(cmd)
+	f.directory.add(cmd)
 }
 
 // devStack is an embedded server with a golive worker on it.
@@ -60,6 +62,10 @@ type devStack struct {
 
 func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
 	tlsConf, err := f.tls.config()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := f.directory.open(log)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +107,7 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 		srv.Stop()
 		return nil, fmt.Errorf("connect to embedded Temporal: %w", err)
 	}
-	w := worker.New(c, worker.Options{Logger: log})
+	w := worker.New(c, worker.Options{Logger: log, Directory: dir})
 	if err := w.Start(); err != nil {
 		c.Close()
 		closeTelemetry(tel, log)

@@ -6,22 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/golive/golive/workflows"
 )
 
-// send delivers one human input as an Update and prints whether it was accepted and why not.
-func (g *globals) send(ctx context.Context, release, name string, payload any) error {
+// sendSigned signs in (see signInput) and sends it as an Update to the run it
+// was signed for.
+func sendSigned[T statementOf](g *globals, ctx context.Context, release, name string, in T, o signOptions, stamp func(*T, string, time.Time)) error {
 	c, err := g.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return g.sendOn(ctx, c, release, "", name, payload)
+	runID, err := signInput(ctx, c, release, &in, o, stamp)
+	if err != nil {
+		return err
+	}
+	return g.sendOn(ctx, c, release, runID, name, in)
 }
 
 // sendOn sends an Update on an open client, to one run when runID is set.
@@ -33,6 +41,16 @@ func (g *globals) sendOn(ctx context.Context, c client.Client, release, runID, n
 	var res workflows.InputResult
 	if err == nil {
 		err = h.Get(ctx, &res)
+	}
+	var spent *serviceerror.FailedPrecondition
+	if errors.As(err, &spent) && strings.Contains(spent.Error(), "update") {
+		// The run's Update budget is spent (history.maxTotalUpdates, possibly by a
+		// flood): the same signed input goes as a Signal, judged the same way.
+		if serr := c.SignalWorkflow(ctx, id, runID, name, payload); serr != nil {
+			return fmt.Errorf("%s to %s: %w (and as a signal: %v)", name, id, err, serr)
+		}
+		fmt.Fprintf(os.Stderr, "golive: %s sent as a signal (%v); golive status %s shows whether it was accepted\n", name, err, id)
+		return nil
 	}
 	if err != nil {
 		return refusal(id, name, err)
@@ -59,7 +77,7 @@ func refusal(id, name string, err error) error {
 
 func needAs(g *globals) error {
 	if g.as == "" {
-		return errors.New("who are you? pass --as PERSON (your ID in the release spec) or set GOLIVE_USER")
+		return errors.New("who are you? pass --as PERSON (your ID in the team directory) or set GOLIVE_USER")
 	}
 	return nil
 }
@@ -99,6 +117,7 @@ func newApproveCmd(g *globals, verb string) *cobra.Command {
 }
 
 func newAttestCmd(g *globals) *cobra.Command {
+	var sign signOptions
 	var items []string
 	var comment string
 	cmd := &cobra.Command{
@@ -111,15 +130,18 @@ func newAttestCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.AttestName, workflows.Attest{Person: g.as, Items: items, Comment: comment})
+			return sendSigned(g, cmd.Context(), args[0], workflows.AttestName, workflows.Attest{Person: g.as, Items: items, Comment: comment}, sign,
+				func(a *workflows.Attest, sig string, at time.Time) { a.Signature, a.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringSliceVar(&items, "item", nil, "item ID to attest (repeatable; default: every item waiting for your roles)")
 	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the attestation")
 	return cmd
 }
 
 func newAckCmd(g *globals) *cobra.Command {
+	var sign signOptions
 	var comment string
 	cmd := &cobra.Command{
 		Use:     "ack RELEASE ALERT",
@@ -130,14 +152,17 @@ func newAckCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.AckName, workflows.Ack{Person: g.as, AlertID: args[1], Comment: comment})
+			return sendSigned(g, cmd.Context(), args[0], workflows.AckName, workflows.Ack{Person: g.as, AlertID: args[1], Comment: comment}, sign,
+				func(a *workflows.Ack, sig string, at time.Time) { a.Signature, a.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringVarP(&comment, "message", "m", "", "comment recorded with the acknowledgement")
 	return cmd
 }
 
 func newAbortCmd(g *globals) *cobra.Command {
+	var sign signOptions
 	var reason string
 	cmd := &cobra.Command{
 		Use:     "abort RELEASE",
@@ -148,14 +173,17 @@ func newAbortCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.AbortName, workflows.Abort{Person: g.as, Reason: reason})
+			return sendSigned(g, cmd.Context(), args[0], workflows.AbortName, workflows.Abort{Person: g.as, Reason: reason}, sign,
+				func(a *workflows.Abort, sig string, at time.Time) { a.Signature, a.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the release is aborted")
 	return cmd
 }
 
 func newRollbackCmd(g *globals) *cobra.Command {
+	var sign signOptions
 	var reason, comment string
 	cmd := &cobra.Command{
 		Use:     "rollback RELEASE",
@@ -166,16 +194,19 @@ func newRollbackCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.RollbackName, workflows.RollbackRequest{
-				Person: g.as, Reason: workflows.RollbackReason(reason), Comment: comment})
+			return sendSigned(g, cmd.Context(), args[0], workflows.RollbackName, workflows.RollbackRequest{
+				Person: g.as, Reason: workflows.RollbackReason(reason), Comment: comment}, sign,
+				func(q *workflows.RollbackRequest, sig string, at time.Time) { q.Signature, q.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringVar(&reason, "reason", "critical_bug", "critical_bug, data_corruption, security, performance or error_rate")
 	cmd.Flags().StringVarP(&comment, "message", "m", "", "what was seen")
 	return cmd
 }
 
 func newHoldCmd(g *globals) *cobra.Command {
+	var sign signOptions
 	var reason string
 	cmd := &cobra.Command{
 		Use:     "hold RELEASE",
@@ -186,15 +217,18 @@ func newHoldCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.HoldName, workflows.Hold{Person: g.as, Reason: reason})
+			return sendSigned(g, cmd.Context(), args[0], workflows.HoldName, workflows.Hold{Person: g.as, Reason: reason}, sign,
+				func(h *workflows.Hold, sig string, at time.Time) { h.Signature, h.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the release is held")
 	return cmd
 }
 
 func newResumeCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var sign signOptions
+	cmd := &cobra.Command{
 		Use:     "resume RELEASE",
 		Short:   "Lift a hold",
 		Example: "  golive resume demo-portal:demo --as erin",
@@ -203,7 +237,10 @@ func newResumeCmd(g *globals) *cobra.Command {
 			if err := needAs(g); err != nil {
 				return err
 			}
-			return g.send(cmd.Context(), args[0], workflows.ResumeName, workflows.Resume{Person: g.as})
+			return sendSigned(g, cmd.Context(), args[0], workflows.ResumeName, workflows.Resume{Person: g.as}, sign,
+				func(h *workflows.Resume, sig string, at time.Time) { h.Signature, h.SignedAt = sig, at })
 		},
 	}
+	addSignFlags(cmd, &sign)
+	return cmd
 }

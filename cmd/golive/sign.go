@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
 	"github.com/golive/golive/internal/approval"
@@ -18,7 +19,7 @@ import (
 	"github.com/golive/golive/workflows"
 )
 
-// signOptions say how `golive approve` and `golive reject` sign a sign-off.
+// signOptions say how a command signs the human input it sends (every one does).
 // addSignFlags binds them to flags.
 type signOptions struct {
 	// Key is the approver's private key file; empty means ssh-agent ($SSH_AUTH_SOCK).
@@ -33,13 +34,13 @@ type signOptions struct {
 	Unsigned bool
 }
 
-// addSignFlags adds --key, --public-key and --unsigned to an approve/reject command.
+// addSignFlags adds --key, --public-key and --unsigned to a command that sends a human input.
 // GOLIVE_SIGNING_KEY and GOLIVE_PUBLIC_KEY give their defaults.
 func addSignFlags(cmd *cobra.Command, o *signOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.Key, "key", os.Getenv("GOLIVE_SIGNING_KEY"), "private key file to sign with (default: ssh-agent via SSH_AUTH_SOCK) (GOLIVE_SIGNING_KEY)")
 	f.StringVar(&o.PublicKey, "public-key", os.Getenv("GOLIVE_PUBLIC_KEY"), "your registered public key, or a file holding it; picks the ssh-agent key (GOLIVE_PUBLIC_KEY)")
-	f.BoolVar(&o.Unsigned, "unsigned", false, "send the sign-off without a signature (only where the spec allows unsigned sign-offs)")
+	f.BoolVar(&o.Unsigned, "unsigned", false, "send without a signature (accepted only where the team directory's policy allows unsigned inputs)")
 }
 
 // signStatement signs the sign-off s for release (a workflow ID or "svc:env")
@@ -62,12 +63,7 @@ func addSignFlags(cmd *cobra.Command, o *signOptions) {
 //	runID, err := signStatement(ctx, c, args[0], &s, signOpts)
 //	// then UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: releaseID(args[0]), RunID: runID, ...})
 func signStatement(ctx context.Context, c client.Client, release string, s *workflows.Signoff, o signOptions) (runID string, err error) {
-	if o.Unsigned {
-		return "", nil
-	}
-	if o.Key == "" && os.Getenv(approval.AgentSocketEnv) == "" {
-		// No key anywhere: send unsigned; a spec with require_signed_approvals refuses it and says why.
-		fmt.Fprintln(os.Stderr, "golive: no signing key (--key, GOLIVE_SIGNING_KEY or ssh-agent): sending the sign-off unsigned")
+	if !o.wantSignature() {
 		return "", nil
 	}
 	st, err := buildStatement(ctx, c, release, *s, time.Now())
@@ -87,41 +83,112 @@ func signStatement(ctx context.Context, c client.Client, release string, s *work
 	if err != nil {
 		return "", err
 	}
+	fmt.Fprintf(os.Stderr, "golive: sign-off signed by %s with %s\n", st.Person, ssh.FingerprintSHA256(signer.PublicKey()))
 	s.Signature, s.SignedAt = sig, st.SignedAt
 	return st.RunID, nil
 }
 
 // buildStatement fills the statement the workflow will verify for s, signed at now.
 func buildStatement(ctx context.Context, c client.Client, release string, s workflows.Signoff, now time.Time) (approval.Statement, error) {
-	id := releaseID(release)
-	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	ref, status, err := releaseRef(ctx, c, release)
 	if err != nil {
-		return approval.Statement{}, fmt.Errorf("find release %s: %w", id, err)
-	}
-	info := desc.GetWorkflowExecutionInfo()
-	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return approval.Statement{}, fmt.Errorf("release %s is not running (%s)", id, strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")))
-	}
-	runID := info.GetExecution().GetRunId()
-	v, err := c.QueryWorkflow(ctx, id, runID, workflows.StatusQuery)
-	if err != nil {
-		return approval.Statement{}, fmt.Errorf("query %s: %w", id, err)
-	}
-	var status record.Status
-	if err := v.Get(&status); err != nil {
-		return approval.Statement{}, fmt.Errorf("decode status of %s: %w", id, err)
+		return approval.Statement{}, err
 	}
 	block, err := openBlock(status, s.Slot)
 	if err != nil {
 		return approval.Statement{}, err
 	}
-	st := approval.Statement{
-		WorkflowID: id, RunID: runID, Block: block, Slot: s.Slot,
-		Person: s.Person, Decision: string(s.Decision), Comment: s.Comment,
-		Version: status.Version, SpecDigest: status.SpecDigest,
-		SignedAt: now.UTC().Truncate(time.Second),
-	}
+	s.SignedAt = now.UTC().Truncate(time.Second)
+	st := s.SignoffStatement(ref, block)
 	return st, st.Validate()
+}
+
+// releaseRef reads the release's current run (DescribeWorkflowExecution) and
+// its status (the status query on that run): what every statement names.
+func releaseRef(ctx context.Context, c client.Client, release string) (workflows.ReleaseRef, record.Status, error) {
+	id := releaseID(release)
+	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return workflows.ReleaseRef{}, record.Status{}, fmt.Errorf("find release %s: %w", id, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return workflows.ReleaseRef{}, record.Status{}, fmt.Errorf("release %s is not running (%s)", id, strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")))
+	}
+	runID := info.GetExecution().GetRunId()
+	v, err := c.QueryWorkflow(ctx, id, runID, workflows.StatusQuery)
+	if err != nil {
+		return workflows.ReleaseRef{}, record.Status{}, fmt.Errorf("query %s: %w", id, err)
+	}
+	var status record.Status
+	if err := v.Get(&status); err != nil {
+		return workflows.ReleaseRef{}, record.Status{}, fmt.Errorf("decode status of %s: %w", id, err)
+	}
+	return workflows.ReleaseRef{WorkflowID: id, RunID: runID, Version: status.Version, SpecDigest: status.SpecDigest}, status, nil
+}
+
+// statementOf is an input other than a sign-off: it names what its signer signs.
+type statementOf interface {
+	Statement(workflows.ReleaseRef) approval.InputStatement
+}
+
+// signInput signs an input for the release's current run, as o says, and
+// returns the run ID it signed for ("" when it sends the input unsigned).
+// stamp sets the signing time in the input (before the statement is built)
+// and then the signature.
+func signInput[T statementOf](ctx context.Context, c client.Client, release string, in *T, o signOptions, stamp func(*T, string, time.Time)) (string, error) {
+	if !o.wantSignature() {
+		return "", nil
+	}
+	ref, _, err := releaseRef(ctx, c, release)
+	if err != nil {
+		return "", err
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	stamp(in, "", at)
+	sig, err := o.sign((*in).Statement(ref))
+	if err != nil {
+		return "", err
+	}
+	stamp(in, sig, at)
+	return ref.RunID, nil
+}
+
+// wantSignature says whether to sign: not with --unsigned, and not when no key
+// is anywhere (then the input goes unsigned, said on stderr; the workflow
+// refuses it where the team directory requires signatures).
+func (o signOptions) wantSignature() bool {
+	if o.Unsigned {
+		return false
+	}
+	if o.Key == "" && os.Getenv(approval.AgentSocketEnv) == "" {
+		fmt.Fprintln(os.Stderr, "golive: no signing key (--key, GOLIVE_SIGNING_KEY or ssh-agent): sending unsigned")
+		return false
+	}
+	return true
+}
+
+// sign signs an input statement with the key o names, and prints the key's
+// fingerprint to stderr so the person sees what signed.
+func (o signOptions) sign(st approval.InputStatement) (string, error) {
+	if err := st.Validate(); err != nil {
+		return "", err
+	}
+	pub, err := readPublicKey(o.PublicKey)
+	if err != nil {
+		return "", err
+	}
+	signer, closer, err := approval.OpenSigner(approval.KeySource{File: o.Key, PublicKey: pub, Passphrase: terminalPassphrase(o.Key)})
+	if err != nil {
+		return "", fmt.Errorf("sign the %s: %w (or pass --unsigned where the team directory allows it)", st.Input, err)
+	}
+	defer closer.Close()
+	sig, err := approval.SignInput(signer, st)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "golive: %s signed by %s with %s\n", st.Input, st.Person, ssh.FingerprintSHA256(signer.PublicKey()))
+	return sig, nil
 }
 
 // openBlock names the sign-off block a sign-off goes to: the block of the

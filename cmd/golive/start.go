@@ -19,10 +19,11 @@ import (
 
 func newStartCmd(g *globals) *cobra.Command {
 	var version, window string
+	var sign signOptions
 	cmd := &cobra.Command{
 		Use:   "start SPEC",
 		Short: "Start a release of the spec's service to its environment",
-		Example: `  golive start examples/demo.yaml --version 1.1.0 --as erin
+		Example: `  golive start examples/demo.yaml --version 1.1.0 --as erin --key examples/directory/keys/erin
   golive start release.yaml --version 4.2.0 --window 2026-12-01T22:00:00Z
   golive start release.yaml --version 4.2.0 --window +6h`,
 		Args: cobra.ExactArgs(1),
@@ -49,6 +50,14 @@ func newStartCmd(g *globals) *cobra.Command {
 			}
 			defer c.Close()
 			in := workflows.ReleaseInput{Spec: loaded.Spec, SpecFile: args[0], SpecDigest: loaded.Digest, Version: v, Requester: g.as, Window: at}
+			// The requester is whoever signs the start: the workflow checks this
+			// signature against the team directory before anything runs.
+			if sign.wantSignature() {
+				in.StartSignedAt = time.Now().UTC().Truncate(time.Second)
+				if in.StartSignature, err = sign.sign(in.StartStatement()); err != nil {
+					return err
+				}
+			}
 			run, err := c.ExecuteWorkflow(ctx, startOptions(in), workflows.ReleaseWorkflow, in)
 			if err != nil {
 				return explainStartError(err, in)
@@ -63,6 +72,7 @@ func newStartCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&version, "version", "", "version to release (default: from the spec's version source)")
 	cmd.Flags().StringVar(&window, "window", "", "T-0: RFC 3339 time, or +DURATION from now (default: now)")
+	addSignFlags(cmd, &sign)
 	return cmd
 }
 

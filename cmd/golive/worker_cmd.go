@@ -53,10 +53,12 @@ func closeTelemetry(tel *worker.Telemetry, log *slog.Logger) {
 
 func newWorkerCmd(g *globals) *cobra.Command {
 	var tf telemetryFlags
+	var df directoryFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the golive worker against a Temporal cluster (no embedded server)",
-		Example: `  TEMPORAL_ADDRESS=temporal.internal:7233 golive worker
+		Example: `  golive worker --directory /etc/golive/team.yaml --directory-admins /etc/golive/admins
+  TEMPORAL_ADDRESS=temporal.internal:7233 golive worker --directory team.yaml --directory-admins admins
   golive worker --profile prod
   golive worker --metrics-listen 0.0.0.0:9464 --log-format json
   golive worker --metrics-listen 127.0.0.1:9464 --otel-endpoint 127.0.0.1:4317`,
@@ -64,6 +66,10 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			log := g.logger()
+			dir, err := df.open(log)
+			if err != nil {
+				return err
+			}
 			tel, err := tf.start(ctx, log)
 			if err != nil {
 				return err
@@ -79,7 +85,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("connect to Temporal at %s: %w (is `golive dev` or your cluster running?)", opts.HostPort, err)
 			}
 			defer c.Close()
-			w := worker.New(c, worker.Options{Logger: log})
+			w := worker.New(c, worker.Options{Logger: log, Directory: dir})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -90,5 +96,6 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		},
 	}
 	tf.add(cmd)
+	df.add(cmd)
 	return cmd
 }

@@ -41,7 +41,23 @@ type Verified struct {
 // golive-approval`), to be sent as Signoff.Signature. RSA keys sign with
 // rsa-sha2-512. It validates st first; it does not check that the key is the
 // one the spec registers (Verify does).
-func Sign(signer ssh.Signer, st Statement) (string, error) {
+func Sign(signer ssh.Signer, st Statement) (string, error) { return sign(signer, st) }
+
+// signable is a canonical statement Sign and Verify work on: a sign-off
+// Statement or an InputStatement.
+type signable interface {
+	// Bytes is the exact message signed.
+	Bytes() []byte
+	Validate() error
+	// who is the person the statement says signed it.
+	who() string
+	// when is the signing time inside the statement.
+	when() time.Time
+	// describe names what the statement is about, for a refusal message.
+	describe() string
+}
+
+func sign(signer ssh.Signer, st signable) (string, error) {
 	if err := st.Validate(); err != nil {
 		return "", err
 	}
@@ -62,7 +78,7 @@ func Sign(signer ssh.Signer, st Statement) (string, error) {
 		sig, err = signer.Sign(rand.Reader, data)
 	}
 	if err != nil {
-		return "", fmt.Errorf("sign approval statement with %s: %w", ssh.FingerprintSHA256(pub), err)
+		return "", fmt.Errorf("sign statement with %s: %w", ssh.FingerprintSHA256(pub), err)
 	}
 	var blob []byte
 	blob = append(blob, sigMagic...)
@@ -87,23 +103,31 @@ func Sign(signer ssh.Signer, st Statement) (string, error) {
 // workflow code with a statement the workflow builds itself. Combine it with
 // CheckFreshness(st.SignedAt, workflow.Now(ctx), ...) to bound the signing time.
 func Verify(st Statement, signature, trusted string) (Verified, error) {
+	return verifyTrusted(st, signature, trusted)
+}
+
+// VerifyKeys is Verify with keys already parsed by ParseKeys.
+func VerifyKeys(st Statement, signature string, keys []Key) (Verified, error) {
+	return verifyKeys(st, signature, keys)
+}
+
+func verifyTrusted(st signable, signature, trusted string) (Verified, error) {
 	if strings.TrimSpace(signature) == "" {
-		return Verified{}, fmt.Errorf("%w: the sign-off carries no signature", ErrUnsigned)
+		return Verified{}, fmt.Errorf("%w: the input carries no signature", ErrUnsigned)
 	}
 	if err := st.Validate(); err != nil {
 		return Verified{}, err
 	}
 	keys, err := ParseKeys(trusted)
 	if err != nil {
-		return Verified{}, fmt.Errorf("registered key of %s: %w", st.Person, err)
+		return Verified{}, fmt.Errorf("registered key of %s: %w", st.who(), err)
 	}
-	return VerifyKeys(st, signature, keys)
+	return verifyKeys(st, signature, keys)
 }
 
-// VerifyKeys is Verify with keys already parsed by ParseKeys.
-func VerifyKeys(st Statement, signature string, keys []Key) (Verified, error) {
+func verifyKeys(st signable, signature string, keys []Key) (Verified, error) {
 	if strings.TrimSpace(signature) == "" {
-		return Verified{}, fmt.Errorf("%w: the sign-off carries no signature", ErrUnsigned)
+		return Verified{}, fmt.Errorf("%w: the input carries no signature", ErrUnsigned)
 	}
 	if err := st.Validate(); err != nil {
 		return Verified{}, err
@@ -116,7 +140,7 @@ func VerifyKeys(st Statement, signature string, keys []Key) (Verified, error) {
 		return Verified{}, fmt.Errorf("%w: signed for namespace %q, not %q", ErrNamespace, s.namespace, Namespace)
 	}
 	fp := ssh.FingerprintSHA256(s.pub)
-	if err := trustedFor(keys, s.pub, st); err != nil {
+	if err := trustedFor(keys, s.pub, st.who(), st.when()); err != nil {
 		return Verified{}, fmt.Errorf("%w: signed by %s %s, %v", ErrUnknownKey, s.pub.Type(), fp, err)
 	}
 	if err := acceptKey(s.pub); err != nil {
@@ -140,29 +164,29 @@ func VerifyKeys(st Statement, signature string, keys []Key) (Verified, error) {
 		return Verified{}, fmt.Errorf("%w: hash %q (want sha256 or sha512)", ErrWeakKey, s.hash)
 	}
 	if err := s.pub.Verify(signedDataHashed(s.namespace, s.hash, h), s.sig); err != nil {
-		return Verified{}, fmt.Errorf("%w: the signature by %s (key %s) is not over this sign-off (%s, slot %q of %s, %s run %s, with this comment and time): it was made for another release, run, slot, decision or comment, or altered",
-			ErrBadSignature, st.Person, fp, st.Decision, st.Slot, st.Block, st.WorkflowID, st.RunID)
+		return Verified{}, fmt.Errorf("%w: the signature by %s (key %s) is not over this %s: it was made for another release, run or input, or altered",
+			ErrBadSignature, st.who(), fp, st.describe())
 	}
 	return Verified{Fingerprint: fp, KeyType: s.pub.Type(), Algorithm: s.sig.Format}, nil
 }
 
-// trustedFor returns nil when a key equal to pub is registered for st.Person,
-// for Namespace, at st.SignedAt; otherwise why not.
-func trustedFor(keys []Key, pub ssh.PublicKey, st Statement) error {
+// trustedFor returns nil when a key equal to pub is registered for person,
+// for Namespace, at signedAt; otherwise why not.
+func trustedFor(keys []Key, pub ssh.PublicKey, person string, signedAt time.Time) error {
 	want := pub.Marshal()
-	reason := "which is not a key registered for " + st.Person
+	reason := "which is not a key registered for " + person
 	for _, k := range keys {
 		if !bytes.Equal(k.PublicKey.Marshal(), want) {
 			continue
 		}
 		switch {
-		case k.Principals != nil && !matchPrincipal(k.Principals, st.Person):
-			reason = fmt.Sprintf("which is registered for %s, not %s", strings.Join(k.Principals, ","), st.Person)
+		case k.Principals != nil && !matchPrincipal(k.Principals, person):
+			reason = fmt.Sprintf("which is registered for %s, not %s", strings.Join(k.Principals, ","), person)
 		case k.Namespaces != nil && !slices.Contains(k.Namespaces, Namespace):
 			reason = fmt.Sprintf("which is registered for namespaces %s only", strings.Join(k.Namespaces, ","))
-		case !k.ValidAfter.IsZero() && st.SignedAt.Before(k.ValidAfter):
+		case !k.ValidAfter.IsZero() && signedAt.Before(k.ValidAfter):
 			reason = "which is valid only after " + k.ValidAfter.Format(time.RFC3339)
-		case !k.ValidBefore.IsZero() && !st.SignedAt.Before(k.ValidBefore):
+		case !k.ValidBefore.IsZero() && !signedAt.Before(k.ValidBefore):
 			reason = "which is valid only before " + k.ValidBefore.Format(time.RFC3339)
 		default:
 			return nil

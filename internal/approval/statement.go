@@ -153,3 +153,9 @@ func CheckFreshness(signedAt, now time.Time, maxAge, skew time.Duration) error {
 	}
 	return nil
 }
+
+func (s Statement) who() string     { return s.Person }
+func (s Statement) when() time.Time { return s.SignedAt }
+func (s Statement) describe() string {
+	return fmt.Sprintf("sign-off (%s, slot %q of %s, %s run %s, with this comment and time)", s.Decision, s.Slot, s.Block, s.WorkflowID, s.RunID)
+}

@@ -34,6 +34,10 @@ const (
 	KindMetric       = "metric"
 	KindRollback     = "rollback"
 	KindItem         = "item"
+	// KindDirectory: the team directory a release pinned.
+	KindDirectory = "directory"
+	// KindInput: a human input other than a sign-off (start, attest, ack, steering), accepted or refused.
+	KindInput = "input"
 )
 
 // Event is one thing that happened in a release. Never secrets, never patient data.

@@ -174,7 +174,8 @@ func startWorker(t *testing.T, bin, addr, ns, logPath string, env ...string) *pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "worker", "--address", addr, "--namespace", ns, "--log-level", "info")
+	cmd := exec.Command(bin, "worker", "--address", addr, "--namespace", ns, "--log-level", "info",
+		"--directory", "../../examples/directory/demo.yaml", "--directory-admins", "../../examples/directory/admins")
 	cmd.Env = append(childEnv(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {

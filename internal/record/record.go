@@ -129,13 +129,64 @@ type SlotState struct {
 	State     ItemState  `json:"state"`
 }
 
-// Refusal is a human input that was refused, kept for the record.
+// Refusal is a human input that was refused, kept for the record. The same
+// refusal repeated (same channel, input, claimed person and reason) is counted
+// in Count, not stored again.
 type Refusal struct {
+	At    time.Time `json:"at"`
+	Input string    `json:"input"`
+	// Person is who the input claimed to come from; the claim was not proven.
+	Person string `json:"person"`
+	Slot   string `json:"slot,omitempty"`
+	Reason string `json:"reason"`
+	// Channel is how the input came: signal, update or start.
+	Channel Channel `json:"channel,omitempty"`
+	// Count is how many times this refusal came (0 for releases started before counting).
+	Count int `json:"count,omitempty"`
+	// LastAt is when it came last, when Count > 1.
+	LastAt time.Time `json:"last_at,omitzero"`
+	// PayloadBytes and PayloadDigest (SHA-256 hex) describe the first raw
+	// payload; the payload itself is never kept.
+	PayloadBytes  int    `json:"payload_bytes,omitempty"`
+	PayloadDigest string `json:"payload_digest,omitempty"`
+}
+
+// Channel is how a human input reached the release.
+type Channel string
+
+// Input channels.
+const (
+	ChannelSignal Channel = "signal"
+	ChannelUpdate Channel = "update"
+	ChannelStart  Channel = "start"
+)
+
+// Proof is how an accepted human input was proven: the key that signed it, or
+// the fact that it was not signed (where the directory's policy allows that).
+type Proof struct {
 	At     time.Time `json:"at"`
 	Input  string    `json:"input"`
 	Person string    `json:"person"`
-	Slot   string    `json:"slot,omitempty"`
-	Reason string    `json:"reason"`
+	// Fingerprint is the SHA-256 fingerprint of the signing key; empty when unsigned.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Detail says what the input did, e.g. "abort: window moved".
+	Detail string `json:"detail,omitempty"`
+}
+
+// Signed reports whether the input was signed.
+func (p Proof) Signed() bool { return p.Fingerprint != "" }
+
+// Directory is what a release pinned of the team directory at its start.
+type Directory struct {
+	File        string `json:"file"`
+	Digest      string `json:"digest"`
+	Environment string `json:"environment"`
+	// Signers are the directory admins whose signatures on the file verified.
+	Signers []string `json:"signers,omitempty"`
+	// RequireSigned: every human input must carry a valid signature.
+	RequireSigned bool `json:"require_signed"`
+	// People lists each person with roles and key fingerprints, "id: role,role; SHA256:..".
+	People []string `json:"people"`
 }
 
 // Verdict is the outcome of one metric reading.
@@ -266,6 +317,14 @@ type Status struct {
 	Items    []Item         `json:"items"`
 	Slots    []SlotState    `json:"slots"`
 	Refused  []Refusal      `json:"refused,omitempty"`
+	// RefusedTotal counts every refused input, repeats included.
+	RefusedTotal int `json:"refused_total,omitempty"`
+	// Proofs lists every accepted human input with how it was proven.
+	Proofs []Proof `json:"proofs,omitempty"`
+	// RequesterFingerprint is the key that signed the start; empty when unsigned.
+	RequesterFingerprint string `json:"requester_fingerprint,omitempty"`
+	// Directory is the team directory pinned at the start (nil for releases started before directories).
+	Directory *Directory `json:"directory,omitempty"`
 	Checks   []CheckReport  `json:"checks,omitempty"`
 	Baseline []Reading      `json:"baseline,omitempty"`
 	Alerts   []Alert        `json:"alerts,omitempty"`

@@ -552,7 +552,9 @@ type devServer struct{ frontend, ui string }
 func startDev(t *testing.T, bin, dir string, env []string) devServer {
 	t.Helper()
 	frontend, ui := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "dev", "--ephemeral", "--listen", frontend, "--ui", ui, "--log-level", "warn")
+	root := repoRoot(t)
+	cmd := exec.Command(bin, "dev", "--ephemeral", "--listen", frontend, "--ui", ui, "--log-level", "warn",
+		"--directory", filepath.Join(root, "examples", "directory", "demo.yaml"), "--directory-admins", filepath.Join(root, "examples", "directory", "admins"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	logs := &lockedBuffer{}
