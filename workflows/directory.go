@@ -46,7 +46,9 @@ func (r *release) pinDirectory(ctx workflow.Context) error {
 	late := workflow.Now(ctx).Sub(workflow.GetInfo(ctx).WorkflowStartTime)
 	st := r.in.StartStatement()
 	fp, err := r.prove(ctx, StartName, r.in.Requester, r.in.StartSignature, r.in.StartSignedAt, inputMaxAge+max(late, 0),
-		func(keys string) (approval.Verified, error) { return approval.VerifyInput(st, r.in.StartSignature, keys) })
+		func(keys string) (approval.Verified, error) {
+			return approval.VerifyInput(st, r.in.StartSignature, keys)
+		})
 	if err != nil {
 		return r.refuseStart(ctx, err.Error())
 	}

@@ -32,7 +32,9 @@ func ReleaseID(service, environment string) string {
 func MonitorID(releaseID, window string) string { return releaseID + ":" + window }
 
 // CheckID is the workflow ID of a release's child for check n (from 1) of a watch window.
-func CheckID(releaseID, window string, n int) string { return MonitorID(releaseID, window) + ":" + strconv.Itoa(n) }
+func CheckID(releaseID, window string, n int) string {
+	return MonitorID(releaseID, window) + ":" + strconv.Itoa(n)
+}
 
 // Search attributes kept current on every release, so the UI's list filters by them.
 var (

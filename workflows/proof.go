@@ -82,18 +82,18 @@ type signed interface {
 	Statement(ReleaseRef) approval.InputStatement
 }
 
-func (a Attest) claimant() string                    { return a.Person }
-func (a Attest) signature() (string, time.Time)      { return a.Signature, a.SignedAt }
-func (q RollbackRequest) claimant() string           { return q.Person }
+func (a Attest) claimant() string                        { return a.Person }
+func (a Attest) signature() (string, time.Time)          { return a.Signature, a.SignedAt }
+func (q RollbackRequest) claimant() string               { return q.Person }
 func (q RollbackRequest) signature() (string, time.Time) { return q.Signature, q.SignedAt }
-func (k Ack) claimant() string                       { return k.Person }
-func (k Ack) signature() (string, time.Time)         { return k.Signature, k.SignedAt }
-func (a Abort) claimant() string                     { return a.Person }
-func (a Abort) signature() (string, time.Time)       { return a.Signature, a.SignedAt }
-func (h Hold) claimant() string                      { return h.Person }
-func (h Hold) signature() (string, time.Time)        { return h.Signature, h.SignedAt }
-func (h Resume) claimant() string                    { return h.Person }
-func (h Resume) signature() (string, time.Time)      { return h.Signature, h.SignedAt }
+func (k Ack) claimant() string                           { return k.Person }
+func (k Ack) signature() (string, time.Time)             { return k.Signature, k.SignedAt }
+func (a Abort) claimant() string                         { return a.Person }
+func (a Abort) signature() (string, time.Time)           { return a.Signature, a.SignedAt }
+func (h Hold) claimant() string                          { return h.Person }
+func (h Hold) signature() (string, time.Time)            { return h.Signature, h.SignedAt }
+func (h Resume) claimant() string                        { return h.Person }
+func (h Resume) signature() (string, time.Time)          { return h.Signature, h.SignedAt }
 
 // Bounds on a signing time: how old a signed input may be when it arrives
 // (sign-offs: their block's timeout, at least an hour), and how far a signer's

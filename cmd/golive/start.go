@@ -18,7 +18,7 @@ import (
 )
 
 func newStartCmd(g *globals) *cobra.Command {
-	var version, window string
+	var version, window, dirFile string
 	var sign signOptions
 	cmd := &cobra.Command{
 		Use:   "start SPEC",
@@ -31,6 +31,9 @@ func newStartCmd(g *globals) *cobra.Command {
 			ctx := cmd.Context()
 			loaded, err := spec.Load(args[0])
 			if err != nil {
+				return err
+			}
+			if err := checkDirectory(loaded, dirFile); err != nil {
 				return err
 			}
 			v, err := resolveVersion(loaded.Spec, version)
@@ -73,6 +76,7 @@ func newStartCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&version, "version", "", "version to release (default: from the spec's version source)")
 	cmd.Flags().StringVar(&window, "window", "", "T-0: RFC 3339 time, or +DURATION from now (default: now)")
 	addSignFlags(cmd, &sign)
+	addDirectoryCheckFlag(cmd, &dirFile)
 	return cmd
 }
 

@@ -7,19 +7,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/spec"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:     "validate SPEC...",
-		Short:   "Check release specs strictly; every error names file, line, column and field",
-		Example: "  golive validate examples/healthcare-production.yaml examples/demo.yaml",
-		Args:    cobra.MinimumNArgs(1),
+	var dirFile string
+	cmd := &cobra.Command{
+		Use:   "validate SPEC...",
+		Short: "Check release specs strictly; every error names file, line, column and field",
+		Example: "  golive validate examples/healthcare-production.yaml examples/demo.yaml\n" +
+			"  golive validate examples/demo.yaml --directory examples/directory/demo.yaml",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := 0
 			for _, path := range args {
 				l, err := spec.Load(path)
+				if err == nil {
+					err = checkDirectory(l, dirFile)
+				}
 				if err != nil {
 					failed++
 					fmt.Fprintln(os.Stderr, err)
@@ -40,4 +46,33 @@ func newValidateCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	addDirectoryCheckFlag(cmd, &dirFile)
+	return cmd
+}
+
+// addDirectoryCheckFlag adds --directory to a command that checks a spec
+// against the team directory before anything is sent (the worker checks again).
+func addDirectoryCheckFlag(cmd *cobra.Command, file *string) {
+	cmd.Flags().StringVar(file, "directory", os.Getenv("GOLIVE_DIRECTORY"),
+		"team directory to check the spec against first: people, roles, keys and slots it may name (GOLIVE_DIRECTORY); the worker judges again with its own")
+}
+
+// checkDirectory refuses a spec that names what the team directory does not
+// hold, each problem at its file:line:col. No directory: nothing to check here.
+func checkDirectory(l *spec.Loaded, file string) error {
+	if file == "" {
+		return nil
+	}
+	d, err := directory.Load(file)
+	if err != nil {
+		return err
+	}
+	snap, err := d.Resolve(l.Spec.Service, l.Spec.Environment)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.File, err)
+	}
+	if problems := snap.CheckSpec(l.Spec); len(problems) > 0 {
+		return l.Place(problems)
+	}
+	return nil
 }

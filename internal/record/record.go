@@ -311,12 +311,12 @@ type Status struct {
 	Stage           Stage     `json:"stage"`
 	Outcome         Outcome   `json:"outcome"`
 	// Waiting says in words what the release waits for now, if anything.
-	Waiting  string         `json:"waiting,omitempty"`
-	Held     bool           `json:"held,omitempty"`
-	HeldBy   string         `json:"held_by,omitempty"`
-	Items    []Item         `json:"items"`
-	Slots    []SlotState    `json:"slots"`
-	Refused  []Refusal      `json:"refused,omitempty"`
+	Waiting string      `json:"waiting,omitempty"`
+	Held    bool        `json:"held,omitempty"`
+	HeldBy  string      `json:"held_by,omitempty"`
+	Items   []Item      `json:"items"`
+	Slots   []SlotState `json:"slots"`
+	Refused []Refusal   `json:"refused,omitempty"`
 	// RefusedTotal counts every refused input, repeats included.
 	RefusedTotal int `json:"refused_total,omitempty"`
 	// Proofs lists every accepted human input with how it was proven.
@@ -324,15 +324,15 @@ type Status struct {
 	// RequesterFingerprint is the key that signed the start; empty when unsigned.
 	RequesterFingerprint string `json:"requester_fingerprint,omitempty"`
 	// Directory is the team directory pinned at the start (nil for releases started before directories).
-	Directory *Directory `json:"directory,omitempty"`
-	Checks   []CheckReport  `json:"checks,omitempty"`
-	Baseline []Reading      `json:"baseline,omitempty"`
-	Alerts   []Alert        `json:"alerts,omitempty"`
-	Notices  []Notice       `json:"notices,omitempty"`
-	Compare  []Comparison   `json:"compare,omitempty"`
-	Rollback *RollbackState `json:"rollback,omitempty"`
-	Reason   string         `json:"reason,omitempty"`
-	Evidence string         `json:"evidence,omitempty"`
+	Directory *Directory     `json:"directory,omitempty"`
+	Checks    []CheckReport  `json:"checks,omitempty"`
+	Baseline  []Reading      `json:"baseline,omitempty"`
+	Alerts    []Alert        `json:"alerts,omitempty"`
+	Notices   []Notice       `json:"notices,omitempty"`
+	Compare   []Comparison   `json:"compare,omitempty"`
+	Rollback  *RollbackState `json:"rollback,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	Evidence  string         `json:"evidence,omitempty"`
 	// AuditHead is the hash of the audit ledger's last row for this release (the chain head the evidence pack prints).
 	AuditHead string `json:"audit_head,omitempty"`
 }

@@ -24,6 +24,8 @@ type Loaded struct {
 	Digest string
 	// File is the path the spec was read from, as given.
 	File string
+	// locate places a field path in the file (see Place).
+	locate func(path string) (int, int)
 }
 
 // Load reads, checks and completes the spec at path. A spec with problems
@@ -68,7 +70,7 @@ func Parse(file string, data []byte) (*Loaded, error) {
 		errs.sort()
 		return nil, errs.dedupe()
 	}
-	return &Loaded{Spec: s, Digest: hex.EncodeToString(sum[:]), File: file}, nil
+	return &Loaded{Spec: s, Digest: hex.EncodeToString(sum[:]), File: file, locate: d.locate}, nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
