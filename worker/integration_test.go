@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func startServerTB(t testing.TB) client.Client {
 	t.Helper()
 	// Clients and workers use the production converters: payloads are encrypted
 	// when GOLIVE_CODEC_KEYS is set (the replay corpus is recorded that way).
-	opts := client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	opts := client.Options{Logger: sdklog.NewStructuredLogger(testLogger())}
 	cod, err := worker.Encryption(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -53,12 +54,21 @@ func startServerTB(t testing.TB) client.Client {
 	}); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
-	w := worker.New(c, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Directory: worker.DemoDirectory("..")})
+	w := worker.New(c, worker.Options{Logger: testLogger(), Directory: worker.DemoDirectory("..")})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
 	return c
+}
+
+// testLogger discards the worker's logs, unless GOLIVE_TEST_LOG is set (then
+// they go to stderr): the way to see why a release on the test server stalls.
+func testLogger() *slog.Logger {
+	if os.Getenv("GOLIVE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // compressedSpec is the demo spec against a demo app at appURL with its

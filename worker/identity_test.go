@@ -1,0 +1,182 @@
+package worker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
+)
+
+// A spec that names a person the team directory does not hold is refused by
+// the worker itself (not only by the CLI), naming the spec file, the path and
+// the person; nothing runs.
+func TestSpecNamingAPersonTheDirectoryLacksIsRefusedByTheWorker(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, app := productionSpec(t)
+	s.Team["compliance_officer"] = []spec.Person{{ID: "mallory", Name: "Mallory"}}
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	st := r.waitFor("the end", func(st record.Status) bool { return st.Stage == record.StageDone })
+	if st.Outcome != record.OutcomeFailed || !strings.Contains(st.Reason, "start refused") {
+		t.Fatalf("outcome %s (%s), want failed: start refused", st.Outcome, st.Reason)
+	}
+	for _, want := range []string{"release.yaml", "team.compliance_officer[0]", "mallory"} {
+		if !strings.Contains(st.Reason, want) {
+			t.Errorf("reason %q does not name %s", st.Reason, want)
+		}
+	}
+	if rf := refusedFor(st, workflows.StartName, "erin"); len(rf) != 1 || rf[0].Channel != record.ChannelStart {
+		t.Errorf("start refusal not recorded: %+v", st.Refused)
+	}
+	if st.Directory == nil || st.Directory.Digest == "" || len(st.Directory.Signers) < 2 {
+		t.Errorf("pinned directory %+v: want its digest and two admin signers", st.Directory)
+	}
+	if app.Version() != "1.0.0" {
+		t.Errorf("app at %s after a refused start", app.Version())
+	}
+}
+
+// Where the directory requires signatures, the requester is whoever signed the
+// start: an unsigned start and a start claiming erin but signed with alice's
+// key are both refused; erin's own signature starts the release, recorded
+// with her key's fingerprint.
+func TestStartIsProvenByTheRequestersOwnKey(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, _ := productionSpec(t)
+	for _, tc := range []struct{ name, signer, want string }{
+		{"unsigned", "", "must be signed"},
+		{"signed with another person's key", "alice", "signature refused"},
+		{"by a person who may not start releases", "", "may start a release"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			requester := "erin"
+			if tc.want == "may start a release" {
+				requester = "alice"
+				tc.signer = "alice"
+			}
+			r := startSigned(ctx, t, c, s, requester, tc.signer)
+			st := r.waitFor("the end", func(st record.Status) bool { return st.Stage == record.StageDone })
+			if st.Outcome != record.OutcomeFailed || !strings.Contains(st.Reason, tc.want) {
+				t.Fatalf("outcome %s (%s), want failed with %q", st.Outcome, st.Reason, tc.want)
+			}
+		})
+	}
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	st := r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness })
+	if st.RequesterFingerprint != keyFingerprint(t, "erin") {
+		t.Fatalf("requester fingerprint %q, want erin's key %s", st.RequesterFingerprint, keyFingerprint(t, "erin"))
+	}
+	if !strings.Contains(r.item(st, "plan.record").Value, "erin (signed SHA256:") {
+		t.Errorf("plan item %+v does not name the signed requester", r.item(st, "plan.record"))
+	}
+	_, _ = r.update(workflows.AbortName, r.abort("erin", "erin", "test over"))
+}
+
+// Separation of duties holds under any claimed id: the requester cannot sign
+// off her own release, nor sign in another person's name with her key, nor
+// send that person's approval unsigned; the approver's own key is accepted
+// and recorded with its fingerprint.
+func TestSelfApprovalUnderAnyIDIsRefused(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, _ := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	for _, p := range []string{"alice", "bob", "carol", "dave"} {
+		if _, err := r.update(workflows.AttestName, r.attest(p, p)); err != nil {
+			t.Fatalf("signed attestation by %s: %v", p, err)
+		}
+	}
+	r.waitFor("approvals", func(st record.Status) bool { return st.Stage == record.StageApprovals && st.Waiting != "" })
+	_, err := r.update(workflows.SignoffName, r.signoff("erin", "development_lead", "approvals", "erin"))
+	mustRefuse(t, "the requester's own sign-off", err, "separation of duties")
+	_, err = r.update(workflows.SignoffName, r.signoff("alice", "development_lead", "approvals", "erin"))
+	mustRefuse(t, "a sign-off for alice signed with erin's key", err, "signature refused")
+	_, err = r.update(workflows.SignoffName, r.signoff("alice", "development_lead", "approvals", ""))
+	mustRefuse(t, "an unsigned sign-off for alice", err, "must be signed")
+	good := r.signoff("alice", "development_lead", "approvals", "alice")
+	if _, err := r.update(workflows.SignoffName, good); err != nil {
+		t.Fatalf("alice's signed sign-off: %v", err)
+	}
+	_, err = r.update(workflows.SignoffName, good)
+	mustRefuse(t, "the same signed sign-off replayed", err, "already used")
+	st := r.status()
+	for _, sl := range st.Slots {
+		if sl.ID == "development_lead" && (len(sl.By) != 1 || sl.By[0].Fingerprint != keyFingerprint(t, "alice")) {
+			t.Errorf("development_lead signed by %+v, want alice with her key", sl.By)
+		}
+	}
+	if got := refusedFor(st, workflows.SignoffName, "alice"); len(got) != 3 {
+		t.Errorf("refusals claimed by alice: %+v, want three (erin's key, unsigned, replay)", got)
+	}
+	_, _ = r.update(workflows.AbortName, r.abort("erin", "erin", "test over"))
+}
+
+// Attest, ack, hold, resume, abort and rollback without a valid proof are
+// refused and recorded in a production policy; with one they are accepted
+// and recorded with the key's fingerprint.
+func TestEveryHumanInputNeedsAProofInProduction(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, app := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+
+	_, err := r.update(workflows.AttestName, r.attest("carol", ""))
+	mustRefuse(t, "an unsigned attestation", err, "must be signed")
+	_, err = r.update(workflows.AttestName, r.attest("carol", "dave"))
+	mustRefuse(t, "carol's attestation signed by dave", err, "signature refused")
+	_, err = r.update(workflows.HoldName, workflows.Hold{Person: "erin", Reason: "unsigned"})
+	mustRefuse(t, "an unsigned hold", err, "must be signed")
+	hold := r.hold("erin", "erin", "vendor call")
+	if _, err := r.update(workflows.HoldName, hold); err != nil {
+		t.Fatalf("signed hold: %v", err)
+	}
+	_, err = r.update(workflows.ResumeName, workflows.Resume{Person: "bob"})
+	mustRefuse(t, "an unsigned resume", err, "must be signed")
+	if _, err := r.update(workflows.ResumeName, r.resume("bob", "bob")); err != nil {
+		t.Fatalf("signed resume: %v", err)
+	}
+	// Replaying the captured hold does not hold the release again.
+	_, err = r.update(workflows.HoldName, hold)
+	mustRefuse(t, "the replayed hold", err, "already used")
+
+	st := r.answerUntil(func(st record.Status) bool { return st.Stage == record.StageWatch || st.Stage == record.StagePostDeploy })
+	_, err = r.update(workflows.RollbackName, workflows.RollbackRequest{Person: "alice", Reason: workflows.ReasonSecurity})
+	mustRefuse(t, "an unsigned rollback request", err, "must be signed")
+	_, err = r.update(workflows.AbortName, workflows.Abort{Person: "erin", Reason: "unsigned"})
+	mustRefuse(t, "an unsigned abort", err, "must be signed")
+	if _, err := r.update(workflows.RollbackName, r.rollback("alice", "alice", workflows.ReasonSecurity)); err != nil {
+		t.Fatalf("signed rollback: %v", err)
+	}
+	st = r.waitFor("the end", func(st record.Status) bool { return st.Stage == record.StageDone || st.Stage == record.StageReview })
+	if st.Outcome != record.OutcomeRolledBack && st.Rollback == nil {
+		t.Fatalf("outcome %s (%s), want a rollback", st.Outcome, st.Reason)
+	}
+	if app.Version() != "1.0.0" {
+		t.Errorf("app at %s after the rollback", app.Version())
+	}
+	want := map[string]string{workflows.StartName: "erin", workflows.HoldName: "erin", workflows.ResumeName: "bob", workflows.RollbackName: "alice"}
+	for _, p := range st.Proofs {
+		if who, ok := want[p.Input]; ok && p.Person == who && p.Fingerprint == keyFingerprint(t, who) {
+			delete(want, p.Input)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no proof with the right fingerprint recorded for %v; proofs %+v", want, st.Proofs)
+	}
+	for _, in := range []string{workflows.AttestName, workflows.HoldName, workflows.ResumeName, workflows.RollbackName, workflows.AbortName} {
+		if len(refusedForInput(st, in)) == 0 {
+			t.Errorf("no refusal of %s recorded", in)
+		}
+	}
+}
