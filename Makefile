@@ -57,8 +57,9 @@ fuzz:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## lint: go vet and Temporal's workflowcheck on the workflow code
+## lint: go vet, Temporal's workflowcheck on the workflow code, and go.mod/go.sum tidy
 lint:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy (the diff is above)"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 -config workflowcheck.config.yaml ./workflows/...
 
