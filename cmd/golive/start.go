@@ -28,7 +28,7 @@ func newStartCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			loaded, err := spec.Load(args[0])
+			loaded, err := spec.LoadContext(ctx, args[0])
 			if err != nil {
 				return err
 			}
