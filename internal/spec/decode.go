@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -233,16 +232,8 @@ func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
 // yamlFields maps each yaml key of a struct type to its field index.
 func yamlFields(t reflect.Type) map[string]int {
 	out := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = i
+	for _, f := range specFields(t) {
+		out[f.key] = f.Index[0]
 	}
 	return out
 }
