@@ -44,7 +44,9 @@ func Load(path string) (*Loaded, error) {
 }
 
 // LoadContext is Load that returns ctx's error as soon as ctx is done (a
-// SIGTERM or Ctrl-C in the CLI), leaving the bounded load to finish unobserved.
+// SIGTERM or Ctrl-C in the CLI), even while the file cannot be read (a pipe
+// nobody writes, a hung network mount); the load goes on unobserved, so it is
+// for commands that end once it returns.
 func LoadContext(ctx context.Context, path string) (*Loaded, error) {
 	type result struct {
 		l   *Loaded
