@@ -7,7 +7,7 @@ PRISM_VERSION := 5.14.2
 PLAYWRIGHT_VERSION := 1.65.1
 export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
 
-.PHONY: all build build-worker demo demo-prometheus dev test test-short test-faults fuzz lint bench tools pg clean
+.PHONY: all build build-worker demo demo-prometheus dev test test-deps test-short test-faults fuzz lint bench tools pg clean
 
 all: build
 
@@ -38,10 +38,27 @@ demo-prometheus:
 dev: build
 	./$(BIN) dev
 
-## test: every test, against real local servers (PostgreSQL, Prometheus, Prism)
-test: tools pg lint
+## test: every test, against real local servers (PostgreSQL, Prometheus, Prism, Chromium)
+test: test-deps
+	$(MAKE) tools pg lint
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
+
+## test-deps: install what the tests need and the Go toolchain does not bring, when it is
+## missing and apt-get is there: Prometheus, Chromium, the PostgreSQL client tools (pg_dump,
+## pg_restore, psql), ssh-keygen, node and npm. Debian's Prometheus starts itself as a
+## service: it is stopped, the tests start their own on loopback ports.
+TEST_DEBS := prometheus:prometheus chromium:chromium pg_dump:postgresql-client pg_restore:postgresql-client \
+  psql:postgresql-client ssh-keygen:openssh-client node:nodejs npm:npm
+test-deps:
+	@need=$$(for p in $(TEST_DEBS); do command -v $${p%%:*} >/dev/null || echo $${p#*:}; done | sort -u | tr '\n' ' '); \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "missing for the tests: $$need(install them; no apt-get here)"; exit 0; fi; \
+	echo "installing for the tests (apt-get): $$need"; \
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need >/dev/null; } || \
+	  echo "could not install $$need: the tests that need them fail"; \
+	case " $$need" in *" prometheus "*) \
+	  { systemctl stop prometheus || service prometheus stop || pkill -x -u prometheus prometheus || true; } >/dev/null 2>&1;; esac
 
 ## test-faults: the kill harness (SIGKILL the worker at every activity) and friends; slow
 test-faults: pg
@@ -57,8 +74,9 @@ fuzz:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## lint: go vet and Temporal's workflowcheck on the workflow code
+## lint: go vet, Temporal's workflowcheck on the workflow code, and go.mod/go.sum tidy
 lint:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy (the diff is above)"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 -config workflowcheck.config.yaml ./workflows/...
 

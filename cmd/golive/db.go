@@ -71,7 +71,7 @@ Retention is the database's: rows are never removed by golive.`,
 				return pgutil.Redact(err, cfg)
 			}
 			if g.json() {
-				return json.NewEncoder(os.Stdout).Encode(map[string]any{"database": cfg.Database, "table": table, "writer": writer, "writer_login": login})
+				return json.NewEncoder(os.Stdout).Encode(dbInitResult{Database: cfg.Database, Table: table, Writer: writer, WriterLogin: login})
 			}
 			fmt.Printf("audit ledger ready in database %s: table %s (append-only, hash-chained), writer role %s (INSERT and SELECT only)\n",
 				cfg.Database, table, writer)
@@ -89,4 +89,12 @@ Retention is the database's: rows are never removed by golive.`,
 	f.StringVar(&writerPassword, "writer-password", "", "reference to the writer role's password (implies --writer-login)")
 	db.AddCommand(initCmd)
 	return db
+}
+
+// dbInitResult is what `golive db init -o json` prints.
+type dbInitResult struct {
+	Database    string `json:"database"`
+	Table       string `json:"table"`
+	Writer      string `json:"writer"`
+	WriterLogin bool   `json:"writer_login"`
 }

@@ -10,8 +10,11 @@ import (
 )
 
 func main() {
+	// The first SIGTERM or Ctrl-C cancels ctx, and every command returns at once;
+	// a second one, no longer caught, ends the process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "golive:", err)
 		os.Exit(1)

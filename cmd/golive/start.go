@@ -29,7 +29,7 @@ func newStartCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			loaded, err := spec.Load(args[0])
+			loaded, err := spec.LoadContext(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ func newStartCmd(g *globals) *cobra.Command {
 				return explainStartError(err, in)
 			}
 			if g.json() {
-				return json.NewEncoder(os.Stdout).Encode(map[string]string{"release_id": run.GetID(), "run_id": run.GetRunID()})
+				return json.NewEncoder(os.Stdout).Encode(startResult{ReleaseID: run.GetID(), RunID: run.GetRunID()})
 			}
 			fmt.Printf("started %s (run %s): %s %s → %s\n", run.GetID(), run.GetRunID(), in.Spec.Service, in.Spec.Environment, v)
 			fmt.Printf("follow it:  golive status %s --watch\n", run.GetID())
@@ -163,4 +163,10 @@ func parseWindow(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--window %q: want an RFC 3339 time like 2026-12-01T22:00:00Z or +6h", s)
 	}
 	return t, nil
+}
+
+// startResult is what `golive start -o json` prints.
+type startResult struct {
+	ReleaseID string `json:"release_id"`
+	RunID     string `json:"run_id"`
 }

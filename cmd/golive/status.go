@@ -117,13 +117,9 @@ func newListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("list releases: %w", err)
 			}
-			type row struct {
-				ID, RunID, Status, Version, Stage string
-				Started                           time.Time
-			}
-			var rows []row
+			rows := []listRow{}
 			for _, e := range resp.Executions {
-				rows = append(rows, row{
+				rows = append(rows, listRow{
 					ID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 					Status:  strings.ToLower(enums.WorkflowExecutionStatus_name[int32(e.GetStatus())][len("WORKFLOW_EXECUTION_STATUS_"):]),
 					Version: keyword(e, workflows.SAVersion.GetName()), Stage: keyword(e, workflows.SAStage.GetName()),
@@ -148,4 +144,15 @@ func newListCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&env, "environment", "", "only this environment")
 	cmd.Flags().BoolVar(&all, "all", false, "include finished releases")
 	return cmd
+}
+
+// listRow is one release in `golive list`; with -o json it is printed with
+// snake_case keys, as every -o json output is.
+type listRow struct {
+	ID      string    `json:"release_id"`
+	RunID   string    `json:"run_id"`
+	Status  string    `json:"status"`
+	Version string    `json:"version"`
+	Stage   string    `json:"stage"`
+	Started time.Time `json:"started_at"`
 }

@@ -22,7 +22,10 @@ func newValidateCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := 0
 			for _, path := range args {
-				l, err := spec.Load(path)
+				l, err := spec.LoadContext(cmd.Context(), path)
+				if cmd.Context().Err() != nil {
+					return err // stopped by a signal: say so, not "invalid"
+				}
 				if err == nil {
 					err = checkDirectory(l, dirFile)
 				}

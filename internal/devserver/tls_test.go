@@ -16,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/golive/golive/internal/devserver"
+	"github.com/golive/golive/internal/tlsprobe"
 )
 
 // testCA issues certificates into dir, as PEM files.
@@ -148,24 +150,29 @@ func TestTLSServerCertAsInternalClient(t *testing.T) {
 	})
 	t.Logf("schedule acted after %s", time.Since(begin).Round(time.Millisecond))
 
-	// Trusting the server is not enough: it wants a client certificate. Under
-	// TLS 1.3 the client may write before the server's alert arrives and see a
-	// broken pipe instead, so dial until the alert shows.
+	// Trusting the server is not enough: it wants a client certificate. The
+	// dial fails with gRPC's Unavailable; why is asserted from the handshake
+	// (tlsprobe), not from the error's wording, which the race of the server's
+	// TLS 1.3 alert against the client's first write decides.
 	noCert := s.ClientTLS()
 	noCert.Certificates = nil
-	for i := 0; ; i++ {
-		c2, err := client.DialContext(t.Context(), client.Options{HostPort: s.FrontendAddress(),
-			ConnectionOptions: client.ConnectionOptions{TLS: noCert}, Logger: sdklog.NewStructuredLogger(testLogger(t))})
-		if err == nil {
-			c2.Close()
-			t.Fatal("connected without a client certificate")
-		}
-		if strings.Contains(err.Error(), "remote error: tls: certificate required") {
-			break
-		}
-		if i == 9 || !strings.Contains(err.Error(), "broken pipe") && !strings.Contains(err.Error(), "connection reset") {
-			t.Fatalf("error without a client certificate: %v", err)
-		}
+	c2, err := client.DialContext(t.Context(), client.Options{HostPort: s.FrontendAddress(),
+		ConnectionOptions: client.ConnectionOptions{TLS: noCert}, Logger: sdklog.NewStructuredLogger(testLogger(t))})
+	if err == nil {
+		c2.Close()
+		t.Fatal("connected without a client certificate")
+	}
+	var unavailable *serviceerror.Unavailable
+	if !errors.As(err, &unavailable) {
+		t.Fatalf("error without a client certificate: %v, want the gRPC status Unavailable", err)
+	}
+	refused, err := tlsprobe.Dial(t.Context(), s.FrontendAddress(), noCert, tlsprobe.Options{})
+	if err != nil || !refused.CertRequested || refused.CertSent || refused.Verdict != tlsprobe.Refused {
+		t.Fatalf("probe without a client certificate: %+v, %v; want one asked for, none sent, refused", refused, err)
+	}
+	accepted, err := tlsprobe.Dial(t.Context(), s.FrontendAddress(), s.ClientTLS(), tlsprobe.Options{})
+	if err != nil || !accepted.CertSent || accepted.Verdict != tlsprobe.Accepted {
+		t.Fatalf("probe with the client certificate: %+v, %v", accepted, err)
 	}
 }
 

@@ -6,7 +6,7 @@ package record
 
 import "time"
 
-// Stage is a lifecycle stage (DESIGN.md stage table).
+// Stage is a lifecycle stage (the README's lifecycle table, in the order of Stages).
 type Stage string
 
 // The ten stages, in order, and the terminal one.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -18,16 +17,29 @@ type decoder struct {
 	// mappings and lists written under a key, the value node for scalars.
 	nodes map[string]*yaml.Node
 	depth int
+	// visited counts the nodes decoded, alias expansions included (see MaxNodes);
+	// stopped is set once that count or the number of problems passed its limit.
+	visited int
+	stopped bool
+	// fields caches yamlFields by struct type: merge keys decode one type many times.
+	fields map[reflect.Type]map[string]int
 }
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, nodes: map[string]*yaml.Node{}}
+	return &decoder{file: file, nodes: map[string]*yaml.Node{}, fields: map[reflect.Type]map[string]int{}}
 }
 
-// errAt records a problem at node n.
+// errAt records a problem at node n; past maxDecodeErrors it stops the decoding.
 func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) {
+	if d.stopped {
+		return
+	}
+	if len(d.errs) == maxDecodeErrors {
+		d.stopped = true
+		format, args = "more than %d problems: fix these first", []any{maxDecodeErrors}
+	}
 	d.errs = append(d.errs, &FieldError{File: d.file, Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -35,6 +47,9 @@ func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) {
 func (d *decoder) decode(n, key *yaml.Node, v reflect.Value, path string) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if !d.count(n, path) {
+		return
 	}
 	d.depth++
 	defer func() { d.depth-- }()
@@ -50,6 +65,9 @@ func (d *decoder) decode(n, key *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the field unset; required fields are checked later
 	}
+	if d.longString(n, path) {
+		return
+	}
 	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 			d.errAt(n, path, "%s", err.Error())
@@ -62,6 +80,9 @@ func (d *decoder) decode(n, key *yaml.Node, v reflect.Value, path string) {
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.errAt(n, path, "want a list, got %s", describe(n))
+			return
+		}
+		if d.tooMany(n, path) {
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -103,7 +124,9 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 		d.errAt(n, path, "want %s, got %q", want, n.Value)
 		return
 	}
-	v.Set(p.Elem())
+	if d.finite(n, p.Elem(), path) {
+		v.Set(p.Elem())
+	}
 }
 
 // decodeMap fills a map with string keys.
@@ -112,12 +135,18 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		d.errAt(n, path, "want a mapping, got %s", describe(n))
 		return
 	}
+	if d.tooMany(n, path) {
+		return
+	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
 			d.errAt(k, path, "keys must be non-empty names")
+			continue
+		}
+		if d.longKey(k, path) {
 			continue
 		}
 		p := join(path, k.Value)
@@ -139,16 +168,29 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.errAt(n, path, "want a mapping, got %s", describe(n))
 		return
 	}
-	fields := yamlFields(v.Type())
+	if d.tooMany(n, path) {
+		return
+	}
+	fields, ok := d.fields[v.Type()]
+	if !ok {
+		fields = yamlFields(v.Type())
+		d.fields[v.Type()] = fields
+	}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if !d.count(k, path) {
+			return
+		}
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
 			d.decodeMerge(val, v, path)
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
 			d.errAt(k, path, "keys must be plain names, got %s", describe(k))
+			continue
+		}
+		if d.longKey(k, path) {
 			continue
 		}
 		p := join(path, k.Value)
@@ -162,7 +204,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[k.Value] = k
+		before := len(d.errs)
 		d.decode(val, k, v.Field(idx), p)
+		if len(d.errs) == before {
+			d.checkZero(val, v.Type(), v.Type().Field(idx), v.Field(idx), p)
+		}
 	}
 }
 
@@ -170,6 +216,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
 	for val.Kind == yaml.AliasNode && val.Alias != nil {
 		val = val.Alias
+	}
+	if !d.count(val, path) {
+		return
 	}
 	if val.Kind == yaml.SequenceNode {
 		for i := len(val.Content) - 1; i >= 0; i-- {
@@ -183,16 +232,8 @@ func (d *decoder) decodeMerge(val *yaml.Node, v reflect.Value, path string) {
 // yamlFields maps each yaml key of a struct type to its field index.
 func yamlFields(t reflect.Type) map[string]int {
 	out := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = i
+	for _, f := range specFields(t) {
+		out[f.key] = f.Index[0]
 	}
 	return out
 }

@@ -164,6 +164,9 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 		or(&f.Title, f.ID)
 	}
 	or(&s.Metrics.Provider, d.Metrics.Provider)
+	if present != nil && present("thresholds.rollback.degradation_min") {
+		d.Thresholds.Rollback.DegradationMin = s.Thresholds.Rollback.DegradationMin // 0s written: any growth counts
+	}
 	thresholdDefaults(&s.Thresholds, d.Thresholds)
 	or(&s.Watch.T1H, d.Watch.T1H)
 	if len(s.Watch.Phases) == 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // FieldError is one problem found in a spec file, placed at a line and column
@@ -36,20 +37,40 @@ func (e *FieldError) Error() string {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(clip(e.Msg))
 	return b.String()
+}
+
+// maxMsgBytes keeps one problem on one readable line when it quotes a hostile value.
+const maxMsgBytes = 400
+
+// clip shortens a message past maxMsgBytes, on a rune boundary, saying how long it was.
+func clip(msg string) string {
+	if len(msg) <= maxMsgBytes {
+		return msg
+	}
+	cut := maxMsgBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", msg[:cut], len(msg))
 }
 
 // Errors is every problem found in one spec, sorted by line.
 type Errors []*FieldError
 
-// Error prints one problem per line, sorted by line and column.
+// Error prints one problem per line, sorted by line and column: the first
+// MaxPrintedErrors of them, then how many more there are.
 func (es Errors) Error() string {
 	sorted := append(Errors(nil), es...)
 	sorted.sort()
-	lines := make([]string, len(sorted))
+	lines := make([]string, 0, min(len(sorted), MaxPrintedErrors)+1)
 	for i, e := range sorted {
-		lines[i] = e.Error()
+		if i == MaxPrintedErrors {
+			lines = append(lines, fmt.Sprintf("and %d more", len(sorted)-i))
+			break
+		}
+		lines = append(lines, e.Error())
 	}
 	return strings.Join(lines, "\n")
 }

@@ -18,6 +18,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("service: x\nenvironment: y\nteam: {a: [{id: p, name: P}]}\n"))
 	f.Add([]byte("thresholds: {critical: {error_rate: 150%}}\n"))
+	for _, h := range hostileSpecs() { // also in testdata/fuzz/FuzzParse as hostile_*
+		f.Add([]byte(h.yaml))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := spec.Parse("fuzz.yaml", data)
 		if err == nil && l == nil {

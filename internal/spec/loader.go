@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -31,17 +32,48 @@ type Loaded struct {
 // Load reads, checks and completes the spec at path. A spec with problems
 // returns Errors listing all of them, one per line, each placed at file:line:col.
 func Load(path string) (*Loaded, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read release spec: %w", err)
+	}
+	defer f.Close()
+	// One byte past the limit is enough to refuse the file without reading it whole.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read release spec: %w", err)
 	}
 	return Parse(path, data)
 }
 
+// LoadContext is Load that returns ctx's error as soon as ctx is done (a
+// SIGTERM or Ctrl-C in the CLI), even while the file cannot be read (a pipe
+// nobody writes, a hung network mount); the load goes on unobserved, so it is
+// for commands that end once it returns.
+func LoadContext(ctx context.Context, path string) (*Loaded, error) {
+	type result struct {
+		l   *Loaded
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		l, err := Load(path)
+		done <- result{l, err}
+	}()
+	select {
+	case r := <-done:
+		return r.l, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("load release spec %s: %w", path, context.Cause(ctx))
+	}
+}
+
 // Parse checks and completes a spec given as bytes; file names it in errors.
 // It decodes strictly: unknown keys, wrong types, missing required fields and
 // impossible values are all reported together as Errors.
 func Parse(file string, data []byte) (*Loaded, error) {
+	if len(data) > MaxFileBytes {
+		return nil, Errors{{File: file, Line: 1, Column: 1, Msg: fmt.Sprintf("the file is larger than the limit of %d KiB for a spec", MaxFileBytes>>10)}}
+	}
 	sum := sha256.Sum256(data)
 	root, err := parseNode(file, data)
 	if err != nil {
@@ -51,6 +83,10 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	var raw Spec
 	d.decode(root, nil, reflect.ValueOf(&raw).Elem(), "")
 	d.nodes[""] = root
+	if d.stopped {
+		d.errs.sort()
+		return nil, d.errs.dedupe()
+	}
 	written := map[string][]Item{
 		"readiness.items":       raw.Readiness.Items,
 		"prepare.items":         raw.Prepare.Items,
@@ -63,6 +99,11 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	errs := d.errs
 	for _, e := range validate(&s, file, d.locate, written) {
 		if !underAny(e.Path, d.errs) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) == 0 {
+		if e := checkInputSize(&s, file); e != nil {
 			errs = append(errs, e)
 		}
 	}

@@ -98,7 +98,7 @@ func TestBadSpecs(t *testing.T) {
 		{"negative interval", minimal + "watch:\n  phases:\n    - {until: 1h, every: -5m}\n    - {until: 30m, every: 0s}\n", []string{
 			`bad.yaml:24:26: watch.phases[0].every: duration "-5m" is negative`,
 			`bad.yaml:25:15: watch.phases[1].until: 30m must be later than the previous phase's until (1h)`,
-			`bad.yaml:25:27: watch.phases[1].every: must be greater than 0`,
+			`bad.yaml:25:27: watch.phases[1].every: 0s is no wait at all: write a positive duration`,
 		}},
 		{"threshold 150%", minimal + "thresholds:\n  critical:\n    error_rate: 150%\n    failed_logins: 5\n", []string{
 			`bad.yaml:24:17: thresholds.critical.error_rate: percentage 150% is outside 0%..100%`,

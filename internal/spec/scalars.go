@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ func ParsePercent(s string) (Percent, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a percentage", s)
 	}
-	if v < 0 || v > 100 {
+	if math.IsNaN(v) || v < 0 || v > 100 {
 		return 0, fmt.Errorf("percentage %s is outside 0%%..100%%", t)
 	}
 	return Percent(v), nil

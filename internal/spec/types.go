@@ -81,9 +81,12 @@ type App struct {
 // Person is someone who can sign off, attest or be contacted.
 type Person struct {
 	// ID is the handle used on the command line (golive approve --as ID).
-	ID    string `yaml:"id" json:"id"`
-	Name  string `yaml:"name" json:"name"`
+	ID string `yaml:"id" json:"id"`
+	// Name is shown in sign-offs, attestations and the evidence.
+	Name string `yaml:"name" json:"name"`
+	// Email receives notifications (live channel email).
 	Email string `yaml:"email,omitempty" json:"email,omitempty"`
+	// Phone receives SMS notifications (live channel sms), in E.164 form (+15555550100).
 	Phone string `yaml:"phone,omitempty" json:"phone,omitempty"`
 	// PublicKey is the person's OpenSSH public key, used when signed approvals are required.
 	PublicKey string `yaml:"public_key,omitempty" json:"public_key,omitempty"`
@@ -91,6 +94,7 @@ type Person struct {
 
 // SignoffBlock is a set of role slots that must each be filled by a distinct person.
 type SignoffBlock struct {
+	// Slots are the block's lines, each filled by distinct people holding its role.
 	Slots []Slot `yaml:"slots" json:"slots"`
 	// Timeout is how long golive waits for every slot; OnTimeout decides what follows.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
@@ -129,15 +133,19 @@ type Readiness struct {
 
 // StageItems lists overrides for the items of one stage.
 type StageItems struct {
+	// Items override the stage's default items by ID, or add new ones.
 	Items []Item `yaml:"items" json:"items"`
 }
 
 // Item is one checklist line. It is either checked automatically (Auto) or
 // confirmed by a person holding a role (Attest).
 type Item struct {
-	ID      string `yaml:"id" json:"id"`
+	// ID names the item on the command line and in the evidence (env.dns); an ID of a default item overrides it.
+	ID string `yaml:"id" json:"id"`
+	// Section is the checklist group the item is listed under (default for new items: Additional Items).
 	Section string `yaml:"section,omitempty" json:"section,omitempty"`
-	Title   string `yaml:"title,omitempty" json:"title,omitempty"`
+	// Title is the checklist's wording of the item; required for a new item.
+	Title string `yaml:"title,omitempty" json:"title,omitempty"`
 	// Auto is the automatic check; mutually exclusive with Attest.
 	Auto *Check `yaml:"auto,omitempty" json:"auto,omitempty"`
 	// Attest is the role that confirms the item.
@@ -288,16 +296,22 @@ type S3Target struct {
 
 // Smoke lists critical user flows.
 type Smoke struct {
+	// Flows are the critical user flows, each tested with one HTTP request.
 	Flows []Flow `yaml:"flows" json:"flows"`
 }
 
 // Flow is one critical user flow, tested by an HTTP request.
 type Flow struct {
-	ID           string `yaml:"id" json:"id"`
-	Title        string `yaml:"title" json:"title"`
-	Method       string `yaml:"method" json:"method"`
-	Path         string `yaml:"path" json:"path"`
-	ExpectStatus int    `yaml:"expect_status" json:"expect_status"`
+	// ID names the flow in results.
+	ID string `yaml:"id" json:"id"`
+	// Title is the checklist's wording (default: the ID).
+	Title string `yaml:"title" json:"title"`
+	// Method is the HTTP method of the request (default GET).
+	Method string `yaml:"method" json:"method"`
+	// Path is requested on the app URL; it must start with /.
+	Path string `yaml:"path" json:"path"`
+	// ExpectStatus is the HTTP status that passes (default 200).
+	ExpectStatus int `yaml:"expect_status" json:"expect_status"`
 }
 
 // Metrics says where readings come from.
@@ -355,7 +369,9 @@ type Thresholds struct {
 
 // Targets are the T+1h expectations.
 type Targets struct {
-	ErrorRate  Percent  `yaml:"error_rate" json:"error_rate"`
+	// ErrorRate is the highest error rate at T+1h that meets the target.
+	ErrorRate Percent `yaml:"error_rate" json:"error_rate"`
+	// LatencyP95 is the highest p95 response time at T+1h that meets the target.
 	LatencyP95 Duration `yaml:"latency_p95" json:"latency_p95"`
 	// ConnectionsDrift is how far DB connections may move from the baseline and still be "stable".
 	ConnectionsDrift Percent `yaml:"connections_drift" json:"connections_drift"`
@@ -365,15 +381,21 @@ type Targets struct {
 
 // Critical are the auto-alert limits.
 type Critical struct {
-	ErrorRate     Percent  `yaml:"error_rate" json:"error_rate"`
-	LatencyP95    Duration `yaml:"latency_p95" json:"latency_p95"`
-	DBConnections Percent  `yaml:"db_connections" json:"db_connections"`
-	SlowQueries   float64  `yaml:"slow_queries_per_hour" json:"slow_queries_per_hour"`
-	FailedLogins  Percent  `yaml:"failed_logins" json:"failed_logins"`
+	// ErrorRate above it raises an alert.
+	ErrorRate Percent `yaml:"error_rate" json:"error_rate"`
+	// LatencyP95 above it raises an alert.
+	LatencyP95 Duration `yaml:"latency_p95" json:"latency_p95"`
+	// DBConnections is the share of the database's connection limit in use above which an alert is raised.
+	DBConnections Percent `yaml:"db_connections" json:"db_connections"`
+	// SlowQueries is the number of slow queries per hour above which an alert is raised.
+	SlowQueries float64 `yaml:"slow_queries_per_hour" json:"slow_queries_per_hour"`
+	// FailedLogins is the share of failed logins above which an alert is raised.
+	FailedLogins Percent `yaml:"failed_logins" json:"failed_logins"`
 }
 
 // RollbackTriggers roll the release back on their own.
 type RollbackTriggers struct {
+	// ErrorRate above it rolls the release back.
 	ErrorRate Percent `yaml:"error_rate" json:"error_rate"`
 	// Degradation is the allowed p95 latency growth against the pre-deploy baseline.
 	Degradation Percent `yaml:"degradation" json:"degradation"`
@@ -392,13 +414,17 @@ type Watch struct {
 
 // Phase checks every Every until Until, both counted from the deploy time.
 type Phase struct {
-	Name  string   `yaml:"name" json:"name"`
+	// Name is shown with each check of the phase (default Phase N).
+	Name string `yaml:"name" json:"name"`
+	// Until is when the phase ends, counted from the deploy time; it is always a check.
 	Until Duration `yaml:"until" json:"until"`
+	// Every is the interval between the phase's checks.
 	Every Duration `yaml:"every" json:"every"`
 }
 
 // Escalation is the escalation procedure.
 type Escalation struct {
+	// Levels are numbered 1, 2, 3... in order; an alert not acknowledged in time is raised one level.
 	Levels []Level `yaml:"levels" json:"levels"`
 	// CriticalLevel is the level a critical metric breach starts at (default 2).
 	CriticalLevel int `yaml:"critical_level" json:"critical_level"`
@@ -410,8 +436,10 @@ type Escalation struct {
 
 // Level is one escalation level.
 type Level struct {
-	Level int    `yaml:"level" json:"level"`
-	Name  string `yaml:"name" json:"name"`
+	// Level is the level's number, 1 for the least severe.
+	Level int `yaml:"level" json:"level"`
+	// Name is how the checklist calls the level (Minor issue, Major issue, Critical issue).
+	Name string `yaml:"name" json:"name"`
 	// Response is how long an alert at this level waits for an acknowledgement before it is raised.
 	Response Duration `yaml:"response" json:"response"`
 	// Contacts are team roles.

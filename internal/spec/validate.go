@@ -71,6 +71,7 @@ func validate(s *Spec, file string, at func(string) (int, int), raw map[string][
 	c.metrics()
 	c.metricsAnalysis()
 	c.smoke()
+	c.repeats()
 	return c.errs
 }
 
@@ -110,7 +111,7 @@ func (c *checker) name(path, v, why string) {
 func (c *checker) top() {
 	s := c.s
 	c.name("service", s.Service, "the service being released")
-	c.name("environment", s.Environment, "where it is released, e.g. production")
+	c.environment()
 	c.enum("version.from", s.Version.From, VersionFroms)
 	if s.Version.From == "file" {
 		c.required("version.file", s.Version.File, "version.from is file")
