@@ -12,7 +12,10 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/temporal"
 
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/pgtest"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/workflows"
@@ -28,6 +31,19 @@ func rawSignal(t testing.TB, r *liveRelease, name string, data []byte) {
 	}
 	if err := r.c.SignalWorkflow(r.ctx, r.id, r.run.GetRunID(), name, converter.NewRawValue(p)); err != nil {
 		t.Fatalf("signal %s: %v", name, err)
+	}
+}
+
+// initLedger creates the audit ledger table in url's database (golive db init).
+func initLedger(t testing.TB, url string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := audit.Init(context.Background(), conn, audit.InitOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -55,8 +71,9 @@ func auditRows(t testing.TB, url string) []string {
 // status.refused (channel, claimed person, reason, payload size and digest)
 // and written to the audit ledger; the payload itself is never kept.
 func TestMalformedAndRefusedInputsLeaveARecord(t *testing.T) {
-	audit := pgtest.NewDatabase(t)
-	t.Setenv("GOLIVE_AUDIT_URL", audit)
+	ledger := pgtest.NewDatabase(t)
+	initLedger(t, ledger)
+	t.Setenv("GOLIVE_AUDIT_URL", ledger)
 	c := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -98,7 +115,7 @@ func TestMalformedAndRefusedInputsLeaveARecord(t *testing.T) {
 	_, _ = r.update(workflows.AbortName, r.abort("erin", "erin", "test over"))
 	r.waitFor("the end", func(st record.Status) bool { return st.Stage == record.StageDone && st.AuditHead != "" })
 	refusedRows := 0
-	for _, row := range auditRows(t, audit) {
+	for _, row := range auditRows(t, ledger) {
 		if strings.Contains(row, " refused | ") && strings.Contains(row, `"payload_digest"`) {
 			refusedRows++
 		}
@@ -204,4 +221,97 @@ func forge(t testing.TB, r *liveRelease, n int) {
 			t.Fatalf("forged signal %d: %v", i, err)
 		}
 	}
+}
+
+// 1,000 forged inputs against one release (sign-offs signed with the wrong
+// key, unsigned aborts, attestations and holds, check reports; half by Update,
+// half by Signal) are all refused and counted; the release still completes,
+// its status stays small, and the history's size is reported.
+func TestThousandForgedInputsAreCountedAndTheReleaseCompletes(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, app := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness })
+	const n = 1000
+	forge(t, r, n)
+	st := r.answer()
+	if st.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
+		t.Fatalf("outcome %s (%s), app at %s", st.Outcome, st.Reason, app.Version())
+	}
+	if st.RefusedTotal < n {
+		t.Errorf("%d refusals counted, want at least %d", st.RefusedTotal, n)
+	}
+	counted := 0
+	for _, rf := range st.Refused {
+		counted += max(rf.Count, 1)
+	}
+	if counted != st.RefusedTotal || len(st.Refused) > 100 {
+		t.Errorf("%d distinct refusals kept counting %d, total %d: want at most 100 kept and every one counted", len(st.Refused), counted, st.RefusedTotal)
+	}
+	for _, slot := range st.Slots {
+		for _, by := range slot.By {
+			if by.Fingerprint != keyFingerprint(t, by.Person) {
+				t.Errorf("slot %s signed by %s with %q, not their key", slot.ID, by.Person, by.Fingerprint)
+			}
+		}
+	}
+	events, bytes, signals := historySize(t, r)
+	sb := statusBytes(t, st)
+	t.Logf("history under %d forged inputs: %d events (%d signals), %d KB; status %d KB with %d refusals kept for %d counted",
+		n, events, signals, bytes/1024, sb/1024, len(st.Refused), st.RefusedTotal)
+	if sb > 512<<10 {
+		t.Errorf("status is %d KB under the flood, want well under 512 KB", sb/1024)
+	}
+}
+
+// A flood of refused signals beyond the server's per-execution signal limit
+// (lowered to 200 here; 10,000 by default) cannot wedge a release: the
+// monitor's checks still arrive (they are child results, not signals), the
+// people's inputs go by Update, and the release completes with a small status.
+func TestSignalFloodBeyondTheServerLimitDoesNotWedgeTheRelease(t *testing.T) {
+	const limit = 200
+	c := startServerTB(t, temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		dynamicconfig.MaximumSignalsPerExecution.Key():              []dynamicconfig.ConstrainedValue{{Value: limit}},
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, app := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness })
+	refusedByServer := 0
+	for i := 0; i < limit+50; i++ {
+		arg := workflows.Abort{Person: "alice", Reason: "flood"}
+		if err := r.c.SignalWorkflow(ctx, r.id, r.run.GetRunID(), workflows.AbortName, arg); err != nil {
+			refusedByServer++
+		}
+	}
+	if refusedByServer == 0 {
+		t.Fatalf("the server took all %d signals: the limit of %d was not reached", limit+50, limit)
+	}
+	st := r.answer()
+	if st.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
+		t.Fatalf("outcome %s (%s), app at %s", st.Outcome, st.Reason, app.Version())
+	}
+	want := len(workflows.WatchCheckpoints(s.Watch))
+	if got := countChecks(st, workflows.WindowWatch); got != want {
+		t.Errorf("%d watch checks arrived after the flood, want %d", got, want)
+	}
+	if rf := refusedFor(st, workflows.AbortName, "alice"); len(rf) != 1 || rf[0].Count < limit-10 {
+		t.Errorf("flooded aborts: %+v, want one refusal counted about %d times", rf, limit)
+	}
+	events, bytes, signals := historySize(t, r)
+	t.Logf("signal flood: %d refused by the server, %d in history; %d events, %d KB; status %d KB", refusedByServer, signals, events, bytes/1024, statusBytes(t, st)/1024)
+}
+
+func countChecks(st record.Status, window string) int {
+	n := 0
+	for _, ck := range st.Checks {
+		if ck.Window == window {
+			n++
+		}
+	}
+	return n
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/golive/golive/internal/demoapp"
@@ -30,7 +31,7 @@ import (
 // attributes registered and a golive worker polling it.
 func startServer(t *testing.T) client.Client { return startServerTB(t) }
 
-func startServerTB(t testing.TB) client.Client {
+func startServerTB(t testing.TB, serverOpts ...temporal.ServerOption) client.Client {
 	t.Helper()
 	// Clients and workers use the production converters: payloads are encrypted
 	// when GOLIVE_CODEC_KEYS is set (the replay corpus is recorded that way).
@@ -40,7 +41,7 @@ func startServerTB(t testing.TB) client.Client {
 		t.Fatal(err)
 	}
 	worker.ApplyConverters(&opts, cod)
-	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(opts))
+	ts := temporaltest.NewServer(temporaltest.WithBaseClientOptions(opts), temporaltest.WithBaseServerOptions(serverOpts...))
 	t.Cleanup(ts.Stop)
 	c := ts.GetDefaultClient()
 	attrs := map[string]enums.IndexedValueType{}

@@ -135,9 +135,9 @@ func unavailableAll(m spec.Metrics, at time.Time, cp Checkpoint, why string) []r
 	return out
 }
 
-// watchCheckpoints is the spec's watch plan, with the T+1h check flagged
+// WatchCheckpoints is the spec's watch plan, with the T+1h check flagged
 // (added as its own check when no watch check falls on it).
-func watchCheckpoints(w spec.Watch) []Checkpoint {
+func WatchCheckpoints(w spec.Watch) []Checkpoint {
 	var out []Checkpoint
 	t1h := w.T1H.D()
 	added := false

@@ -29,7 +29,7 @@ func (r *release) startMonitor(ctx workflow.Context, window string, in MonitorIn
 // meanwhile this workflow runs the T+1h items and the "Deployment Completed By" sign-off.
 func (r *release) watch(ctx workflow.Context) error {
 	r.setStage(ctx, record.StagePostDeploy)
-	checks := watchCheckpoints(r.spec.Watch)
+	checks := WatchCheckpoints(r.spec.Watch)
 	child := r.monitor(ctx, MonitorInput{
 		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
