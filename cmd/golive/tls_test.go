@@ -50,6 +50,8 @@ type pki struct {
 	serverTLS                       tls.Certificate
 	caPool                          *x509.CertPool
 	clientCertData, clientKeyData   []byte
+	caCert                          *x509.Certificate // for issueClient
+	caKey                           *ecdsa.PrivateKey
 }
 
 func newPKI(t *testing.T) *pki {
@@ -57,6 +59,7 @@ func newPKI(t *testing.T) *pki {
 	p := &pki{dir: t.TempDir(), caPool: x509.NewCertPool()}
 	caCert, caKey := newCA(t, "golive test CA")
 	rogueCert, rogueKey := newCA(t, "rogue CA")
+	p.caCert, p.caKey = caCert, caKey
 	p.caPool.AddCert(caCert)
 	p.caPEM = p.write(t, "ca.pem", pemCert(caCert.Raw))
 	p.rogueCAPEM = p.write(t, "rogue-ca.pem", pemCert(rogueCert.Raw))
