@@ -155,13 +155,15 @@ func (a *accessAuthorizer) Authorize(ctx context.Context, claims *authorization.
 		return deny(reasonNoCertificate), nil
 	}
 	roles := claims.System | claims.Namespaces[target.Namespace]
+	listed := claims.System != authorization.RoleUndefined || len(claims.Namespaces) > 0
 	access, _ := claims.Extensions.(Access)
 	switch {
-	case roles == authorization.RoleUndefined && claims.AuthType != authTypeMTLS:
+	case !listed && claims.AuthType != authTypeMTLS:
 		return deny(reasonNoCertificate), nil
-	case roles == authorization.RoleUndefined:
+	case !listed:
 		return deny(fmt.Sprintf(reasonUnknown, claims.Subject)), nil
-	case isWorkerOnly(target.APIName) && roles&(authorization.RoleWorker|authorization.RoleAdmin) == 0:
+	case isWorkerOnly(target.APIName) && roles != authorization.RoleUndefined &&
+		roles&(authorization.RoleWorker|authorization.RoleAdmin) == 0:
 		return deny(fmt.Sprintf(reasonNotWorker, api.MethodName(target.APIName), claims.Subject, access)), nil
 	}
 	r, err := a.base.Authorize(ctx, claims, target)
