@@ -149,15 +149,32 @@ func TestDevClientAccessFlags(t *testing.T) {
 	p := newPKI(t)
 	mtls := []string{"--tls-cert", p.serverCert, "--tls-key", p.serverKey, "--tls-client-ca", p.caPEM, "--require-client-cert",
 		"--tls-internal-cert", p.internalCert, "--tls-internal-key", p.internalKey}
-	for _, tc := range []struct {
-		args []string
-		want []string
-	}{
+	devRefuses(t, []devRefusal{
 		{[]string{"--client-access", bad}, []string{"--client-access", "--tls-require-client-cert"}},
 		{[]string{"--tls-cert", p.serverCert, "--tls-key", p.serverKey, "--client-access", bad}, []string{"--client-access", "--require-client-cert"}},
 		{append(mtls, "--client-access", bad), []string{bad + ":2:9:", `"admin"`}},
 		{append(mtls, "--client-access", filepath.Join(dir, "none.yaml")), []string{"none.yaml"}},
-	} {
+	})
+	// --require-client-cert is --tls-require-client-cert.
+	var f devTLSFlags
+	cmd := &cobra.Command{}
+	f.add(cmd)
+	if err := cmd.ParseFlags([]string{"--require-client-cert"}); err != nil || !f.requireClientCert {
+		t.Fatalf("--require-client-cert: %v, requireClientCert %v", err, f.requireClientCert)
+	}
+}
+
+// devRefusal is `golive dev` flags that must be refused, and what the error must name.
+type devRefusal struct {
+	args []string
+	want []string
+}
+
+// devRefuses runs `golive dev --ephemeral` on free ports with each case's
+// flags and checks the error names everything in want.
+func devRefuses(t *testing.T, cases []devRefusal) {
+	t.Helper()
+	for _, tc := range cases {
 		args := append([]string{"dev", "--ephemeral", "--listen", "127.0.0.1:0", "--ui", "127.0.0.1:0"}, tc.args...)
 		err := runCmd(t, newRoot(), args...)
 		if err == nil {
@@ -168,12 +185,5 @@ func TestDevClientAccessFlags(t *testing.T) {
 				t.Errorf("golive %s: error %q does not name %s", strings.Join(args, " "), err, w)
 			}
 		}
-	}
-	// --require-client-cert is --tls-require-client-cert.
-	var f devTLSFlags
-	cmd := &cobra.Command{}
-	f.add(cmd)
-	if err := cmd.ParseFlags([]string{"--require-client-cert"}); err != nil || !f.requireClientCert {
-		t.Fatalf("--require-client-cert: %v, requireClientCert %v", err, f.requireClientCert)
 	}
 }

@@ -394,10 +394,7 @@ func httpGet(ctx context.Context, url string) (string, error) {
 // TestTLSDevFlags: `golive dev` refuses inconsistent --tls-* flags before
 // starting anything, naming the flags involved.
 func TestTLSDevFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want []string
-	}{
+	devRefuses(t, []devRefusal{
 		{[]string{"--tls-cert", "server.pem"}, []string{"--tls-cert", "--tls-key"}},
 		{[]string{"--tls-key", "server-key.pem"}, []string{"--tls-cert", "--tls-key"}},
 		{[]string{"--tls-client-ca", "ca.pem"}, []string{"--tls-client-ca", "--tls-cert"}},
@@ -405,18 +402,7 @@ func TestTLSDevFlags(t *testing.T) {
 		{[]string{"--tls-cert", "s.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, []string{"--tls-client-ca", "--tls-require-client-cert"}},
 		{[]string{"--tls-cert", "s.pem", "--tls-key", "k.pem", "--tls-client-ca", "a.pem,b.pem", "--tls-require-client-cert", "--tls-internal-cert", "i.pem"},
 			[]string{"--tls-internal-cert", "--tls-internal-key"}},
-	} {
-		args := append([]string{"dev", "--ephemeral", "--listen", "127.0.0.1:0", "--ui", "127.0.0.1:0"}, tc.args...)
-		err := runCmd(t, newRoot(), args...)
-		if err == nil {
-			t.Fatalf("golive %s: no error", strings.Join(args, " "))
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("golive %s: error %q does not name %s", strings.Join(args, " "), err, w)
-			}
-		}
-	}
+	})
 	// --tls-client-ca is repeatable and takes comma lists.
 	var f devTLSFlags
 	cmd := &cobra.Command{}

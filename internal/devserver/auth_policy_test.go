@@ -1,15 +1,12 @@
 package devserver_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"fmt"
 	"testing"
-	"time"
 
 	"go.temporal.io/server/common/api"
 	"go.temporal.io/server/common/authorization"
@@ -17,25 +14,6 @@ import (
 
 	"github.com/golive/golive/internal/devserver"
 )
-
-// selfSigned is a certificate with subject name; only its bytes matter here.
-func selfSigned(t *testing.T, name pkix.Name) *x509.Certificate {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: serial(t), Subject: name, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // verified is what the frontend's TLS stack hands the claim mapper for cert.
 func verified(cert *x509.Certificate) *authorization.AuthInfo {
@@ -49,9 +27,20 @@ func verified(cert *x509.Certificate) *authorization.AuthInfo {
 // TestClientAccessPolicy: which certificate may call which API, through
 // golive's claim mapper and authorizer together.
 func TestClientAccessPolicy(t *testing.T) {
-	cn := func(s string) *x509.Certificate { return selfSigned(t, pkix.Name{CommonName: s}) }
+	ca := newTestCA(t, "dev CA")
+	n := 0
+	issue := func(subject pkix.Name) *x509.Certificate {
+		n++
+		certFile, keyFile := ca.issue(fmt.Sprint("client", n), &x509.Certificate{Subject: subject})
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pair.Leaf
+	}
+	cn := func(s string) *x509.Certificate { return issue(pkix.Name{CommonName: s}) }
 	internal := cn("golive-dev-internal")
-	twoNames := selfSigned(t, pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
+	twoNames := issue(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
 		{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "ops"}, {Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "rosa"}}})
 	mapper, err := devserver.NewClaimMapper("releases", map[string]devserver.Access{
 		"golive-worker": devserver.AccessWorker, "rosa": devserver.AccessWriter, "ops": devserver.AccessReader,

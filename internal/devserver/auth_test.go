@@ -58,6 +58,19 @@ func denied(t *testing.T, what string, err error) {
 	t.Logf("%s refused: %s", what, pd.Reason)
 }
 
+// signalAndWait sends awaitThenUpsert's "go" signal with stage through c and
+// waits for the run to return that stage.
+func signalAndWait(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun, stage string) {
+	t.Helper()
+	if err := c.SignalWorkflow(ctx, run.GetID(), "", "go", stage); err != nil {
+		t.Fatalf("signal: %v", err)
+	}
+	var got string
+	if err := run.Get(ctx, &got); err != nil || got != stage {
+		t.Fatalf("result %q, %v; want %q", got, err, stage)
+	}
+}
+
 // TestClientAccessByCertificateCommonName runs one dev server with mutual
 // TLS and a client access list, and calls it with certificates of the
 // same CA for each access, for a name the list does not hold, and with the
@@ -92,13 +105,7 @@ func TestClientAccessByCertificateCommonName(t *testing.T) {
 		if err != nil {
 			t.Fatalf("writer starts: %v", err)
 		}
-		if err := writer.SignalWorkflow(ctx, run.GetID(), "", "go", "deploy"); err != nil {
-			t.Fatalf("writer signals: %v", err)
-		}
-		var got string
-		if err := run.Get(ctx, &got); err != nil || got != "deploy" {
-			t.Fatalf("result %q, %v", got, err)
-		}
+		signalAndWait(ctx, t, writer, run, "deploy")
 	})
 
 	t.Run("reader lists, describes and queries but may not start or signal", func(t *testing.T) {
@@ -118,13 +125,7 @@ func TestClientAccessByCertificateCommonName(t *testing.T) {
 		_, err = reader.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "access-by-reader", TaskQueue: taskQueue}, awaitThenUpsert)
 		denied(t, "reader StartWorkflowExecution", err)
 		denied(t, "reader SignalWorkflowExecution", reader.SignalWorkflow(ctx, run.GetID(), "", "go", "by reader"))
-		if err := writer.SignalWorkflow(ctx, run.GetID(), "", "go", "by writer"); err != nil {
-			t.Fatalf("writer signals: %v", err)
-		}
-		var got string
-		if err := run.Get(ctx, &got); err != nil || got != "by writer" {
-			t.Fatalf("result %q, %v: want the writer's signal, not the reader's", got, err)
-		}
+		signalAndWait(ctx, t, writer, run, "by writer") // the writer's stage, not the reader's
 	})
 
 	t.Run("only the worker polls task queues", func(t *testing.T) {
