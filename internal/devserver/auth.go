@@ -46,10 +46,10 @@ var accessRoles = map[Access]authorization.Role{
 	AccessReader: authorization.RoleReader,
 }
 
-// Accesses lists the valid Access values, most powerful first.
-var Accesses = []Access{AccessWorker, AccessWriter, AccessReader}
+// accesses lists the valid Access values, most powerful first.
+var accesses = []Access{AccessWorker, AccessWriter, AccessReader}
 
-// valid reports whether a is one of Accesses.
+// valid reports whether a is one of accesses.
 func (a Access) valid() bool { _, ok := accessRoles[a]; return ok }
 
 // authTypeMTLS is the Claims.AuthType of a certificate mapped by Common Name.
@@ -239,10 +239,10 @@ func checkAccess(access map[string]Access) error {
 	return errors.Join(errs...)
 }
 
-// accessList is Accesses as "worker, writer, reader".
+// accessList is accesses as "worker, writer, reader".
 func accessList() string {
-	s := make([]string, len(Accesses))
-	for i, a := range Accesses {
+	s := make([]string, len(accesses))
+	for i, a := range accesses {
 		s[i] = string(a)
 	}
 	return strings.Join(s, ", ")
