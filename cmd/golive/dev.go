@@ -69,6 +69,10 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 	if err != nil {
 		return nil, err
 	}
+	access, err := f.tls.access()
+	if err != nil {
+		return nil, err
+	}
 	cod, err := worker.Encryption(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -83,6 +87,7 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 	srv, err := devserver.Start(ctx, devserver.Options{
 		Address: f.address, UIAddress: f.ui, DataDir: f.dataDir, Ephemeral: f.ephemeral,
 		SearchAttributes: workflows.SearchAttributeNames(), CodecEndpoint: f.codec, Logger: log, TLS: tlsConf,
+		ClientAccess: access,
 	})
 	if errors.Is(err, devserver.ErrInternalCert) {
 		return nil, fmt.Errorf("start embedded Temporal: %w (give the server's own clients one with --tls-internal-cert and --tls-internal-key)", err)
@@ -134,12 +139,16 @@ func newDevCmd(g *globals) *cobra.Command {
 Ctrl-C stops all three cleanly.
 
 With --tls-cert and --tls-key the frontend serves TLS; add --tls-client-ca and
---tls-require-client-cert for mutual TLS. Other golive commands then connect
-with TEMPORAL_TLS_* variables or a temporal.toml profile (docs/security.md).`,
+--tls-require-client-cert (or --require-client-cert) for mutual TLS. Other
+golive commands then connect with TEMPORAL_TLS_* variables or a temporal.toml
+profile (docs/security.md). With --client-access FILE only the certificates
+the file names get in, each as worker, writer or reader by its Common Name.`,
 		Example: `  golive dev
   golive dev --ephemeral --listen 127.0.0.1:7300 --ui 127.0.0.1:8300
   golive dev --ephemeral --tls-cert server.pem --tls-key server-key.pem \
-    --tls-client-ca ca.pem --tls-require-client-cert`,
+    --tls-client-ca ca.pem --tls-require-client-cert
+  golive dev --ephemeral --tls-cert server.pem --tls-key server-key.pem \
+    --tls-client-ca ca.pem --require-client-cert --client-access access.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -174,6 +183,7 @@ type devTLSFlags struct {
 	clientCAs                 []string
 	requireClientCert         bool
 	internalCert, internalKey string
+	clientAccess              string // file for devserver.LoadClientAccess
 }
 
 func (f *devTLSFlags) add(cmd *cobra.Command) {
@@ -182,6 +192,8 @@ func (f *devTLSFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.key, "tls-key", "", "PEM private key of --tls-cert")
 	fl.StringSliceVar(&f.clientCAs, "tls-client-ca", nil, "PEM file of a CA whose client certificates the frontend accepts (repeatable or comma separated); needs --tls-require-client-cert")
 	fl.BoolVar(&f.requireClientCert, "tls-require-client-cert", false, "mutual TLS: refuse clients without a certificate from --tls-client-ca")
+	fl.BoolVar(&f.requireClientCert, "require-client-cert", false, "short for --tls-require-client-cert")
+	fl.StringVar(&f.clientAccess, "client-access", "", "YAML file mapping client certificate Common Names to worker, writer or reader access; other certificates are refused (needs --tls-require-client-cert)")
 	fl.StringVar(&f.internalCert, "tls-internal-cert", "", "client certificate the server's own clients (system workers, UI, this worker) present under mutual TLS (default --tls-cert, which must then allow client auth)")
 	fl.StringVar(&f.internalKey, "tls-internal-key", "", "PEM private key of --tls-internal-cert")
 }
@@ -210,8 +222,22 @@ func (f devTLSFlags) config() (*devserver.TLSConfig, error) {
 	}, nil
 }
 
+// access reads --client-access; nil without it.
+func (f devTLSFlags) access() (map[string]devserver.Access, error) {
+	switch {
+	case f.clientAccess == "":
+		return nil, nil
+	case !f.requireClientCert:
+		return nil, errors.New("--client-access needs --tls-require-client-cert (or --require-client-cert): it maps client certificates")
+	}
+	return devserver.LoadClientAccess(f.clientAccess)
+}
+
 // describe says what clients need, for the start-up banner.
 func (f devTLSFlags) describe() string {
+	if f.clientAccess != "" {
+		return "on, client certificate required, access by Common Name from " + f.clientAccess + " (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH)"
+	}
 	if f.requireClientCert {
 		return "on, client certificate required (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH)"
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
@@ -85,13 +86,18 @@ func serverOptions(o *Options, frontend hostPort, tlsConf *tlsSetup, log serverL
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 
-	return []temporal.ServerOption{
+	opts := []temporal.ServerOption{
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(hosts),
 		temporal.WithLogger(log),
 		temporal.WithDynamicConfigClient(dynamicConfig()),
-	}, nil
+	}
+	if o.Authorizer != nil {
+		opts = append(opts, temporal.WithAuthorizer(o.Authorizer),
+			temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return o.ClaimMapper }))
+	}
+	return opts, nil
 }
 
 // dynamicConfig holds the few settings a single-user dev server wants.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
+	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/temporal"
 )
 
@@ -56,6 +57,19 @@ type Options struct {
 	// RequireClientAuth). The UI itself stays plain HTTP; it reaches the
 	// frontend over TLS.
 	TLS *TLSConfig
+	// ClientAccess, when not empty, lets only the certificates it names reach
+	// the frontend: it maps a client certificate's subject Common Name to
+	// what that person or worker may do on Namespace, through golive's
+	// NewClaimMapper and NewAuthorizer (auth.go). The server's own clients
+	// (internal client certificate) keep system admin. Needs TLS with
+	// RequireClientAuth; not together with Authorizer and ClaimMapper.
+	// Without it, and without them, whoever gets through TLS may do anything.
+	ClientAccess map[string]Access
+	// Authorizer and ClaimMapper, both or neither, are handed to the server
+	// as they are (temporal.WithAuthorizer, temporal.WithClaimMapper): they
+	// decide every call to the frontend, the server's own clients' included.
+	Authorizer  authorization.Authorizer
+	ClaimMapper authorization.ClaimMapper
 	// Logger receives the server's warnings and errors (default slog.Default()).
 	// Only errors while starting (refused connections are expected) and none
 	// while stopping (cancelled polls are).
@@ -106,6 +120,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		if tlsConf, err = loadTLS(*o.TLS, frontend.dialHost()); err != nil {
 			return nil, fmt.Errorf("devserver: %w", err)
 		}
+	}
+	if err := o.accessControl(tlsConf); err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	opts, err := serverOptions(&o, frontend, tlsConf, serverLogger{l: log})
 	if err != nil {
