@@ -41,6 +41,8 @@ var scenarios = []struct {
 	refuse  bool
 	// silent: nobody signs off (attestations are still given).
 	silent bool
+	// signed: environment production, every input signed with its person's key.
+	signed bool
 }{
 	{name: "happy-path", version: "1.1.0"},
 	{name: "rollback", version: "1.2.0-bad"},
@@ -48,6 +50,7 @@ var scenarios = []struct {
 		s.Approvals.Timeout, s.Approvals.RemindEvery, s.Approvals.EscalateAfter = spec.Duration(3*time.Second), spec.Duration(time.Second), spec.Duration(2*time.Second)
 	}},
 	{name: "refused-approval", version: "1.1.0", refuse: true},
+	{name: "signed-production", version: "1.1.0", signed: true},
 }
 
 // TestRecordReplayCorpus records the corpus; it runs only with -record-corpus.
@@ -73,6 +76,13 @@ func TestRecordReplayCorpus(t *testing.T) {
 		if sc.tweak != nil {
 			sc.tweak(&s)
 		}
+		if sc.signed {
+			s.Environment = "production"
+			r := startSigned(ctx, t, c, s, "erin", "erin")
+			r.answer()
+			writeHistory(ctx, t, c, sc.name, r.run)
+			continue
+		}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
 			workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: sc.version, Requester: "erin"})
 		if err != nil {
@@ -89,16 +99,21 @@ func TestRecordReplayCorpus(t *testing.T) {
 		} else {
 			respond(ctx, t, c, run, s.Members)
 		}
-		hist := historyOf(ctx, t, c, run.GetID(), run.GetRunID())
-		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&historypb.History{Events: hist})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(corpusDir, sc.name+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("recorded %s: %d events", sc.name, len(hist))
+		writeHistory(ctx, t, c, sc.name, run)
 	}
+}
+
+// writeHistory stores a finished run's history as the corpus file of name.
+func writeHistory(ctx context.Context, t *testing.T, c client.Client, name string, run client.WorkflowRun) {
+	hist := historyOf(ctx, t, c, run.GetID(), run.GetRunID())
+	b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&historypb.History{Events: hist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(corpusDir, name+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %s: %d events", name, len(hist))
 }
 
 // corpusFiles are today's recordings and, one folder down, those of earlier
@@ -163,8 +178,10 @@ func TestReplayGuardCatchesReorderedSteps(t *testing.T) {
 	}
 }
 
-// replay replays one recorded release under its original workflow ID (the
-// monitoring child's ID is derived from it): release:<scenario>:demo.
+// replay replays one recorded release under its original workflow and run ID
+// (as its start event names them; the children's IDs and every signed
+// statement are derived from them), or release:<scenario>:demo for older
+// recordings without them.
 func replay(t *testing.T, logger sdklog.Logger, release any, file string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -175,8 +192,11 @@ func replay(t *testing.T, logger sdklog.Logger, release any, file string) error 
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := workflows.ReleaseID(strings.TrimSuffix(filepath.Base(file), ".json"), "demo")
+	id, runID := workflows.ReleaseID(strings.TrimSuffix(filepath.Base(file), ".json"), "demo"), "replay"
+	if start := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes(); start.GetWorkflowId() != "" {
+		id, runID = start.GetWorkflowId(), start.GetOriginalExecutionRunId()
+	}
 	return replayer(t, release).ReplayWorkflowHistoryWithOptions(logger, hist, sdkworker.ReplayWorkflowHistoryOptions{
-		OriginalExecution: workflow.Execution{ID: id, RunID: "replay"},
+		OriginalExecution: workflow.Execution{ID: id, RunID: runID},
 	})
 }
