@@ -2,10 +2,19 @@ package worker_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/workflows"
@@ -179,4 +188,96 @@ func TestEveryHumanInputNeedsAProofInProduction(t *testing.T) {
 			t.Errorf("no refusal of %s recorded", in)
 		}
 	}
+}
+
+// directoryCopy writes the demo directory with old replaced by new next to a
+// copy of its signatures, for tampering and rotation tests.
+func directoryCopy(t *testing.T, old, new string) string {
+	t.Helper()
+	src := filepath.Join("..", "examples", "directory", "demo.yaml")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := os.ReadFile(src + ".sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "team.yaml")
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("the demo directory has no %q", old)
+	}
+	if err := os.WriteFile(dst, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst+".sig", sig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// A directory changed after its admins signed it (here: carol granted
+// development_lead) no longer has its quorum: a worker that reads it for a
+// release refuses the release (golive worker refuses to start on it at all:
+// TestWorkerRefusesADirectoryWithoutItsQuorum in cmd/golive).
+func TestADirectoryWithoutItsAdminQuorumIsRefused(t *testing.T) {
+	tampered := directoryCopy(t, "roles: [compliance_officer]", "roles: [compliance_officer, development_lead]")
+	admins := filepath.Join("..", "examples", "directory", "admins")
+	dir := &activities.Directory{Path: tampered, AdminsFile: admins}
+	c := startServerWithDirectory(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, _ := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	st := r.waitFor("the end", func(st record.Status) bool { return st.Stage == record.StageDone })
+	if st.Outcome != record.OutcomeFailed || !strings.Contains(st.Reason, "team directory refused") {
+		t.Fatalf("outcome %s (%s), want a refused directory", st.Outcome, st.Reason)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A key rotated in the directory stops counting for new releases at once:
+// carol's inputs signed with her old key are refused, with her new key accepted.
+func TestARotatedKeyNoLongerVerifiesNewInputs(t *testing.T) {
+	keyLine := func(person string) string { // "type base64", without the comment
+		f := strings.Fields(readFile(t, filepath.Join("..", "examples", "directory", "keys", person+".pub")))
+		return f[0] + " " + f[1]
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSigner, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := directoryCopy(t, keyLine("carol"), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(newSigner.PublicKey()))))
+	c := startServerWithDirectory(t, &activities.Directory{Path: rotated, Verify: directory.VerifyOptions{AllowUnsigned: true}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, _ := productionSpec(t)
+	r := startSigned(ctx, t, c, s, "erin", "erin")
+	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	_, err = r.update(workflows.AttestName, r.attest("carol", "carol"))
+	mustRefuse(t, "carol's attestation with her rotated-out key", err, "signature refused")
+	a := workflows.Attest{Person: "carol", SignedAt: time.Now().UTC().Truncate(time.Second)}
+	if a.Signature, err = approval.SignInput(newSigner, a.Statement(r.ref())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.update(workflows.AttestName, a); err != nil {
+		t.Fatalf("carol's attestation with her new key: %v", err)
+	}
+	st := r.status()
+	if st.Directory == nil || len(st.Directory.Signers) != 0 {
+		t.Errorf("pinned directory %+v: an unsigned directory must pin no signers", st.Directory)
+	}
+	_, _ = r.update(workflows.AbortName, r.abort("erin", "erin", "test over"))
 }

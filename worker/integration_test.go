@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
 
+	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/migrate"
 	"github.com/golive/golive/internal/pgtest"
@@ -32,6 +33,12 @@ import (
 func startServer(t *testing.T) client.Client { return startServerTB(t) }
 
 func startServerTB(t testing.TB, serverOpts ...temporal.ServerOption) client.Client {
+	t.Helper()
+	return startServerWithDirectory(t, worker.DemoDirectory(".."), serverOpts...)
+}
+
+// startServerWithDirectory is an in-process server with a worker reading dir.
+func startServerWithDirectory(t testing.TB, dir *activities.Directory, serverOpts ...temporal.ServerOption) client.Client {
 	t.Helper()
 	// Clients and workers use the production converters: payloads are encrypted
 	// when GOLIVE_CODEC_KEYS is set (the replay corpus is recorded that way).
@@ -55,7 +62,7 @@ func startServerTB(t testing.TB, serverOpts ...temporal.ServerOption) client.Cli
 	}); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
-	w := worker.New(c, worker.Options{Logger: testLogger(), Directory: worker.DemoDirectory("..")})
+	w := worker.New(c, worker.Options{Logger: testLogger(), Directory: dir})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
