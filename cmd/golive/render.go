@@ -16,7 +16,10 @@ import (
 func renderStatus(st record.Status, compact bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s %s → %s  (previous %s, live %s)\n", st.ReleaseID, st.Service, st.Environment, st.Version, dash(st.PreviousVersion), dash(st.LiveVersion))
-	fmt.Fprintf(&b, "stage %s · outcome %s · requested by %s · T-0 %s\n", st.Stage, st.Outcome, st.Requester, st.Window.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "stage %s · outcome %s · requested by %s · T-0 %s\n", st.Stage, st.Outcome, evidence.RequesterText(st), st.Window.UTC().Format(time.RFC3339))
+	if d := evidence.DirectoryText(st); d != "" {
+		fmt.Fprintf(&b, "team directory %s\n", d)
+	}
 	if st.Held {
 		fmt.Fprintf(&b, "HELD by %s\n", st.HeldBy)
 	}
@@ -75,8 +78,11 @@ func renderStatus(st record.Status, compact bool) string {
 			}
 		}
 	}
+	if st.RefusedTotal > len(st.Refused) {
+		fmt.Fprintf(&b, "\n%d inputs refused (repeats counted):\n", st.RefusedTotal)
+	}
 	for _, r := range st.Refused {
-		fmt.Fprintf(&b, "refused %s %s by %s: %s\n", r.At.UTC().Format("15:04:05"), r.Input, r.Person, r.Reason)
+		fmt.Fprintf(&b, "refused %s %s %s by %s: %s\n", r.At.UTC().Format("15:04:05"), r.Input, strings.TrimSpace(string(r.Channel)+" "+evidence.RefusalTimes(r)), dash(r.Person), truncate(r.Reason, 200))
 	}
 	if rb := st.Rollback; rb != nil {
 		fmt.Fprintf(&b, "\nRollback by %s: %s (completed %v, frozen %v) %s\n", rb.By, truncate(rb.Trigger, 120), rb.Completed, rb.Frozen, rb.Error)

@@ -117,6 +117,7 @@ func HTMLWith(st record.Status, o Options) string {
 		writeStageHTML(w, g)
 	}
 	writeSignoffsHTML(w, st)
+	writeIdentityHTML(w, st)
 	writeMetricsHTML(w, st, o)
 	writeAlertsHTML(w, st)
 	writeNoticesHTML(w, st)
@@ -261,9 +262,9 @@ func writeSignoffsHTML(w *page, st record.Status) {
 		w.raw(`</tbody></table>`)
 	}
 	if len(st.Refused) > 0 {
-		w.raw(`<h3>Refused inputs</h3><table><thead><tr><th>When (UTC)</th><th>Input</th><th>Person</th><th>Slot</th><th>Reason</th></tr></thead><tbody>`)
+		w.raw(`<h3>Refused inputs</h3><table><thead><tr><th>When (UTC)</th><th>Input</th><th>Channel</th><th>Times</th><th>Person claimed</th><th>Slot</th><th>Reason</th></tr></thead><tbody>`)
 		for _, r := range st.Refused {
-			w.raw(`<tr><td class="when">` + esc(stamp(r.At)) + `</td><td>` + esc(r.Input) + `</td><td>` + esc(r.Person) + `</td><td>` +
+			w.raw(`<tr><td class="when">` + esc(stamp(r.At)) + `</td><td>` + esc(r.Input) + `</td><td>` + esc(string(r.Channel)) + `</td><td>` + esc(RefusalTimes(r)) + `</td><td>` + esc(r.Person) + `</td><td>` +
 				esc(r.Slot) + `</td><td>` + esc(oneLine(r.Reason)) + `</td></tr>`)
 		}
 		w.raw(`</tbody></table>`)

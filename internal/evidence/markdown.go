@@ -43,6 +43,7 @@ func Markdown(st record.Status) string {
 		}
 	}
 	writeSignoffs(&b, st)
+	writeIdentity(&b, st)
 	writeReadings(&b, st)
 	writeAlerts(&b, st)
 	writeNotices(&b, st)
@@ -62,7 +63,8 @@ func facts(st record.Status) []fact {
 		{"Version", st.Version},
 		{"Outcome", outcomeText(st.Outcome)},
 		{"Reason", oneLine(st.Reason)},
-		{"Requested by", st.Requester},
+		{"Requested by", RequesterText(st)},
+		{"Team directory", DirectoryText(st)},
 		{"Previous version", st.PreviousVersion},
 		{"Live version", st.LiveVersion},
 		{"Started", stamp(st.StartedAt)},
@@ -129,7 +131,7 @@ func writeSignoffs(b *strings.Builder, st record.Status) {
 	if len(st.Refused) > 0 {
 		b.WriteString("\n**Refused inputs:**\n\n")
 		for _, r := range st.Refused {
-			fmt.Fprintf(b, "- %s %s by %s %s: %s\n", stamp(r.At), r.Input, r.Person, r.Slot, oneLine(r.Reason))
+			fmt.Fprintf(b, "- %s %s %s by %s %s: %s\n", stamp(r.At), r.Input, strings.TrimSpace(string(r.Channel)+" "+RefusalTimes(r)), r.Person, r.Slot, oneLine(r.Reason))
 		}
 	}
 }
