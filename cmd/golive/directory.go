@@ -187,6 +187,9 @@ func renderOverview(o directory.Overview) string {
 		for _, k := range p.Keys {
 			fps = append(fps, k.Fingerprint)
 		}
+		for _, k := range p.Passkeys {
+			fps = append(fps, k.Fingerprint+" ("+k.Label+")")
+		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", p.ID, p.Name, strings.Join(p.Roles, ", "), strings.Join(fps, " "))
 	}
 	w.Flush()
