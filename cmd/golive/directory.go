@@ -29,6 +29,7 @@ quorum of admins has signed it: FILE.sig holds their signatures (SSHSIG,
 namespace golive-directory, the format of ssh-keygen -Y sign).`,
 	}
 	cmd.AddCommand(newDirectoryVerifyCmd(g), newDirectorySignCmd(g), newDirectoryShowCmd(g))
+	cmd.AddCommand(newDirectoryInviteCmd())
 	return cmd
 }
 

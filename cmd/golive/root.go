@@ -57,6 +57,7 @@ temporal.toml config file); the default is 127.0.0.1:7233, namespace default.`,
 		newAbortCmd(g), newRollbackCmd(g), newHoldCmd(g), newResumeCmd(g),
 		newWorkerCmd(g), newReportCmd(g), newCodecServerCmd(g), newDBCmd(g), newAuditCmd(g),
 		newDirectoryCmd(g),
+		newApprovalsCmd(g),
 	)
 	addDevCommands(root, g)
 	return root
