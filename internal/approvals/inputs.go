@@ -242,7 +242,7 @@ func (s *Server) send(ctx context.Context, sub Submission) (*Result, int, error)
 
 // withPasskey is the input's JSON object with the field "passkey" added: the
 // payload the workflow's input types take once they carry
-// `Passkey *passkey.Assertion \`json:"passkey,omitempty"\``.
+// `Passkey *passkey.Assertion \`json:"passkey,omitempty"\“.
 func withPasskey(input any, a passkey.Assertion) (map[string]json.RawMessage, error) {
 	b, err := json.Marshal(input)
 	if err != nil {

@@ -121,7 +121,9 @@ func TestEachAlteredFieldOfARecordedAssertionIsRefusedForItsReason(t *testing.T)
 				return alterClientData(a, "challenge", passkey.EncodeB64(passkey.Challenge(other.Bytes())))
 			}, want: passkey.ErrChallenge},
 			{name: "statement with another comment", chal: passkey.Challenge(other.Bytes()), want: passkey.ErrChallenge},
-			{name: "client data origin", alter: func(a passkey.Assertion) passkey.Assertion { return alterClientData(a, "origin", "http://evil.example") }, want: passkey.ErrOrigin},
+			{name: "client data origin", alter: func(a passkey.Assertion) passkey.Assertion {
+				return alterClientData(a, "origin", "http://evil.example")
+			}, want: passkey.ErrOrigin},
 			{name: "cross-origin frame", alter: func(a passkey.Assertion) passkey.Assertion { return alterClientData(a, "crossOrigin", true) }, want: passkey.ErrOrigin},
 			{name: "origin not allowed by the RP", rp: passkey.RP{ID: v.RP.ID, Origins: []string{"https://approvals.example.org"}}, want: passkey.ErrOrigin},
 			{name: "RP ID hash", alter: func(a passkey.Assertion) passkey.Assertion {
@@ -151,7 +153,10 @@ func TestEachAlteredFieldOfARecordedAssertionIsRefusedForItsReason(t *testing.T)
 				a.AuthenticatorData = alterB64(a.AuthenticatorData, func(b []byte) []byte { return b[:20] })
 				return a
 			}, want: passkey.ErrMalformed},
-			{name: "client data not JSON", alter: func(a passkey.Assertion) passkey.Assertion { a.ClientDataJSON = passkey.EncodeB64([]byte("nope")); return a }, want: passkey.ErrMalformed},
+			{name: "client data not JSON", alter: func(a passkey.Assertion) passkey.Assertion {
+				a.ClientDataJSON = passkey.EncodeB64([]byte("nope"))
+				return a
+			}, want: passkey.ErrMalformed},
 			{name: "empty assertion", alter: func(passkey.Assertion) passkey.Assertion { return passkey.Assertion{} }, want: passkey.ErrMalformed},
 		}
 		for _, c := range cases {
