@@ -178,7 +178,7 @@ func (s *swap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// writeDirectory is the demo directory with a webauthn block for origin and extra YAML after carol's key.
+// writeDirectory is the demo directory with its webauthn origin moved to origin and extra YAML after carol's key.
 func writeDirectory(t *testing.T, path, origin, afterCarol string) *directory.Directory {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, "examples", "directory", "demo.yaml"))
@@ -186,7 +186,7 @@ func writeDirectory(t *testing.T, path, origin, afterCarol string) *directory.Di
 		t.Fatal(err)
 	}
 	body := strings.Replace(string(b), "carol@demo.golive\n", "carol@demo.golive\n"+afterCarol, 1)
-	body += "webauthn:\n  rp_id: localhost\n  origins: [\"" + origin + "\"]\n"
+	body = strings.Replace(body, `origins: ["http://localhost:8234"]`, `origins: ["`+origin+`"]`, 1)
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
