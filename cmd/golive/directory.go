@@ -29,6 +29,7 @@ quorum of admins has signed it: FILE.sig holds their signatures (SSHSIG,
 namespace golive-directory, the format of ssh-keygen -Y sign).`,
 	}
 	cmd.AddCommand(newDirectoryVerifyCmd(g), newDirectorySignCmd(g), newDirectoryShowCmd(g))
+	cmd.AddCommand(newDirectoryInviteCmd())
 	return cmd
 }
 
@@ -186,6 +187,9 @@ func renderOverview(o directory.Overview) string {
 		var fps []string
 		for _, k := range p.Keys {
 			fps = append(fps, k.Fingerprint)
+		}
+		for _, k := range p.Passkeys {
+			fps = append(fps, k.Fingerprint+" ("+k.Label+")")
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", p.ID, p.Name, strings.Join(p.Roles, ", "), strings.Join(fps, " "))
 	}

@@ -51,6 +51,7 @@ func (d *decoder) decodeFile(data []byte) *Directory {
 		"quorum":       func(v *yaml.Node, p string) { dir.Quorum = d.integer(v, p) },
 		"people":       func(v *yaml.Node, p string) { dir.People = d.people(v, p) },
 		"environments": func(v *yaml.Node, p string) { dir.Environments = d.policies(v, p, true) },
+		"webauthn":     func(v *yaml.Node, p string) { dir.WebAuthn = d.webauthn(v, p) },
 	})
 	return dir
 }
@@ -78,7 +79,7 @@ func (d *decoder) parse(data []byte) (*yaml.Node, *FieldError) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, &FieldError{File: d.file, Line: root.Line, Column: root.Column, Msg: "the directory must be a mapping (version, admins, quorum, people, environments)"}
+		return nil, &FieldError{File: d.file, Line: root.Line, Column: root.Column, Msg: "the directory must be a mapping (version, admins, quorum, people, environments, webauthn)"}
 	}
 	return root, nil
 }
@@ -166,12 +167,13 @@ func (d *decoder) people(n *yaml.Node, path string) []Person {
 		p, at := &out[i], fmt.Sprintf("%s[%d]", path, i)
 		d.nodes[at] = c
 		d.mapping(c, at, map[string]fieldFunc{
-			"id":    func(v *yaml.Node, q string) { p.ID = d.str(v, q) },
-			"name":  func(v *yaml.Node, q string) { p.Name = d.str(v, q) },
-			"email": func(v *yaml.Node, q string) { p.Email = d.str(v, q) },
-			"phone": func(v *yaml.Node, q string) { p.Phone = d.str(v, q) },
-			"roles": func(v *yaml.Node, q string) { p.Roles = d.strings(v, q) },
-			"keys":  func(v *yaml.Node, q string) { p.Keys = d.strings(v, q) },
+			"id":       func(v *yaml.Node, q string) { p.ID = d.str(v, q) },
+			"name":     func(v *yaml.Node, q string) { p.Name = d.str(v, q) },
+			"email":    func(v *yaml.Node, q string) { p.Email = d.str(v, q) },
+			"phone":    func(v *yaml.Node, q string) { p.Phone = d.str(v, q) },
+			"roles":    func(v *yaml.Node, q string) { p.Roles = d.strings(v, q) },
+			"keys":     func(v *yaml.Node, q string) { p.Keys = d.strings(v, q) },
+			"passkeys": func(v *yaml.Node, q string) { p.Passkeys = d.passkeys(v, q) },
 		})
 	}
 	return out

@@ -1,5 +1,5 @@
-// Package directory reads the team directory: the people, their roles and SSH
-// public keys, and the per-environment policy (who may start, steer and roll
+// Package directory reads the team directory: the people, their roles, SSH
+// public keys and passkeys, and the per-environment policy (who may start, steer and roll
 // back a release, which sign-off slots a spec must have, whether inputs must be
 // signed). The worker's operator keeps it as a reviewed YAML file whose changes
 // are signed by a quorum of admins (LoadVerified), so the trust roots of a
@@ -61,6 +61,9 @@ type Directory struct {
 	People []Person `json:"people"`
 	// Environments maps an environment name to its policy.
 	Environments map[string]Policy `json:"environments"`
+	// WebAuthn is the relying party passkeys are registered with; required
+	// when any person has passkeys (see passkeys.go).
+	WebAuthn *WebAuthn `json:"webauthn,omitempty"`
 	// Signers are the admins whose signatures LoadVerified accepted (sorted);
 	// empty from Parse and Load, and when the quorum was not met.
 	Signers []string `json:"signers,omitempty"`
@@ -77,6 +80,8 @@ type Person struct {
 	Roles []string `yaml:"roles" json:"roles"`
 	// Keys are OpenSSH public key lines (approval.ParseKeys syntax), each parsed at load.
 	Keys []string `yaml:"keys,omitempty" json:"keys,omitempty"`
+	// Passkeys are the person's WebAuthn credentials, for the approval pages.
+	Passkeys []Passkey `yaml:"passkeys,omitempty" json:"passkeys,omitempty"`
 }
 
 // Policy is what an environment (or one service in it) demands of a release.

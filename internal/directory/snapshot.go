@@ -26,6 +26,8 @@ type Snapshot struct {
 	Policy Policy `json:"policy"`
 	// People are every person of the directory, sorted by ID.
 	People []PinnedPerson `json:"people"`
+	// WebAuthn is the relying party passkey assertions are judged by (nil without passkeys).
+	WebAuthn *WebAuthn `json:"webauthn,omitempty"`
 }
 
 // PinnedPerson is a person as the snapshot holds them.
@@ -37,6 +39,8 @@ type PinnedPerson struct {
 	// Roles are sorted.
 	Roles []string    `json:"roles"`
 	Keys  []PinnedKey `json:"keys,omitempty"`
+	// Passkeys are the person's WebAuthn credentials with their fingerprints.
+	Passkeys []PinnedPasskey `json:"passkeys,omitempty"`
 }
 
 // PinnedKey is one public key with its fingerprint.
@@ -66,8 +70,13 @@ func (d *Directory) Resolve(service, environment string) (Snapshot, error) {
 		Signers: slices.Clone(d.Signers),
 		Policy:  base.fold(base.Services[service]),
 	}
+	if d.WebAuthn != nil {
+		w := *d.WebAuthn
+		w.Origins = slices.Clone(w.Origins)
+		s.WebAuthn = &w
+	}
 	for _, p := range d.People {
-		pp := PinnedPerson{ID: p.ID, Name: p.Name, Email: p.Email, Phone: p.Phone, Roles: slices.Sorted(slices.Values(p.Roles))}
+		pp := PinnedPerson{ID: p.ID, Name: p.Name, Email: p.Email, Phone: p.Phone, Roles: slices.Sorted(slices.Values(p.Roles)), Passkeys: pinPasskeys(p)}
 		for _, line := range p.Keys {
 			keys, err := approval.ParseKeys(line)
 			if err != nil {

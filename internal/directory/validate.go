@@ -45,6 +45,7 @@ func (d *decoder) validate(dir *Directory) {
 	}
 	c.people()
 	c.admins()
+	c.checkWebAuthn()
 	if len(dir.Environments) == 0 {
 		c.add("environments", "is required (at least one environment and its policy)")
 	}

@@ -1,0 +1,80 @@
+package approvals_test
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golive/golive/internal/approvals"
+)
+
+var linkKey = []byte("0123456789abcdef0123456789abcdef")
+
+func query(t *testing.T, path string) url.Values {
+	t.Helper()
+	u, err := url.Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}
+
+func TestAReleaseLinkNamesOnePersonAndOneReleaseAndExpires(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	l := approvals.Link{Release: "release:demo-portal:demo", Person: "carol", Expires: now.Add(time.Hour)}
+	path := approvals.ReleasePath(linkKey, l)
+	if !strings.HasPrefix(path, "/r/release:demo-portal:demo?") || len(path) > 120 {
+		t.Fatalf("link %q: want a short /r/<release>?p=&exp=&sig=", path)
+	}
+	q := query(t, path)
+	got, err := approvals.CheckLink(linkKey, l.Release, q, now)
+	if err != nil || got.Person != "carol" {
+		t.Fatalf("valid link: %+v %v", got, err)
+	}
+	if _, err := approvals.CheckLink(linkKey, l.Release, q, now.Add(time.Hour)); !errors.Is(err, approvals.ErrLinkExpired) {
+		t.Errorf("expired link: %v", err)
+	}
+	if _, err := approvals.CheckLink(linkKey, "release:billing:demo", q, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+		t.Errorf("link for another release: %v", err)
+	}
+	for name, edit := range map[string]func(url.Values){
+		"another person":   func(v url.Values) { v.Set("p", "dave") },
+		"a later expiry":   func(v url.Values) { v.Set("exp", "9999999999") },
+		"no signature":     func(v url.Values) { v.Del("sig") },
+		"a forged sig":     func(v url.Values) { v.Set("sig", "AAAAAAAAAAAAAAAAAAAAAA") },
+		"a non-number exp": func(v url.Values) { v.Set("exp", "soon") },
+	} {
+		v := query(t, path)
+		edit(v)
+		if _, err := approvals.CheckLink(linkKey, l.Release, v, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+			t.Errorf("link edited to %s: %v", name, err)
+		}
+	}
+	if _, err := approvals.CheckLink([]byte("another key of the same length.."), l.Release, q, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+		t.Errorf("another server's key: %v", err)
+	}
+}
+
+func TestAnInviteIsForOnePersonAndExpires(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	in := approvals.NewInvite("carol", now, time.Hour)
+	path := approvals.InvitePath(linkKey, in)
+	q := query(t, path)
+	if got, err := approvals.CheckInvite(linkKey, "carol", q, now); err != nil || got.Nonce != in.Nonce {
+		t.Fatalf("invite: %+v %v", got, err)
+	}
+	if _, err := approvals.CheckInvite(linkKey, "dave", q, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+		t.Errorf("carol's invite used for dave: %v", err)
+	}
+	if _, err := approvals.CheckInvite(linkKey, "carol", q, now.Add(2*time.Hour)); !errors.Is(err, approvals.ErrLinkExpired) {
+		t.Errorf("expired invite: %v", err)
+	}
+	// A release link is no invite, and the other way round.
+	rl := query(t, approvals.ReleasePath(linkKey, approvals.Link{Release: "carol", Person: in.Nonce, Expires: in.Expires}))
+	rl.Set("n", in.Nonce)
+	if _, err := approvals.CheckInvite(linkKey, "carol", rl, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+		t.Errorf("release link as an invite: %v", err)
+	}
+}
