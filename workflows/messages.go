@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/passkey"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
@@ -138,6 +139,8 @@ type Signoff struct {
 	Signature string `json:"signature,omitempty"`
 	// SignedAt is the time inside the signed statement.
 	SignedAt time.Time `json:"signed_at,omitzero"`
+	// Passkey is a WebAuthn assertion over SHA-256 of the statement (the approval pages), instead of Signature.
+	Passkey *passkey.Assertion `json:"passkey,omitempty"`
 }
 
 // Attest confirms checklist items.
@@ -149,6 +152,8 @@ type Attest struct {
 	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
 	Signature string    `json:"signature,omitempty"`
 	SignedAt  time.Time `json:"signed_at,omitzero"`
+	// Passkey is a WebAuthn assertion over SHA-256 of the statement (the approval pages), instead of Signature.
+	Passkey *passkey.Assertion `json:"passkey,omitempty"`
 }
 
 // RollbackReason is why a person asks for a rollback (checklist "When to Rollback").
@@ -171,6 +176,8 @@ type RollbackRequest struct {
 	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
 	Signature string    `json:"signature,omitempty"`
 	SignedAt  time.Time `json:"signed_at,omitzero"`
+	// Passkey is a WebAuthn assertion over SHA-256 of the statement (the approval pages), instead of Signature.
+	Passkey *passkey.Assertion `json:"passkey,omitempty"`
 }
 
 // Ack acknowledges an alert, which stops its escalation.
@@ -181,6 +188,8 @@ type Ack struct {
 	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
 	Signature string    `json:"signature,omitempty"`
 	SignedAt  time.Time `json:"signed_at,omitzero"`
+	// Passkey is a WebAuthn assertion over SHA-256 of the statement (the approval pages), instead of Signature.
+	Passkey *passkey.Assertion `json:"passkey,omitempty"`
 }
 
 // Abort ends the release. What was done is compensated in reverse order.

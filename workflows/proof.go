@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/passkey"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -82,6 +83,21 @@ type signed interface {
 	Statement(ReleaseRef) approval.InputStatement
 }
 
+// passkeyOf is the WebAuthn assertion an input carries, if its type has one.
+func passkeyOf(in any) *passkey.Assertion {
+	switch v := in.(type) {
+	case Signoff:
+		return v.Passkey
+	case Attest:
+		return v.Passkey
+	case Ack:
+		return v.Passkey
+	case RollbackRequest:
+		return v.Passkey
+	}
+	return nil
+}
+
 func (a Attest) claimant() string                        { return a.Person }
 func (a Attest) signature() (string, time.Time)          { return a.Signature, a.SignedAt }
 func (q RollbackRequest) claimant() string               { return q.Person }
@@ -122,9 +138,43 @@ func (r *release) proveInput(ctx workflow.Context, in signed) (string, error) {
 	}
 	sig, at := in.signature()
 	st := in.Statement(r.ref(ctx))
+	if pk := passkeyOf(in); pk != nil {
+		return r.provePasskey(ctx, st.Input, in.claimant(), sig, at, inputMaxAge, pk, st.Bytes())
+	}
 	return r.prove(ctx, st.Input, in.claimant(), sig, at, inputMaxAge, func(keys string) (approval.Verified, error) {
 		return approval.VerifyInput(st, sig, keys)
 	})
+}
+
+// provePasskey judges a WebAuthn assertion instead of an SSH signature: its
+// challenge must be SHA-256 of the statement this workflow builds, for the
+// relying party, origins and user-verification rule of the pinned directory,
+// signed by one of the person's passkeys there; it counts once and must be
+// fresh. The workflow verifies it itself, so the approval server can show a
+// wrong page but cannot forge an approval.
+func (r *release) provePasskey(ctx workflow.Context, input, person, sig string, at time.Time, maxAge time.Duration, pk *passkey.Assertion, statement []byte) (string, error) {
+	if r.dir == nil {
+		return "", errNoDirectory
+	}
+	if strings.TrimSpace(sig) != "" {
+		return "", fmt.Errorf("%s carries both an SSH signature and a passkey assertion: send one proof", input)
+	}
+	creds := r.dir.Passkeys(person)
+	if len(creds) == 0 {
+		return "", fmt.Errorf("passkey refused: %s has no passkey in the team directory %s", person, short(r.dir.Digest))
+	}
+	v, err := passkey.VerifyAssertion(*pk, passkey.Challenge(statement), creds, r.dir.RP(), r.dir.RequireUserVerification())
+	if err != nil {
+		return "", fmt.Errorf("passkey refused: %w", err)
+	}
+	if when, used := r.usedSigs[v.Replay]; used {
+		return "", fmt.Errorf("passkey refused: this %s assertion was already used at %s (a replayed input counts once)", input, when.UTC().Format(time.RFC3339))
+	}
+	if err := approval.CheckFreshness(at, workflow.Now(ctx), maxAge, signatureSkew); err != nil {
+		return "", fmt.Errorf("passkey refused: %w", err)
+	}
+	r.usedSigs[v.Replay] = workflow.Now(ctx)
+	return v.Fingerprint, nil
 }
 
 // prove is the one place a signature is judged: the directory must be pinned,

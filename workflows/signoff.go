@@ -313,6 +313,9 @@ func (r *release) verifySignature(ctx workflow.Context, s Signoff) (string, erro
 	b := r.block(r.open)
 	st := s.SignoffStatement(r.ref(ctx), r.open)
 	if r.v >= versionIdentity {
+		if s.Passkey != nil {
+			return r.provePasskey(ctx, SignoffName, s.Person, s.Signature, s.SignedAt, max(b.Timeout.D(), time.Hour), s.Passkey, st.Bytes())
+		}
 		if s.Signature == "" && b.RequireSigned {
 			return "", fmt.Errorf("%s sign-offs must be signed (require_signed_approvals): an unsigned sign-off, such as a plain signal from the UI, is refused; sign with golive approve --key", r.open)
 		}
