@@ -87,6 +87,7 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 // UI's Send Signal) is refused and recorded instead of dropped by the SDK.
 func registerInput[T any](ctx workflow.Context, r *release, name string, valid func(T) error, apply func(workflow.Context, T) (InputResult, error)) error {
 	handle := func(ctx workflow.Context, ch record.Channel, raw converter.RawValue) (InputResult, error) {
+		defer r.guardHistory(ctx)
 		in, err := decodeInput[T](raw.Payload(), r.v >= versionIdentity)
 		if err != nil {
 			if r.v < versionIdentity && ch == record.ChannelSignal {
