@@ -47,6 +47,31 @@ test: tools pg lint
 test-faults: pg
 	$(GO) test -count=1 -timeout 20m -tags faults ./internal/faults/
 
+## cluster: the compose stack's Temporal cluster without containers: the real server's frontend, history,
+## matching and worker services as processes on loopback (frontend 127.0.0.1:7233), on the local PostgreSQL,
+## configured from docker-compose.yml's temporal service (internal/cluster); Ctrl-C stops it
+cluster: pg bin/temporal-server bin/temporal-sql-tool
+	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
+	./bin/golive-cluster up
+
+## cluster-down: stop what `make cluster` left running, drop its databases, remove .golive/cluster
+cluster-down: bin/temporal-server bin/temporal-sql-tool
+	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
+	./bin/golive-cluster down
+
+## test-cluster: releases on that cluster across 3 production workers, with a worker and the history
+## service killed mid-run (GOLIVE_CLUSTER_RELEASES, default 60; `make bench` runs 1,000)
+test-cluster: pg
+	$(GO) test -count=1 -timeout 30m -tags cluster -run '^TestCluster' -v ./worker/
+
+bin/temporal-server: go.mod go.sum
+	$(GO) build -o $@ go.temporal.io/server/cmd/server
+
+bin/temporal-sql-tool: go.mod go.sum
+	$(GO) build -o $@ go.temporal.io/server/cmd/tools/sql
+
+.PHONY: cluster cluster-down test-cluster
+
 ## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
 fuzz:
 	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
