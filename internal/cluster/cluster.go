@@ -105,6 +105,12 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
+	select {
+	case svc := <-c.failed:
+		c.Stop()
+		return nil, fmt.Errorf("%w while the cluster started: %s (log %s)", ErrExited, svc, filepath.Join(o.StateDir, "logs", svc+".log"))
+	default:
+	}
 	return c, nil
 }
 

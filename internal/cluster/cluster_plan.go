@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -200,7 +202,9 @@ func setupRetention(command string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-// choosePorts is the template's ports, or free loopback ports.
+// choosePorts is the template's ports, or free loopback ports. Free ports
+// are taken below 32768: the server stores the membership port in a smallint
+// column (cluster_membership.rpc_port), and the kernel's ephemeral range is above.
 func choosePorts(free bool) (Ports, error) {
 	p := templatePorts()
 	if !free {
@@ -212,13 +216,17 @@ func choosePorts(free bool) (Ports, error) {
 			l.Close()
 		}
 	}()
+	port := 20000 + rand.IntN(10000)
 	next := func() (int, error) {
-		l, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
-		if err != nil {
-			return 0, err
+		for ; port < 32768; port++ {
+			l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(port)))
+			if err == nil {
+				ls = append(ls, l)
+				port++
+				return port - 1, nil
+			}
 		}
-		ls = append(ls, l)
-		return l.Addr().(*net.TCPAddr).Port, nil
+		return 0, errors.New("no free loopback port below 32768")
 	}
 	var err error
 	for _, m := range []map[string]int{p.GRPC, p.Membership, p.Metrics} {

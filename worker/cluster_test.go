@@ -1,0 +1,288 @@
+//go:build cluster
+
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/golive/golive/internal/cluster"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
+)
+
+// clusterReleases is how many releases TestClusterReleases runs at once
+// (GOLIVE_CLUSTER_RELEASES; `make bench-cluster` runs 1,000).
+func clusterReleases() int {
+	if n, err := strconv.Atoi(os.Getenv("GOLIVE_CLUSTER_RELEASES")); err == nil && n > 0 {
+		return n
+	}
+	return 60
+}
+
+// clusterWorkers is how many `golive worker` processes of the production build poll the cluster.
+const clusterWorkers = 3
+
+// TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService runs
+// releases with the load test's compressed spec (loadSpec) on the compose
+// stack's Temporal cluster (internal/cluster: four server processes on the
+// local PostgreSQL) across three production workers. Mid-run it SIGKILLs one
+// worker (not restarted: the other two carry its releases) and the history
+// service (restarted 3 s later). Every release must complete; the figures are
+// printed, never asserted.
+func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.T) {
+	n := clusterReleases()
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute+time.Duration(n)*time.Second)
+	defer cancel()
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	cl := startCluster(ctx, t)
+	c, err := cl.Dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	bin := buildCLI(t)
+	var workers []*cliWorker
+	for i := range clusterWorkers {
+		workers = append(workers, startClusterWorker(t, bin, cl, i))
+	}
+	apps := newAppFarm(ctx, t, n, discard)
+	defer apps.close()
+	pg := watchPGConnections(ctx, t, cl.Plan().Databases)
+
+	var done atomic.Int64
+	runs := make([]client.WorkflowRun, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	begin := time.Now()
+	specs := make([]spec.Spec, n)
+	for k := range n {
+		specs[k] = loadSpec(t, apps.url(k))
+		specs[k].Service = fmt.Sprintf("cluster-%04d", k)
+	}
+	for k := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer done.Add(1)
+			runs[k], errs[k] = runClusterRelease(ctx, c, specs[k])
+		}()
+	}
+
+	// Mid-run: a worker and the history service die without warning.
+	rss := make([]int64, clusterWorkers)
+	time.Sleep(15 * time.Second)
+	rss[0], _ = cluster.PeakRSS(workers[0].cmd.Process.Pid)
+	_ = workers[0].cmd.Process.Kill()
+	<-workers[0].done
+	t.Logf("t+%s: SIGKILL worker 0 with %d/%d releases finished", since(begin), done.Load(), n)
+	time.Sleep(15 * time.Second)
+	if err := cl.Kill(cluster.History); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("t+%s: SIGKILL history service with %d/%d releases finished", since(begin), done.Load(), n)
+	time.Sleep(3 * time.Second)
+	if err := cl.Restart(ctx, cluster.History); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("t+%s: history service restarted", since(begin))
+	wg.Wait()
+	took := time.Since(begin)
+	for i := 1; i < clusterWorkers; i++ {
+		rss[i], _ = cluster.PeakRSS(workers[i].cmd.Process.Pid)
+	}
+	failed := 0
+	for k, err := range errs {
+		if err != nil {
+			failed++
+			t.Errorf("release %d: %v", k, err)
+		}
+	}
+	t.Logf("%d/%d releases completed in %s on %d workers (one killed at +15 s) and a 4-process cluster (history killed at +30 s)", n-failed, n, took.Round(time.Second), clusterWorkers)
+	if failed > 0 {
+		return
+	}
+	reportClusterFigures(ctx, t, c, cl, runs, rss, pg)
+}
+
+// startCluster starts the cluster on free ports with databases of its own,
+// and removes them when the test ends.
+func startCluster(ctx context.Context, t *testing.T) *cluster.Cluster {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cluster.Options{
+		Root: root, StateDir: t.TempDir(), FreePorts: true, LogLevel: "warn",
+		DatabasePrefix: fmt.Sprintf("golive_ct%d_", time.Now().UnixNano()%1_000_000),
+	}
+	if _, err := os.Stat(filepath.Join(root, "bin", "temporal-server")); err != nil {
+		if o.ServerBin, o.SQLToolBin, err = cluster.Build(ctx, root, t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startAt := time.Now()
+	cl, err := cluster.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster up in %s: frontend %s, databases %v, logs in %s", since(startAt), cl.FrontendAddress(), cl.Plan().Databases, o.StateDir)
+	t.Cleanup(func() {
+		cl.Stop()
+		if err := cluster.Down(context.Background(), o); err != nil {
+			t.Errorf("cluster down: %v", err)
+		}
+	})
+	return cl
+}
+
+// startClusterWorker is the one place a worker process is started: the
+// production build's `golive worker` against the cluster.
+func startClusterWorker(t *testing.T, bin string, cl *cluster.Cluster, i int) *cliWorker {
+	t.Helper()
+	return startCLIWorker(t, bin, cl.FrontendAddress(), cl.Namespace(), filepath.Join(t.TempDir(), fmt.Sprintf("worker-%d.log", i)))
+}
+
+// runClusterRelease starts a release of s, answers it and waits for it.
+// Starts are retried while the history service has not yet loaded the new
+// namespace, or is being restarted.
+func runClusterRelease(ctx context.Context, c client.Client, s spec.Spec) (client.WorkflowRun, error) {
+	id := workflows.ReleaseID(s.Service, s.Environment)
+	in := workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"}
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}
+	var run client.WorkflowRun
+	var err error
+	for range 60 {
+		run, err = c.ExecuteWorkflow(ctx, opts, workflows.ReleaseWorkflow, in)
+		var nf *serviceerror.NamespaceNotFound
+		var un *serviceerror.Unavailable
+		if err == nil || !(errors.As(err, &nf) || errors.As(err, &un)) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	stop := answer(ctx, c, id, s.Members, time.Second)
+	defer stop()
+	var out workflows.ReleaseResult
+	if err := run.Get(ctx, &out); err != nil {
+		return run, fmt.Errorf("%s: %w", id, err)
+	}
+	if out.Outcome != record.OutcomeCompleted {
+		return run, fmt.Errorf("%s: %s (%s)", id, out.Outcome, out.Reason)
+	}
+	return run, nil
+}
+
+// pgConnections samples, once a second, the connections the cluster holds
+// on its two databases (pg_stat_activity).
+type pgConnections struct {
+	mu      sync.Mutex
+	peak    map[string]int
+	samples int
+}
+
+func watchPGConnections(ctx context.Context, t *testing.T, dbs []string) *pgConnections {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := &pgConnections{peak: map[string]int{}}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer conn.Close(context.Background())
+		for ctx.Err() == nil {
+			rows, err := conn.Query(ctx, `SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY($1) GROUP BY datname`, dbs)
+			if err == nil {
+				pc.mu.Lock()
+				for rows.Next() {
+					var db string
+					var n int
+					if rows.Scan(&db, &n) == nil {
+						pc.peak[db] = max(pc.peak[db], n)
+					}
+				}
+				pc.samples++
+				pc.mu.Unlock()
+				rows.Close()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return pc
+}
+
+// reportClusterFigures prints the sign-off latency, the watch drift, the
+// memory of every process and the PostgreSQL connections.
+func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl *cluster.Cluster, runs []client.WorkflowRun, rss []int64, pg *pgConnections) {
+	var delays, drifts []time.Duration
+	for _, run := range runs {
+		d, err := signoffDelay(historyOf(ctx, t, c, run.GetID(), run.GetRunID()))
+		if err != nil {
+			t.Errorf("%s: %v", run.GetID(), err)
+			continue
+		}
+		delays = append(delays, d)
+		st, err := queryStatus(ctx, c, run.GetID())
+		if err != nil {
+			t.Errorf("%s: status: %v", run.GetID(), err)
+			continue
+		}
+		for _, ch := range st.Checks {
+			if ch.Window == workflows.WindowWatch {
+				drifts = append(drifts, ch.At.Sub(st.DeployAt.Add(ch.Offset)))
+			}
+		}
+	}
+	if len(delays) > 0 {
+		t.Logf("accepted sign-off -> next activity started (%d releases): p50 %s, p95 %s, p99 %s, max %s",
+			len(delays), msr(percentile(delays, 50)), msr(percentile(delays, 95)), msr(percentile(delays, 99)), msr(slices.Max(delays)))
+	}
+	if len(drifts) > 0 {
+		t.Logf("watch checks (%d): start (the check's recorded time after its timer) minus deploy time + planned offset: p50 %s, p99 %s, max %s",
+			len(drifts), msr(percentile(drifts, 50)), msr(percentile(drifts, 99)), msr(slices.Max(drifts)))
+	}
+	for i, b := range rss {
+		t.Logf("worker %d peak RSS (VmHWM): %.1f MiB", i, float64(b)/(1<<20))
+	}
+	for _, svc := range cluster.Services {
+		if b, err := cluster.PeakRSS(cl.Pid(svc)); err == nil {
+			t.Logf("temporal %s peak RSS (VmHWM): %.1f MiB", svc, float64(b)/(1<<20))
+		}
+	}
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	t.Logf("PostgreSQL connections (pg_stat_activity, peak of %d samples at 1 s): %v", pg.samples, pg.peak)
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
+
+func msr(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
