@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -42,13 +43,14 @@ const clusterWorkers = 3
 // TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService runs
 // releases with the load test's compressed spec (loadSpec) on the compose
 // stack's Temporal cluster (internal/cluster: four server processes on the
-// local PostgreSQL) across three production workers. Mid-run it SIGKILLs one
-// worker (not restarted: the other two carry its releases) and the history
-// service (restarted 3 s later). Every release must complete; the figures are
-// printed, never asserted.
+// local PostgreSQL) across three production workers, in two rounds of
+// GOLIVE_CLUSTER_RELEASES concurrent releases each: a steady one, then one
+// during which it SIGKILLs one worker (not restarted: the other two carry its
+// releases) and the history service (restarted 3 s later). Every release must
+// complete; the figures are printed, never asserted.
 func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.T) {
 	n := clusterReleases()
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute+time.Duration(n)*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute+2*time.Duration(n)*time.Second)
 	defer cancel()
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -63,63 +65,83 @@ func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.
 	for i := range clusterWorkers {
 		workers = append(workers, startClusterWorker(t, bin, cl, i))
 	}
-	apps := newAppFarm(ctx, t, n, discard)
+	apps := newAppFarm(ctx, t, 2*n, discard)
 	defer apps.close()
-	pg := watchPGConnections(ctx, t, cl.Plan().Databases)
-
-	var done atomic.Int64
-	runs := make([]client.WorkflowRun, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	begin := time.Now()
-	specs := make([]spec.Spec, n)
-	for k := range n {
+	specs := make([]spec.Spec, 2*n)
+	for k := range specs {
 		specs[k] = loadSpec(t, apps.url(k))
 		specs[k].Service = fmt.Sprintf("cluster-%04d", k)
 	}
-	for k := range n {
+	pg := watchPGConnections(ctx, t, cl.Plan().Databases)
+
+	runs := runClusterRound(ctx, t, c, "steady", specs[:n], nil)
+	rss := make([]int64, clusterWorkers)
+	for i, w := range workers {
+		rss[i], _ = cluster.PeakRSS(w.cmd.Process.Pid)
+	}
+	if !t.Failed() {
+		reportClusterFigures(ctx, t, c, cl, "steady", runs, rss, pg.takePeak())
+	}
+
+	// Second round: a worker and the history service die without warning.
+	runs = runClusterRound(ctx, t, c, "faults", specs[n:], func(begin time.Time, done func() int) {
+		time.Sleep(15 * time.Second)
+		rss[0], _ = cluster.PeakRSS(workers[0].cmd.Process.Pid)
+		_ = workers[0].cmd.Process.Kill()
+		<-workers[0].done
+		t.Logf("faults: t+%s: SIGKILL worker 0 with %d/%d releases finished", since(begin), done(), n)
+		time.Sleep(15 * time.Second)
+		if err := cl.Kill(cluster.History); err != nil {
+			t.Error(err)
+			return
+		}
+		t.Logf("faults: t+%s: SIGKILL history service with %d/%d releases finished", since(begin), done(), n)
+		time.Sleep(3 * time.Second)
+		if err := cl.Restart(ctx, cluster.History); err != nil {
+			t.Error(err)
+			return
+		}
+		t.Logf("faults: t+%s: history service restarted", since(begin))
+	})
+	if !t.Failed() {
+		// Worker 0's peak is the one read just before it was killed.
+		for i := 1; i < clusterWorkers; i++ {
+			rss[i], _ = cluster.PeakRSS(workers[i].cmd.Process.Pid)
+		}
+		reportClusterFigures(ctx, t, c, cl, "faults", runs, rss, pg.takePeak())
+	}
+}
+
+// runClusterRound runs the releases of specs at once, calls faults (when not
+// nil) beside them, and fails the test for any release that does not complete.
+func runClusterRound(ctx context.Context, t *testing.T, c client.Client, round string, specs []spec.Spec, faults func(begin time.Time, done func() int)) []client.WorkflowRun {
+	t.Helper()
+	var finished atomic.Int64
+	runs := make([]client.WorkflowRun, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for k := range specs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer done.Add(1)
+			defer finished.Add(1)
 			runs[k], errs[k] = runClusterRelease(ctx, c, specs[k])
 		}()
 	}
-
-	// Mid-run: a worker and the history service die without warning.
-	rss := make([]int64, clusterWorkers)
-	time.Sleep(15 * time.Second)
-	rss[0], _ = cluster.PeakRSS(workers[0].cmd.Process.Pid)
-	_ = workers[0].cmd.Process.Kill()
-	<-workers[0].done
-	t.Logf("t+%s: SIGKILL worker 0 with %d/%d releases finished", since(begin), done.Load(), n)
-	time.Sleep(15 * time.Second)
-	if err := cl.Kill(cluster.History); err != nil {
-		t.Fatal(err)
+	if faults != nil {
+		faults(begin, func() int { return int(finished.Load()) })
 	}
-	t.Logf("t+%s: SIGKILL history service with %d/%d releases finished", since(begin), done.Load(), n)
-	time.Sleep(3 * time.Second)
-	if err := cl.Restart(ctx, cluster.History); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("t+%s: history service restarted", since(begin))
 	wg.Wait()
-	took := time.Since(begin)
-	for i := 1; i < clusterWorkers; i++ {
-		rss[i], _ = cluster.PeakRSS(workers[i].cmd.Process.Pid)
-	}
 	failed := 0
 	for k, err := range errs {
 		if err != nil {
 			failed++
-			t.Errorf("release %d: %v", k, err)
+			t.Errorf("%s: release %d: %v", round, k, err)
 		}
 	}
-	t.Logf("%d/%d releases completed in %s on %d workers (one killed at +15 s) and a 4-process cluster (history killed at +30 s)", n-failed, n, took.Round(time.Second), clusterWorkers)
-	if failed > 0 {
-		return
-	}
-	reportClusterFigures(ctx, t, c, cl, runs, rss, pg)
+	t.Logf("%s: %d/%d releases completed in %s on %d workers", round, len(specs)-failed, len(specs), since(begin), clusterWorkers)
+	return runs
 }
 
 // startCluster starts the cluster on free ports with databases of its own,
@@ -202,6 +224,15 @@ type pgConnections struct {
 	samples int
 }
 
+// takePeak returns the peaks since the last call and starts again.
+func (pc *pgConnections) takePeak() map[string]int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	p := pc.peak
+	pc.peak = map[string]int{}
+	return p
+}
+
 func watchPGConnections(ctx context.Context, t *testing.T, dbs []string) *pgConnections {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
@@ -241,11 +272,25 @@ func watchPGConnections(ctx context.Context, t *testing.T, dbs []string) *pgConn
 }
 
 // reportClusterFigures prints the sign-off latency, the watch drift, the
-// memory of every process and the PostgreSQL connections.
-func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl *cluster.Cluster, runs []client.WorkflowRun, rss []int64, pg *pgConnections) {
+// memory of every process and the PostgreSQL connections of one round.
+func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl *cluster.Cluster, round string, runs []client.WorkflowRun, rss []int64, pgPeak map[string]int) {
 	var delays, drifts []time.Duration
+	eager, activities := 0, 0
 	for _, run := range runs {
-		d, err := signoffDelay(historyOf(ctx, t, c, run.GetID(), run.GetRunID()))
+		hist := historyOf(ctx, t, c, run.GetID(), run.GetRunID())
+		scheduled := map[int64]time.Time{}
+		for _, e := range hist {
+			switch e.GetEventType() {
+			case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				scheduled[e.GetEventId()] = e.GetEventTime().AsTime()
+			case enums.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+				activities++
+				if e.GetEventTime().AsTime().Equal(scheduled[e.GetActivityTaskStartedEventAttributes().GetScheduledEventId()]) {
+					eager++
+				}
+			}
+		}
+		d, err := signoffDelay(hist)
 		if err != nil {
 			t.Errorf("%s: %v", run.GetID(), err)
 			continue
@@ -263,24 +308,22 @@ func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl
 		}
 	}
 	if len(delays) > 0 {
-		t.Logf("accepted sign-off -> next activity started (%d releases): p50 %s, p95 %s, p99 %s, max %s",
-			len(delays), msr(percentile(delays, 50)), msr(percentile(delays, 95)), msr(percentile(delays, 99)), msr(slices.Max(delays)))
+		t.Logf("%s: accepted sign-off -> next activity started (%d releases): p50 %s, p95 %s, p99 %s, max %s; %d of %d activities started at their scheduled instant (eager dispatch)",
+			round, len(delays), msr(percentile(delays, 50)), msr(percentile(delays, 95)), msr(percentile(delays, 99)), msr(slices.Max(delays)), eager, activities)
 	}
 	if len(drifts) > 0 {
-		t.Logf("watch checks (%d): start (the check's recorded time after its timer) minus deploy time + planned offset: p50 %s, p99 %s, max %s",
-			len(drifts), msr(percentile(drifts, 50)), msr(percentile(drifts, 99)), msr(slices.Max(drifts)))
+		t.Logf("%s: watch checks (%d): start (the check's recorded time after its timer) minus deploy time + planned offset: p50 %s, p99 %s, max %s",
+			round, len(drifts), msr(percentile(drifts, 50)), msr(percentile(drifts, 99)), msr(slices.Max(drifts)))
 	}
 	for i, b := range rss {
-		t.Logf("worker %d peak RSS (VmHWM): %.1f MiB", i, float64(b)/(1<<20))
+		t.Logf("%s: worker %d peak RSS (VmHWM): %.1f MiB", round, i, float64(b)/(1<<20))
 	}
 	for _, svc := range cluster.Services {
 		if b, err := cluster.PeakRSS(cl.Pid(svc)); err == nil {
-			t.Logf("temporal %s peak RSS (VmHWM): %.1f MiB", svc, float64(b)/(1<<20))
+			t.Logf("%s: temporal %s peak RSS (VmHWM): %.1f MiB", round, svc, float64(b)/(1<<20))
 		}
 	}
-	pg.mu.Lock()
-	defer pg.mu.Unlock()
-	t.Logf("PostgreSQL connections (pg_stat_activity, peak of %d samples at 1 s): %v", pg.samples, pg.peak)
+	t.Logf("%s: PostgreSQL connections (pg_stat_activity, peak of 1 s samples): %v", round, pgPeak)
 }
 
 func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) }
