@@ -58,7 +58,29 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// setDefaults fills the defaults and checks that the binaries, the compose
+// file and the schema exist.
 func (o *Options) setDefaults(ctx context.Context) error {
+	if err := o.fill(); err != nil {
+		return err
+	}
+	if o.SchemaDir == "" {
+		dir, err := moduleDir(ctx, o.Root)
+		if err != nil {
+			return err
+		}
+		o.SchemaDir = filepath.Join(dir, "schema", "postgresql", "v12")
+	}
+	for _, f := range []string{o.ServerBin, o.SQLToolBin, o.ComposeFile, o.SchemaDir} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("cluster: %w (run `make cluster`, which builds the binaries)", err)
+		}
+	}
+	return nil
+}
+
+// fill sets the defaults that need no I/O beyond finding the repository root.
+func (o *Options) fill() error {
 	if o.Root == "" {
 		root, err := findRoot()
 		if err != nil {
@@ -85,18 +107,6 @@ func (o *Options) setDefaults(ctx context.Context) error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.SchemaDir == "" {
-		dir, err := moduleDir(ctx, o.Root)
-		if err != nil {
-			return err
-		}
-		o.SchemaDir = filepath.Join(dir, "schema", "postgresql", "v12")
-	}
-	for _, f := range []string{o.ServerBin, o.SQLToolBin, o.ComposeFile, o.SchemaDir} {
-		if _, err := os.Stat(f); err != nil {
-			return fmt.Errorf("cluster: %w (run `make cluster`, which builds the binaries)", err)
-		}
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ type Plan struct {
 
 // NewPlan reads the compose file and derives the local cluster from it.
 func NewPlan(ctx context.Context, o Options) (*Plan, error) {
+	if err := o.fill(); err != nil {
+		return nil, err
+	}
 	// The only interpolation variables: the process environment (as `docker
 	// compose` reads it) with the local PostgreSQL's user and password.
 	vars := map[string]string{}
