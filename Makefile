@@ -59,10 +59,14 @@ cluster-down: bin/temporal-server bin/temporal-sql-tool
 	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
 	./bin/golive-cluster down
 
-## test-cluster: releases on that cluster across 3 production workers, with a worker and the history
-## service killed mid-run (GOLIVE_CLUSTER_RELEASES, default 60; `make bench` runs 1,000)
-test-cluster: pg
-	$(GO) test -count=1 -timeout 30m -tags cluster -run '^TestCluster' -v ./worker/
+## test-cluster: releases on that cluster across 3 production workers, a steady round and a round with a
+## worker and the history service killed mid-run (GOLIVE_CLUSTER_RELEASES per round, default 60)
+test-cluster: pg bin/temporal-server bin/temporal-sql-tool
+	$(GO) test -count=1 -timeout 40m -tags cluster -run '^TestCluster' -v ./worker/
+
+## bench-cluster: the same with 1,000 releases per round (long: not part of `make bench`)
+bench-cluster: pg bin/temporal-server bin/temporal-sql-tool
+	GOLIVE_CLUSTER_RELEASES=1000 $(GO) test -count=1 -timeout 150m -tags cluster -run '^TestCluster' -v ./worker/
 
 bin/temporal-server: go.mod go.sum
 	$(GO) build -o $@ go.temporal.io/server/cmd/server
@@ -70,7 +74,7 @@ bin/temporal-server: go.mod go.sum
 bin/temporal-sql-tool: go.mod go.sum
 	$(GO) build -o $@ go.temporal.io/server/cmd/tools/sql
 
-.PHONY: cluster cluster-down test-cluster
+.PHONY: cluster cluster-down test-cluster bench-cluster
 
 ## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
 fuzz:
