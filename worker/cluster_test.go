@@ -329,7 +329,7 @@ func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl
 	}
 	if len(delays) > 0 {
 		t.Logf("%s: accepted sign-off -> next activity started (%d releases): p50 %s, p95 %s, p99 %s, max %s; %d of %d activities started at their scheduled instant (eager dispatch)",
-			round, len(delays), µs(percentile(delays, 50)), µs(percentile(delays, 95)), µs(percentile(delays, 99)), µs(slices.Max(delays)), eager, activities)
+			round, len(delays), fine(percentile(delays, 50)), fine(percentile(delays, 95)), fine(percentile(delays, 99)), fine(slices.Max(delays)), eager, activities)
 	}
 	if len(watchLag) > 0 {
 		t.Logf("%s: deploy done -> watch child started: p50 %s, p99 %s, max %s", round,
@@ -354,4 +354,4 @@ func since(t time.Time) time.Duration { return time.Since(t).Round(time.Second) 
 
 func msr(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
-func µs(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+func fine(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
