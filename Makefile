@@ -50,9 +50,11 @@ test-faults: pg
 ## cluster: the compose stack's Temporal cluster without containers: the real server's frontend, history,
 ## matching and worker services as processes on loopback (frontend 127.0.0.1:7233), on the local PostgreSQL,
 ## configured from docker-compose.yml's temporal service (internal/cluster); Ctrl-C stops it
+## (CLUSTER_FLAGS=--free-ports beside another cluster; see ./bin/golive-cluster up --help)
+CLUSTER_FLAGS ?=
 cluster: pg bin/temporal-server bin/temporal-sql-tool
 	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
-	./bin/golive-cluster up
+	./bin/golive-cluster up $(CLUSTER_FLAGS)
 
 ## cluster-down: stop what `make cluster` left running, drop its databases, remove .golive/cluster
 cluster-down: bin/temporal-server bin/temporal-sql-tool
