@@ -167,18 +167,23 @@ func startCluster(ctx context.Context, t *testing.T) *cluster.Cluster {
 			t.Fatal(err)
 		}
 	}
-	startAt := time.Now()
-	cl, err := cluster.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("cluster up in %s: frontend %s, databases %v, logs in %s", since(startAt), cl.FrontendAddress(), cl.Plan().Databases, o.StateDir)
+	var cl *cluster.Cluster
+	// Registered first: Start writes its state before it creates the databases,
+	// so Down drops them even when Start fails halfway.
 	t.Cleanup(func() {
-		cl.Stop()
+		if cl != nil {
+			cl.Stop()
+		}
 		if err := cluster.Down(context.Background(), o); err != nil {
 			t.Errorf("cluster down: %v", err)
 		}
 	})
+	startAt := time.Now()
+	cl, err = cluster.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster up in %s: frontend %s, databases %v, logs in %s", since(startAt), cl.FrontendAddress(), cl.Plan().Databases, o.StateDir)
 	return cl
 }
 
