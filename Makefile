@@ -64,6 +64,37 @@ test-deps:
 test-faults: pg
 	$(GO) test -count=1 -timeout 20m -tags faults ./internal/faults/
 
+## cluster: the compose stack's Temporal cluster without containers: the real server's frontend, history,
+## matching and worker services as processes on loopback (frontend 127.0.0.1:7233), on the local PostgreSQL,
+## configured from docker-compose.yml's temporal service (internal/cluster); Ctrl-C stops it
+## (CLUSTER_FLAGS=--free-ports beside another cluster; see ./bin/golive-cluster up --help)
+CLUSTER_FLAGS ?=
+cluster: pg bin/temporal-server bin/temporal-sql-tool
+	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
+	./bin/golive-cluster up $(CLUSTER_FLAGS)
+
+## cluster-down: stop what `make cluster` left running, drop its databases, remove .golive/cluster
+cluster-down: bin/temporal-server bin/temporal-sql-tool
+	$(GO) build -o bin/golive-cluster ./cmd/golive-cluster
+	./bin/golive-cluster down
+
+## test-cluster: releases on that cluster across 3 production workers, a steady round and a round with a
+## worker and the history service killed mid-run (GOLIVE_CLUSTER_RELEASES per round, default 60)
+test-cluster: pg bin/temporal-server bin/temporal-sql-tool
+	$(GO) test -count=1 -timeout 40m -tags cluster -run '^TestCluster' -v ./worker/
+
+## bench-cluster: the same with 1,000 releases per round (long: not part of `make bench`)
+bench-cluster: pg bin/temporal-server bin/temporal-sql-tool
+	GOLIVE_CLUSTER_RELEASES=1000 $(GO) test -count=1 -timeout 150m -tags cluster -run '^TestCluster' -v ./worker/
+
+bin/temporal-server: go.mod go.sum
+	$(GO) build -o $@ go.temporal.io/server/cmd/server
+
+bin/temporal-sql-tool: go.mod go.sum
+	$(GO) build -o $@ go.temporal.io/server/cmd/tools/sql
+
+.PHONY: cluster cluster-down test-cluster bench-cluster
+
 ## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
 fuzz:
 	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s

@@ -1,91 +1,28 @@
 // Package compose_test checks the production stack in docker-compose.yml and the
 // Dockerfile without a Docker engine (none runs where `make test` does): the file
-// is parsed with yaml.v3 and its structure checked, and the golive commands the
-// containers run are checked against the CLI built the way the Dockerfile builds it.
+// is loaded with compose-go, the loader `docker compose` uses (schema validation,
+// interpolation, normalisation), and its structure checked, and the golive
+// commands the containers run are checked against the CLI built the way the
+// Dockerfile builds it.
 package compose_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/golive/golive/internal/compose"
 )
-
-// composeFile is the part of the Compose specification the stack uses.
-type composeFile struct {
-	Name     string                 `yaml:"name"`
-	Services map[string]service     `yaml:"services"`
-	Volumes  map[string]any         `yaml:"volumes"`
-	Configs  map[string]composeConf `yaml:"configs"`
-}
-
-type service struct {
-	Image       string                `yaml:"image"`
-	Build       *build                `yaml:"build"`
-	Command     []string              `yaml:"command"`
-	Entrypoint  []string              `yaml:"entrypoint"`
-	Environment map[string]string     `yaml:"environment"`
-	Ports       []string              `yaml:"ports"`
-	Expose      []string              `yaml:"expose"`
-	Volumes     []string              `yaml:"volumes"`
-	DependsOn   map[string]dependency `yaml:"depends_on"`
-	Healthcheck *healthcheck          `yaml:"healthcheck"`
-	Configs     []serviceConfig       `yaml:"configs"`
-	Restart     string                `yaml:"restart"`
-}
-
-type build struct {
-	Context    string `yaml:"context"`
-	Dockerfile string `yaml:"dockerfile"`
-}
-
-type dependency struct {
-	Condition string `yaml:"condition"`
-}
-
-type healthcheck struct {
-	Test        []string `yaml:"test"`
-	Interval    string   `yaml:"interval"`
-	Timeout     string   `yaml:"timeout"`
-	Retries     int      `yaml:"retries"`
-	StartPeriod string   `yaml:"start_period"`
-	Disable     bool     `yaml:"disable"`
-}
-
-type serviceConfig struct {
-	Source string `yaml:"source"`
-	Target string `yaml:"target"`
-}
-
-type composeConf struct {
-	Content string `yaml:"content"`
-	File    string `yaml:"file"`
-}
-
-// composeServiceKeys are the service keys of the Compose specification; any other
-// key in the file is a typo that Compose would reject (or, worse, ignore).
-var composeServiceKeys = []string{
-	"annotations", "attach", "blkio_config", "build", "cap_add", "cap_drop", "cgroup", "cgroup_parent",
-	"command", "configs", "container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
-	"cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "depends_on",
-	"deploy", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname",
-	"driver_opts", "entrypoint", "env_file", "environment", "expose", "extends", "external_links",
-	"extra_hosts", "gpus", "group_add", "healthcheck", "hostname", "image", "init", "ipc", "isolation",
-	"labels", "label_file", "links", "logging", "mac_address", "mem_limit", "mem_reservation",
-	"mem_swappiness", "memswap_limit", "models", "network_mode", "networks", "oom_kill_disable",
-	"oom_score_adj", "pid", "pids_limit", "platform", "ports", "post_start", "pre_stop", "privileged",
-	"profiles", "provider", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets",
-	"security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt",
-	"sysctls", "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts", "volumes",
-	"volumes_from", "working_dir",
-}
 
 // The services the production stack must have, and the one Temporal address they share.
 const (
@@ -99,6 +36,9 @@ const (
 )
 
 var required = []string{svcPostgres, svcTemporal, svcUI, svcWorker, svcCodec}
+
+// stackEnv is what an operator puts in .env: the one variable the file requires.
+var stackEnv = map[string]string{"POSTGRES_PASSWORD": "from-dot-env"}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -118,96 +58,75 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-func load(t *testing.T) (composeFile, string) {
+func load(t *testing.T) (*types.Project, string) {
 	t.Helper()
 	root := repoRoot(t)
-	data, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	p, err := compose.Load(context.Background(), filepath.Join(root, compose.File), stackEnv)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("docker-compose.yml does not load as Compose loads it: %v", err)
 	}
-	var f composeFile
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		t.Fatalf("docker-compose.yml does not have the shape this test reads: %v", err)
-	}
-	return f, root
-}
-
-var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?([^}]*)\}`)
-
-// expand resolves ${VAR:-default} and ${VAR-default} to the default, as Compose
-// does with VAR unset; ${VAR}, ${VAR:?message} and ${VAR?message} become "".
-func expand(s string) string {
-	return interpolation.ReplaceAllStringFunc(s, func(m string) string {
-		sub := interpolation.FindStringSubmatch(m)
-		if strings.HasSuffix(sub[2], "-") {
-			return sub[3]
-		}
-		return ""
-	})
-}
-
-// containerPort is the container side of a port mapping ("127.0.0.1:8080:8080/tcp" -> "8080").
-func containerPort(mapping string) string {
-	p := expand(mapping)
-	p, _, _ = strings.Cut(p, "/")
-	return p[strings.LastIndex(p, ":")+1:]
+	return p, root
 }
 
 func TestServicesExist(t *testing.T) {
-	f, root := load(t)
-	data, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw struct {
-		Services map[string]map[string]any `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(data, &raw); err != nil {
-		t.Fatal(err)
-	}
-	for name, keys := range raw.Services {
-		for k := range keys {
-			if !slices.Contains(composeServiceKeys, k) {
-				t.Errorf("service %s: %q is not a Compose service key", name, k)
-			}
-		}
-	}
-	if f.Name == "" {
-		t.Error("the stack has no project name")
+	p, _ := load(t)
+	if p.Name != "golive" {
+		t.Errorf("project name %q, want golive (the file's name:)", p.Name)
 	}
 	for _, name := range required {
-		if _, ok := f.Services[name]; !ok {
+		if _, ok := p.Services[name]; !ok {
 			t.Errorf("service %s is missing", name)
 		}
 	}
 }
 
+// TestTheLoaderRejectsWhatComposeRejects: the checks above mean something only
+// if the loader judges the file as Compose does: an unknown service key, and a
+// required variable left unset, are errors.
+func TestTheLoaderRejectsWhatComposeRejects(t *testing.T) {
+	root := repoRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, compose.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typo := strings.Replace(string(data), "    restart: unless-stopped\n", "    restrat: unless-stopped\n", 1)
+	path := filepath.Join(t.TempDir(), compose.File)
+	if err := os.WriteFile(path, []byte(typo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compose.Load(context.Background(), path, stackEnv); err == nil || !strings.Contains(err.Error(), "restrat") {
+		t.Errorf("a misspelt service key loaded (err %v)", err)
+	}
+	if _, err := compose.Load(context.Background(), filepath.Join(root, compose.File), nil); err == nil || !strings.Contains(err.Error(), "POSTGRES_PASSWORD") {
+		t.Errorf("the stack loaded without POSTGRES_PASSWORD (err %v)", err)
+	}
+}
+
 func TestImagesAndBuilds(t *testing.T) {
-	f, root := load(t)
+	p, root := load(t)
 	images := map[string]string{
 		svcPostgres: "postgres:16",
 		svcTemporal: "temporalio/server:",
 		svcUI:       "temporalio/ui:",
 	}
 	for name, prefix := range images {
-		img := expand(f.Services[name].Image)
+		img := p.Services[name].Image
 		if !strings.HasPrefix(img, prefix) && !(name == svcTemporal && strings.HasPrefix(img, "temporalio/auto-setup:")) {
 			t.Errorf("service %s: image %q, want %s...", name, img, prefix)
 		}
 	}
-	for name, s := range f.Services {
-		img := expand(s.Image)
-		if img == "" && s.Build == nil {
+	for name, s := range p.Services {
+		if s.Image == "" && s.Build == nil {
 			t.Errorf("service %s: neither image nor build", name)
 		}
-		if img != "" && s.Build == nil {
-			if _, tag, ok := strings.Cut(img, ":"); !ok || tag == "" || tag == "latest" {
-				t.Errorf("service %s: image %q is not pinned to a version", name, img)
+		if s.Image != "" && s.Build == nil {
+			if _, tag, ok := strings.Cut(s.Image, ":"); !ok || tag == "" || tag == "latest" {
+				t.Errorf("service %s: image %q is not pinned to a version", name, s.Image)
 			}
 		}
 	}
 	for _, name := range []string{svcWorker, svcCodec} {
-		s := f.Services[name]
+		s := p.Services[name]
 		if s.Build == nil {
 			t.Errorf("service %s: not built from the repository's Dockerfile", name)
 			continue
@@ -216,8 +135,15 @@ func TestImagesAndBuilds(t *testing.T) {
 		if dockerfile == "" {
 			dockerfile = "Dockerfile"
 		}
-		if path := filepath.Join(root, s.Build.Context, dockerfile); fileMissing(path) {
+		path := dockerfile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(s.Build.Context, dockerfile)
+		}
+		if fileMissing(path) {
 			t.Errorf("service %s: build file %s does not exist", name, path)
+		}
+		if s.Build.Context != root {
+			t.Errorf("service %s: build context %s, want the repository root %s", name, s.Build.Context, root)
 		}
 	}
 }
@@ -228,61 +154,61 @@ func fileMissing(path string) bool {
 }
 
 func TestPorts(t *testing.T) {
-	f, _ := load(t)
-	want := map[string]string{svcTemporal: "7233", svcUI: "8080", svcCodec: "8081"}
+	p, _ := load(t)
+	want := map[string]uint32{svcTemporal: 7233, svcUI: 8080, svcCodec: 8081}
 	for name, port := range want {
-		var got []string
-		for _, p := range f.Services[name].Ports {
-			got = append(got, containerPort(p))
+		var got []uint32
+		for _, pc := range p.Services[name].Ports {
+			got = append(got, pc.Target)
 		}
 		if !slices.Contains(got, port) {
-			t.Errorf("service %s publishes %v, want container port %s", name, f.Services[name].Ports, port)
+			t.Errorf("service %s publishes %v, want container port %d", name, got, port)
 		}
 	}
-	if len(f.Services[svcPostgres].Ports) > 0 {
-		t.Errorf("PostgreSQL is published on the host (%v); only the stack needs it", f.Services[svcPostgres].Ports)
+	if len(p.Services[svcPostgres].Ports) > 0 {
+		t.Errorf("PostgreSQL is published on the host (%v); only the stack needs it", p.Services[svcPostgres].Ports)
 	}
-	for name, s := range f.Services {
-		for _, p := range s.Ports {
-			if parts := strings.Split(expand(p), ":"); len(parts) < 3 {
-				t.Errorf("service %s: port %q listens on every interface; bind it to an address", name, p)
+	for name, s := range p.Services {
+		for _, pc := range s.Ports {
+			if pc.HostIP == "" || pc.HostIP == "0.0.0.0" || pc.HostIP == "::" {
+				t.Errorf("service %s: port %d listens on every interface; bind it to an address", name, pc.Target)
 			}
 		}
 	}
 }
 
 func TestHealthChecks(t *testing.T) {
-	f, _ := load(t)
+	p, _ := load(t)
 	for _, name := range required {
-		h := f.Services[name].Healthcheck
+		h := p.Services[name].HealthCheck
 		switch {
 		case h == nil || h.Disable:
 			t.Errorf("service %s has no health check", name)
 		case len(h.Test) < 2 || (h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL"):
 			t.Errorf("service %s: health check test %q, want [CMD ...] or [CMD-SHELL ...]", name, h.Test)
-		case h.Interval == "" || h.Retries == 0:
+		case h.Interval == nil || h.Retries == nil || *h.Retries == 0:
 			t.Errorf("service %s: health check needs an interval and retries", name)
 		}
 	}
 	// A dependency waited on as healthy must have a health check; one waited on
 	// as completed must be a one-shot job (it must not restart forever).
-	for name, s := range f.Services {
+	for name, s := range p.Services {
 		for dep, d := range s.DependsOn {
-			target, ok := f.Services[dep]
+			target, ok := p.Services[dep]
 			if !ok {
 				t.Errorf("service %s depends on %s, which does not exist", name, dep)
 				continue
 			}
 			switch d.Condition {
-			case "service_healthy":
-				if target.Healthcheck == nil {
+			case types.ServiceConditionHealthy:
+				if target.HealthCheck == nil {
 					t.Errorf("service %s waits for %s to be healthy, but %s has no health check", name, dep, dep)
 				}
-			case "service_completed_successfully":
-				if target.Restart == "always" || target.Restart == "unless-stopped" {
+			case types.ServiceConditionCompletedSuccessfully:
+				if target.Restart == types.RestartPolicyAlways || target.Restart == types.RestartPolicyUnlessStopped {
 					t.Errorf("service %s waits for %s to complete, but %s restarts %s", name, dep, dep, target.Restart)
 				}
-			case "", "service_started":
+			case "", types.ServiceConditionStarted:
 			default:
 				t.Errorf("service %s: unknown depends_on condition %q", name, d.Condition)
 			}
@@ -291,54 +217,78 @@ func TestHealthChecks(t *testing.T) {
 }
 
 func TestVolumes(t *testing.T) {
-	f, _ := load(t)
-	mounts := func(name string) map[string]string { // target -> source
-		out := map[string]string{}
-		for _, v := range f.Services[name].Volumes {
-			parts := strings.Split(v, ":")
-			if len(parts) >= 2 {
-				out[parts[1]] = parts[0]
-			}
+	p, _ := load(t)
+	mounts := func(name string) map[string]types.ServiceVolumeConfig { // by target
+		out := map[string]types.ServiceVolumeConfig{}
+		for _, v := range p.Services[name].Volumes {
+			out[v.Target] = v
 		}
 		return out
 	}
-	named := func(src string) bool { return src != "" && !strings.ContainsAny(src, "/.~$") }
-	if src := mounts(svcPostgres)["/var/lib/postgresql/data"]; !named(src) {
-		t.Errorf("PostgreSQL data is not on a named volume (got %q)", src)
+	named := func(v types.ServiceVolumeConfig) bool { return v.Type == types.VolumeTypeVolume && v.Source != "" }
+	if v := mounts(svcPostgres)["/var/lib/postgresql/data"]; !named(v) {
+		t.Errorf("PostgreSQL data is not on a named volume (got %s %q)", v.Type, v.Source)
 	}
-	if src := mounts(svcWorker)["/var/lib/golive"]; !named(src) {
-		t.Errorf("the worker's evidence directory /var/lib/golive is not on a named volume (got %q)", src)
+	if v := mounts(svcWorker)["/var/lib/golive"]; !named(v) {
+		t.Errorf("the worker's evidence directory /var/lib/golive is not on a named volume (got %s %q)", v.Type, v.Source)
 	}
-	for name, s := range f.Services {
+	for name, s := range p.Services {
 		for _, v := range s.Volumes {
-			src, _, _ := strings.Cut(v, ":")
-			if named(src) {
-				if _, ok := f.Volumes[src]; !ok {
-					t.Errorf("service %s mounts volume %s, which is not declared under volumes", name, src)
+			if named(v) {
+				if _, ok := p.Volumes[v.Source]; !ok {
+					t.Errorf("service %s mounts volume %s, which is not declared under volumes", name, v.Source)
 				}
 			}
 		}
 		for _, c := range s.Configs {
-			if _, ok := f.Configs[c.Source]; !ok {
+			if _, ok := p.Configs[c.Source]; !ok {
 				t.Errorf("service %s uses config %s, which is not declared under configs", name, c.Source)
 			}
 		}
 	}
 }
 
+func env(t *testing.T, p *types.Project, name string) map[string]string {
+	t.Helper()
+	e, err := compose.Environment(p, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func TestTemporalAddress(t *testing.T) {
-	f, _ := load(t)
+	p, _ := load(t)
 	for _, name := range []string{svcWorker, svcUI} {
-		if got := f.Services[name].Environment["TEMPORAL_ADDRESS"]; got != temporalAddress {
+		if got := env(t, p, name)["TEMPORAL_ADDRESS"]; got != temporalAddress {
 			t.Errorf("service %s: TEMPORAL_ADDRESS %q, want %s", name, got, temporalAddress)
 		}
 	}
-	env := f.Services[svcTemporal].Environment
-	if env["DB"] != "postgres12" && env["DB"] != "postgres12_pgx" {
-		t.Errorf("temporal: DB %q, want the PostgreSQL plugin (postgres12)", env["DB"])
+	e := env(t, p, svcTemporal)
+	if e["DB"] != "postgres12" && e["DB"] != "postgres12_pgx" {
+		t.Errorf("temporal: DB %q, want the PostgreSQL plugin (postgres12)", e["DB"])
 	}
-	if env["POSTGRES_SEEDS"] != svcPostgres {
-		t.Errorf("temporal: POSTGRES_SEEDS %q, want %s", env["POSTGRES_SEEDS"], svcPostgres)
+	if e["POSTGRES_SEEDS"] != svcPostgres {
+		t.Errorf("temporal: POSTGRES_SEEDS %q, want %s", e["POSTGRES_SEEDS"], svcPostgres)
+	}
+	if e["POSTGRES_PWD"] != stackEnv["POSTGRES_PASSWORD"] {
+		t.Errorf("temporal: POSTGRES_PWD %q, want the .env password", e["POSTGRES_PWD"])
+	}
+	if n, err := strconv.Atoi(e["NUM_HISTORY_SHARDS"]); err != nil || n < 1 {
+		t.Errorf("temporal: NUM_HISTORY_SHARDS %q", e["NUM_HISTORY_SHARDS"])
+	}
+}
+
+// TestTemporalDynamicConfig: the server refuses to start without its dynamic
+// config file; the stack mounts one where the server's template looks for it.
+func TestTemporalDynamicConfig(t *testing.T) {
+	p, _ := load(t)
+	c, err := compose.ConfigContent(p, svcTemporal, "/etc/temporal/config/dynamicconfig/docker.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c, "limit.maxIDLength") {
+		t.Errorf("dynamic config %q lacks limit.maxIDLength", c)
 	}
 }
 
@@ -410,12 +360,12 @@ func TestMain(m *testing.M) {
 }
 
 // runsGolive reports whether a service runs the golive image (ENTRYPOINT golive).
-func runsGolive(s service) bool { return s.Build != nil && len(s.Entrypoint) == 0 }
+func runsGolive(s types.ServiceConfig) bool { return s.Build != nil && len(s.Entrypoint) == 0 }
 
 // TestCommandsAreGoliveSubcommands runs each golive command line of the stack
 // with --help against the production build: an unknown command or flag fails.
 func TestCommandsAreGoliveSubcommands(t *testing.T) {
-	f, _ := load(t)
+	p, _ := load(t)
 	bin := productionCLI(t)
 	check := func(what string, args []string) {
 		t.Helper()
@@ -435,21 +385,21 @@ func TestCommandsAreGoliveSubcommands(t *testing.T) {
 		}
 	}
 	for _, name := range []string{svcWorker, svcCodec} {
-		if !runsGolive(f.Services[name]) {
+		if !runsGolive(p.Services[name]) {
 			t.Errorf("service %s does not run the golive image's entrypoint", name)
 		}
 	}
-	if c := f.Services[svcWorker].Command; len(c) == 0 || c[0] != "worker" {
+	if c := p.Services[svcWorker].Command; len(c) == 0 || c[0] != "worker" {
 		t.Errorf("service %s runs %q, want golive worker", svcWorker, c)
 	}
-	if c := f.Services[svcCodec].Command; len(c) == 0 || c[0] != "codec-server" {
+	if c := p.Services[svcCodec].Command; len(c) == 0 || c[0] != "codec-server" {
 		t.Errorf("service %s runs %q, want golive codec-server", svcCodec, c)
 	}
-	for name, s := range f.Services {
+	for name, s := range p.Services {
 		if runsGolive(s) {
 			check("service "+name, s.Command)
 		}
-		if h := s.Healthcheck; h != nil && len(h.Test) > 1 && h.Test[0] == "CMD" && filepath.Base(h.Test[1]) == "golive" {
+		if h := s.HealthCheck; h != nil && len(h.Test) > 1 && h.Test[0] == "CMD" && filepath.Base(h.Test[1]) == "golive" {
 			check("health check of "+name, h.Test[2:])
 		}
 	}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/golive/golive/internal/namespaces"
 )
 
 // ready waits until the frontend serves the namespace, then registers any
@@ -21,7 +21,7 @@ func (s *Server) ready(ctx context.Context, searchAttributes []string) error {
 		return err
 	}
 	defer c.Close()
-	return ensureSearchAttributes(ctx, c, s.namespace, searchAttributes)
+	return namespaces.EnsureSearchAttributes(ctx, c, s.namespace, searchAttributes)
 }
 
 // dial connects a client and polls until DescribeNamespace succeeds.
@@ -49,37 +49,4 @@ func (s *Server) dial(ctx context.Context) (client.Client, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// ensureSearchAttributes adds the missing names as Keyword attributes of ns and
-// fails when one exists with another type.
-func ensureSearchAttributes(ctx context.Context, c client.Client, ns string, names []string) error {
-	if len(names) == 0 {
-		return nil
-	}
-	resp, err := c.OperatorService().ListSearchAttributes(ctx,
-		&operatorservice.ListSearchAttributesRequest{Namespace: ns})
-	if err != nil {
-		return fmt.Errorf("list search attributes of %q: %w", ns, err)
-	}
-	missing := map[string]enumspb.IndexedValueType{}
-	for _, name := range names {
-		t, ok := resp.GetCustomAttributes()[name]
-		switch {
-		case !ok:
-			missing[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-		case t != enumspb.INDEXED_VALUE_TYPE_KEYWORD:
-			return fmt.Errorf("search attribute %q of %q is %s, want Keyword", name, ns, t)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        ns,
-		SearchAttributes: missing,
-	}); err != nil {
-		return fmt.Errorf("add search attributes to %q: %w", ns, err)
-	}
-	return nil
 }
