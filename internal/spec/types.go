@@ -148,8 +148,7 @@ type Item struct {
 
 // Check is an automatic readiness check.
 type Check struct {
-	// Kind is one of http, tls, dns, command, sql, metric, postgres.pending_migrations,
-	// postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries, backup.
+	// Kind is one of CheckKinds (kinds.go); CheckKind returns it typed.
 	Kind string `yaml:"kind" json:"kind"`
 	// URL for http checks; defaults to the app URL + Path.
 	URL  string `yaml:"url,omitempty" json:"url,omitempty"`
@@ -181,6 +180,50 @@ type Check struct {
 	Database *Database `yaml:"database,omitempty" json:"database,omitempty"`
 	// Backup is what a backup check looks at; filled from the spec's backup section.
 	Backup *Backup `yaml:"backup,omitempty" json:"backup,omitempty"`
+
+	// Method for csrf (default POST) and rate_limit (default GET) checks.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Origin is the disallowed Origin a cors check sends (default DefaultProbeOrigin).
+	Origin string `yaml:"origin,omitempty" json:"origin,omitempty"`
+	// Burst and Within bound a rate_limit check: at most Burst requests, all sent
+	// within Within; one of them must be answered 429 (defaults 50 and 10s).
+	Burst  int      `yaml:"burst,omitempty" json:"burst,omitempty"`
+	Within Duration `yaml:"within,omitempty" json:"within,omitempty"`
+	// JWT is the test-only key (by reference) and claims a jwt check signs its tokens with.
+	JWT *JWTProbe `yaml:"jwt,omitempty" json:"jwt,omitempty"`
+	// MaxLifetimeDays for tls.renewal: a certificate valid longer than this is not
+	// taken as automated unless RenewCommand succeeds (default 90, ACME-style).
+	MaxLifetimeDays int `yaml:"max_lifetime_days,omitempty" json:"max_lifetime_days,omitempty"`
+	// RenewCommand for tls.renewal: argv of a renewal dry run (certbot renew --dry-run); exit 0 proves renewal.
+	RenewCommand []string `yaml:"renew_command,omitempty" json:"renew_command,omitempty"`
+	// Report is the path (on the worker) or http(s) URL of a CI result file for report.* checks.
+	Report string `yaml:"report,omitempty" json:"report,omitempty"`
+	// MaxAge bounds how old a report or the newest catalogued backup may be (default 24h).
+	MaxAge Duration `yaml:"max_age,omitempty" json:"max_age,omitempty"`
+	// MaxP95 and MaxErrorRate for report.k6 (default thresholds.targets).
+	MaxP95       Duration `yaml:"max_p95,omitempty" json:"max_p95,omitempty"`
+	MaxErrorRate Percent  `yaml:"max_error_rate,omitempty" json:"max_error_rate,omitempty"`
+	// Condition judges a metric check's value: an expression over result ("result < 1").
+	Condition string `yaml:"condition,omitempty" json:"condition,omitempty"`
+	// Alerts for alerts checks: watched metric name -> its alert rule (Prometheus)
+	// or alarm (CloudWatch) name.
+	Alerts map[string]string `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	// Metrics is where metric and alerts checks read; its unset fields come from
+	// the spec's metrics section.
+	Metrics *Metrics `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+}
+
+// JWTProbe is what a jwt check builds its tokens from. The key is a test-only
+// key the app accepts in this environment, given by reference, never the value.
+type JWTProbe struct {
+	// Key is a reference (env://NAME or secret://aws/NAME#KEY) to the HMAC key.
+	Key string `yaml:"key" json:"key"`
+	// Alg is HS256 (default), HS384 or HS512.
+	Alg string `yaml:"alg,omitempty" json:"alg,omitempty"`
+	// Issuer, Audience and Subject become the iss, aud and sub claims when set.
+	Issuer   string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	Audience string `yaml:"audience,omitempty" json:"audience,omitempty"`
+	Subject  string `yaml:"subject,omitempty" json:"subject,omitempty"`
 }
 
 // Window places the deployment in time.
@@ -203,6 +246,10 @@ type Backup struct {
 	// Jobs is pg_restore's parallelism for a postgres backup: 1 (default) streams
 	// pg_dump into pg_restore with no dump file; more dumps to a file first.
 	Jobs int `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+	// CatalogCommand is argv of a backup catalog listing as JSON (pgbackrest info
+	// --output=json, wal-g backup-list --json); with it, the default "Backup
+	// schedule configured" item reads the newest backup's age (backup.catalog).
+	CatalogCommand []string `yaml:"catalog_command,omitempty" json:"catalog_command,omitempty"`
 	// Instance is the RDS instance identifier when Type is rds.
 	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`
 	// MaxAge is how old the latest automated RDS snapshot may be (default 24h).
@@ -215,6 +262,9 @@ type Backup struct {
 type Database struct {
 	// URL is a reference to the connection string (env://NAME or secret://aws/NAME#KEY), never the value.
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// PoolerURL is a reference to the connection pooler's admin console (PgBouncer's
+	// "pgbouncer" database); with it, "Database connection pooling configured" reads the pooler.
+	PoolerURL string `yaml:"pooler_url,omitempty" json:"pooler_url,omitempty"`
 	// Migrations is the directory of migration files; empty means no migrations.
 	Migrations string `yaml:"migrations,omitempty" json:"migrations,omitempty"`
 	// LockTimeout and StatementTimeout apply to each migration statement.
@@ -291,13 +341,31 @@ type Smoke struct {
 	Flows []Flow `yaml:"flows" json:"flows"`
 }
 
-// Flow is one critical user flow, tested by an HTTP request.
+// Flow is one critical user flow, tested by an HTTP request. Flows run in
+// order, so a login flow can hand its session to the flows after it.
 type Flow struct {
 	ID           string `yaml:"id" json:"id"`
 	Title        string `yaml:"title" json:"title"`
 	Method       string `yaml:"method" json:"method"`
 	Path         string `yaml:"path" json:"path"`
 	ExpectStatus int    `yaml:"expect_status" json:"expect_status"`
+	// Headers are sent with the request. A value may hold references, written
+	// ${env://NAME} or ${secret://aws/NAME#KEY}, resolved on the worker; a value
+	// that is a bare reference is replaced whole.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Body is sent as the request body (Content-Type application/json when it
+	// starts with { or [); references inside are resolved as in Headers (JSON-escaped).
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+	// Session, on a login flow, is the JSON path of the session token in its
+	// answer ($.token); the flows after it with auth "session" send it.
+	Session string `yaml:"session,omitempty" json:"session,omitempty"`
+	// Auth is "session" (the token a login flow captured, as a Bearer token),
+	// a reference to a bearer token (env://SMOKE_TOKEN), or empty (none).
+	Auth string `yaml:"auth,omitempty" json:"auth,omitempty"`
+	// ExpectBody is a substring the answer's body must contain.
+	ExpectBody string `yaml:"expect_body,omitempty" json:"expect_body,omitempty"`
+	// ExpectJSON is a JSON path ($.patients[0].id) that must be present in the answer.
+	ExpectJSON string `yaml:"expect_json,omitempty" json:"expect_json,omitempty"`
 }
 
 // Metrics says where readings come from.
