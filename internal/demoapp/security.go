@@ -239,4 +239,3 @@ func (a *App) securityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+PathProfile, a.profile)
 	mux.HandleFunc("GET "+PathJWT, a.jwtMe)
 }
-
