@@ -18,6 +18,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -47,6 +48,16 @@ type Prober struct {
 	HTTP *http.Client
 	// Logger receives one line per probe; nil uses slog.Default().
 	Logger *slog.Logger
+	// Secrets resolves the references a check or a flow sends (a jwt check's
+	// key, a flow's credentials); nil resolves env:// only.
+	Secrets *secrets.Resolver
+}
+
+func (p *Prober) secrets() *secrets.Resolver {
+	if p != nil && p.Secrets != nil {
+		return p.Secrets
+	}
+	return &secrets.Resolver{}
 }
 
 func (p *Prober) client() *http.Client {
@@ -63,9 +74,10 @@ func (p *Prober) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Check runs one automatic readiness check: http, tls, dns or command. Other
-// kinds (postgres.*, backup, sql, metric) are unavailable until their
-// integration exists; they never pass.
+// Check runs one automatic readiness check of a kind that probes from the
+// worker: http, tls, tls.renewal, dns, command, the web security kinds (cors,
+// rate_limit, csrf, csp, jwt) and the CI reports (report.junit, report.k6,
+// report.axe). CheckActivity sends every other kind to its own activity.
 func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	c := in.Check
 	timeout := c.Timeout.D()
@@ -75,19 +87,12 @@ func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var r Result
-	switch c.Kind {
-	case "http":
-		r = p.checkHTTP(cctx, c, in.App)
-	case "tls":
-		r = p.checkTLS(cctx, c, in.App)
-	case "dns":
-		r = checkDNS(cctx, c, in.App)
-	case "command":
-		r = checkCommand(cctx, c.Command, timeout)
-	case "":
+	if run, ok := proberKinds[c.CheckKind()]; ok {
+		r = run(p, cctx, in)
+	} else if c.Kind == "" {
 		r = Result{State: StateFailed, Detail: "bad check: kind is empty"}
-	default:
-		r = Result{State: StateUnavailable, Detail: fmt.Sprintf("not configured: %s checks arrive with the PostgreSQL/metrics integration", c.Kind)}
+	} else {
+		r = unknownKind("Prober.Check", c.CheckKind())
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("check %s: %w", in.ItemID, err)
@@ -96,6 +101,25 @@ func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	// they travel (encrypted) in the release record.
 	p.logger().InfoContext(ctx, "check", "release", in.ReleaseID, "item", in.ItemID, "kind", c.Kind, "state", r.State)
 	return r, nil
+}
+
+// proberKinds are the kinds Prober.Check runs.
+var proberKinds = map[spec.CheckKind]func(p *Prober, ctx context.Context, in CheckInput) Result{
+	spec.KindHTTP:       func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkHTTP(ctx, in.Check, in.App) },
+	spec.KindTLS:        func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkTLS(ctx, in.Check, in.App) },
+	spec.KindTLSRenewal: func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkTLS(ctx, in.Check, in.App) },
+	spec.KindDNS:        func(_ *Prober, ctx context.Context, in CheckInput) Result { return checkDNS(ctx, in.Check, in.App) },
+	spec.KindCommand: func(_ *Prober, ctx context.Context, in CheckInput) Result {
+		return checkCommand(ctx, in.Check.Command, in.Check.Timeout.D())
+	},
+	spec.KindCORS:      (*Prober).checkCORS,
+	spec.KindRateLimit: (*Prober).checkRateLimit,
+	spec.KindCSRF:      (*Prober).checkCSRF,
+	spec.KindCSP:       (*Prober).checkCSP,
+	spec.KindJWT:       (*Prober).checkJWT,
+	spec.KindJUnit:     (*Prober).checkReport,
+	spec.KindK6:        (*Prober).checkReport,
+	spec.KindAxe:       (*Prober).checkReport,
 }
 
 func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Result {
@@ -221,6 +245,36 @@ func (p *Prober) checkTLS(ctx context.Context, c spec.Check, app spec.App) Resul
 	} else {
 		r.State = StatePassed
 	}
+	if r.State == StatePassed && c.CheckKind() == spec.KindTLSRenewal {
+		return renewal(ctx, c, leaf, r)
+	}
+	return r
+}
+
+// renewal judges "auto-renewal configured": a certificate that lives at most
+// max_lifetime_days is renewed by automation (nobody renews 90-day
+// certificates by hand for long); a longer one needs a renewal dry run that succeeds.
+func renewal(ctx context.Context, c spec.Check, leaf *x509.Certificate, r Result) Result {
+	lifetime := int(leaf.NotAfter.Sub(leaf.NotBefore).Hours() / 24)
+	limit := c.MaxLifetimeDays
+	if limit <= 0 {
+		limit = spec.DefaultMaxLifetimeDays
+	}
+	r.Value += fmt.Sprintf(", lifetime %d days", lifetime)
+	if lifetime <= limit {
+		r.Value += fmt.Sprintf(" (at most %d: automated renewal)", limit)
+		return r
+	}
+	if len(c.RenewCommand) == 0 {
+		r.State, r.Detail = StateFailed, fmt.Sprintf("certificate lives %d days, more than %d, and no renew_command proves renewal", lifetime, limit)
+		return r
+	}
+	cr := checkCommand(ctx, c.RenewCommand, c.Timeout.D())
+	if cr.State != StatePassed {
+		r.State, r.Detail = StateFailed, "renewal command failed: "+cr.Detail
+		return r
+	}
+	r.Value += ", renewal command succeeded"
 	return r
 }
 
@@ -269,29 +323,6 @@ func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Res
 		r.State, r.Detail = StateFailed, fmt.Sprintf("cannot run %s: %v", argv[0], err)
 	}
 	return r
-}
-
-// Smoke runs every critical flow against the app (method, app URL + path,
-// expected status, default 200); each flow's value reads "HTTP 200 in 12ms".
-func (p *Prober) Smoke(ctx context.Context, in SmokeInput) (SmokeResult, error) {
-	out := SmokeResult{Flows: make([]FlowResult, 0, len(in.Flows))}
-	for _, f := range in.Flows {
-		heartbeat(ctx, f.ID)
-		var r Result
-		if in.App.URL == "" {
-			r = Result{State: StateFailed, Detail: "bad input: no app url"}
-		} else {
-			fctx, cancel := context.WithTimeout(ctx, defaultCheckTimeout)
-			r = probeHTTP(fctx, p.client(), strings.ToUpper(f.Method), joinURL(in.App.URL, f.Path), f.ExpectStatus, "")
-			cancel()
-		}
-		if err := ctx.Err(); err != nil {
-			return out, fmt.Errorf("smoke %s: %w", f.ID, err)
-		}
-		p.logger().InfoContext(ctx, "smoke", "flow", f.ID, "state", r.State)
-		out.Flows = append(out.Flows, FlowResult{ID: f.ID, Title: f.Title, Result: r})
-	}
-	return out, nil
 }
 
 // Health asks the app's health path (default /healthz) for HTTP 200.
