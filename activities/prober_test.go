@@ -12,6 +12,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -207,5 +208,52 @@ func TestVerifyVersion(t *testing.T) {
 	defer cancel()
 	if _, err := p.VerifyVersion(ctx, activities.VerifyInput{App: sa, Version: "9.9.9", Timeout: time.Minute}); err == nil {
 		t.Error("verify with an ended context returned no error")
+	}
+}
+
+// The login flow captures the session; the patient records flow sends it, so
+// it tests a logged-in user, while the same path refuses an anonymous one.
+func TestSmokeLogsInAndTestsRecordsAsThatUser(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet()}
+	res, _ := p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: flows[:2]})
+	if !res.Passed() || !strings.HasSuffix(res.Flows[0].Result.Value, "session captured") || !strings.HasSuffix(res.Flows[1].Result.Value, "logged in") {
+		t.Fatalf("smoke = %+v", res)
+	}
+	anon := spec.Flow{ID: "anonymous", Method: "GET", Path: demoapp.PathPatients, ExpectStatus: 200}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{anon}})
+	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "got 401") {
+		t.Errorf("anonymous records = %+v", res)
+	}
+	// Without a login before it, a session flow fails by saying so.
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: flows[1:2]})
+	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "no session") {
+		t.Errorf("no login = %+v", res)
+	}
+}
+
+// Credentials come by reference and are resolved in the activity; a body
+// expectation that fails never echoes the body (patient data).
+func TestSmokeFlowsSendCredentialsByReferenceAndCheckTheBody(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	env := map[string]string{"SMOKE_PASSWORD": `de"mo`, "SMOKE_TOKEN": demoapp.SessionToken}
+	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}
+	wrongPassword := spec.Flow{ID: "login", Method: "POST", Path: demoapp.PathLogin, ExpectStatus: 401,
+		Body: `{"user": "smoke", "password": "${env://SMOKE_PASSWORD}"}`}
+	token := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://SMOKE_TOKEN", ExpectBody: "Test Patient A"}
+	header := spec.Flow{ID: "header", Method: "GET", Path: demoapp.PathBilling, Headers: map[string]string{"Authorization": "Bearer ${env://SMOKE_TOKEN}"}, ExpectJSON: "$.open_invoices"}
+	res, _ := p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{wrongPassword, token, header}})
+	if !res.Passed() {
+		t.Fatalf("smoke = %+v", res)
+	}
+	missing := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://SMOKE_TOKEN", ExpectBody: "Patient Z", ExpectJSON: "$.patients[0].id"}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{missing}})
+	if d := res.Flows[0].Result.Detail; res.Passed() || !strings.Contains(d, "does not contain the expected text") || strings.Contains(d, "Test Patient") {
+		t.Errorf("body expectation = %+v", res)
+	}
+	unset := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://GOLIVE_TEST_UNSET_TOKEN"}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{unset}})
+	if res.Flows[0].Result.State != activities.StateUnavailable {
+		t.Errorf("unset credential = %+v", res)
 	}
 }
