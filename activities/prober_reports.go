@@ -260,4 +260,3 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
-

@@ -100,7 +100,7 @@ func TestCSPFailsWithUnsafeInlineScriptsOrNoDefaultSrc(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	wantState(t, "weak", check(t, prober(), spec.Check{Kind: "csp", Path: "/?weak=csp"}, app), activities.StateFailed, "no default-src")
 	for policy, want := range map[string]string{
-		"default-src 'self'; script-src 'self' 'unsafe-inline'":          "script-src allows 'unsafe-inline'",
+		"default-src 'self'; script-src 'self' 'unsafe-inline'":            "script-src allows 'unsafe-inline'",
 		"default-src 'self' 'unsafe-eval'":                                 "script-src allows 'unsafe-eval'",
 		"default-src 'none'; script-src https:":                            "script-src allows https:",
 		"default-src 'self'; script-src 'self' 'unsafe-inline' 'nonce-r4'": "",
