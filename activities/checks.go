@@ -22,6 +22,7 @@ var checkActivities = map[spec.CheckKind]any{
 	spec.KindTLSRenewal:        checkProber.Check,
 	spec.KindDNS:               checkProber.Check,
 	spec.KindCommand:           checkProber.Check,
+	spec.KindSecrets:           checkProber.Check,
 	spec.KindCORS:              checkProber.Check,
 	spec.KindRateLimit:         checkProber.Check,
 	spec.KindCSRF:              checkProber.Check,

@@ -112,6 +112,7 @@ var proberKinds = map[spec.CheckKind]func(p *Prober, ctx context.Context, in Che
 	spec.KindCommand: func(_ *Prober, ctx context.Context, in CheckInput) Result {
 		return checkCommand(ctx, in.Check.Command, in.Check.Timeout.D())
 	},
+	spec.KindSecrets:   (*Prober).checkSecrets,
 	spec.KindCORS:      (*Prober).checkCORS,
 	spec.KindRateLimit: (*Prober).checkRateLimit,
 	spec.KindCSRF:      (*Prober).checkCSRF,

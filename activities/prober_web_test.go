@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -200,4 +201,33 @@ func TestTLSRenewalFailsForALongLivedCertificateUnlessTheRenewalCommandSucceeds(
 	if !strings.HasSuffix(r.Value, "renewal command succeeded") {
 		t.Errorf("value = %q", r.Value)
 	}
+}
+
+func TestSecretsPassWhenEveryReferenceResolvesAndNameTheOnesThatDoNot(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://db/portal"}
+	aws := secretsMap{"portal/jwt-test#key": "k"}
+	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{Backends: map[string]secrets.Backend{"aws": aws},
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}
+	c := spec.Check{Kind: "secrets", Refs: []string{"env://DATABASE_URL", "secret://aws/portal/jwt-test#key"}}
+	r := check(t, p, c, spec.App{})
+	wantState(t, "all resolve", r, activities.StatePassed, "")
+	if r.Value != "2 of 2 references resolve: 1 from a secret store, 1 from the worker's environment" {
+		t.Errorf("value = %q", r.Value)
+	}
+	c.Refs = append(c.Refs, "env://RESEND_API_KEY")
+	r = check(t, p, c, spec.App{})
+	wantState(t, "one missing", r, activities.StateFailed, "do not resolve on this worker: env://RESEND_API_KEY")
+	if strings.Contains(r.Value+r.Detail, "postgres://db") {
+		t.Error("a value leaked into the result")
+	}
+}
+
+// secretsMap is a secret backend holding fixed values.
+type secretsMap map[string]string
+
+func (m secretsMap) Resolve(_ context.Context, ref string) (string, error) {
+	if v, ok := m[ref]; ok {
+		return v, nil
+	}
+	return "", secrets.ErrNotFound
 }

@@ -1,6 +1,11 @@
 package spec
 
-import "time"
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"time"
+)
 
 // Defaults of the automatic checks that the checklist does not state as numbers.
 const (
@@ -91,6 +96,10 @@ func checkDefaults(s *Spec) {
 			case KindK6:
 				or(&c.MaxP95, s.Thresholds.Targets.LatencyP95)
 				or(&c.MaxErrorRate, s.Thresholds.Targets.ErrorRate)
+			case KindSecrets:
+				if len(c.Refs) == 0 {
+					c.Refs = SecretRefs(*s)
+				}
 			case KindMetric, KindAlerts:
 				m := s.Metrics
 				if c.Metrics != nil {
@@ -109,3 +118,40 @@ func checkDefaults(s *Spec) {
 		}
 	}
 }
+
+// SecretRefs lists, sorted and once each, every credential reference
+// (env://, secret://) the spec names: the database and its pooler, the backup
+// scratch server, the metrics sources, the live notification credentials,
+// the smoke flows' credentials and the jwt checks' keys.
+func SecretRefs(s Spec) []string {
+	seen := map[string]bool{}
+	add := func(vs ...string) {
+		for _, v := range vs {
+			for _, m := range refInText.FindAllString(v, -1) {
+				seen[m] = true
+			}
+		}
+	}
+	add(s.Database.URL, s.Database.PoolerURL, s.Backup.ScratchURL, s.Metrics.URL)
+	for _, src := range s.Metrics.Sources {
+		add(src.URL)
+	}
+	if s.Notify.Channel == "live" {
+		add(s.Notify.ResendAPIKey, s.Notify.TwilioAccountSID, s.Notify.TwilioAuthToken, s.Notify.TwilioFrom)
+	}
+	for _, f := range s.Smoke.Flows {
+		add(f.Body, f.Auth)
+		for _, v := range f.Headers {
+			add(v)
+		}
+	}
+	for _, it := range s.Readiness.Items {
+		if it.Auto != nil && it.Auto.JWT != nil {
+			add(it.Auto.JWT.Key)
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// refInText finds references, bare or written ${...} inside a value.
+var refInText = regexp.MustCompile(`(?:env|secret)://[^\s"'}]+`)

@@ -21,6 +21,9 @@ const (
 	KindDNS CheckKind = "dns"
 	// KindCommand: argv run without a shell on the worker; exit 0 passes.
 	KindCommand CheckKind = "command"
+	// KindSecrets: every credential reference the spec names (database,
+	// notification, smoke and check credentials) resolves on the worker.
+	KindSecrets CheckKind = "secrets"
 	// KindCORS: a disallowed Origin is not reflected (nor answered with "*").
 	KindCORS CheckKind = "cors"
 	// KindRateLimit: a bounded burst (burst requests within a time limit) sees HTTP 429.
@@ -67,7 +70,7 @@ const (
 )
 
 // CheckKinds are the values of an automatic check's kind, in documentation order.
-var CheckKinds = kindNames(KindHTTP, KindTLS, KindTLSRenewal, KindDNS, KindCommand,
+var CheckKinds = kindNames(KindHTTP, KindTLS, KindTLSRenewal, KindDNS, KindCommand, KindSecrets,
 	KindCORS, KindRateLimit, KindCSRF, KindCSP, KindJWT,
 	KindJUnit, KindK6, KindAxe, KindMetric, KindAlerts,
 	KindSQL, KindPing, KindPendingMigrations, KindRLS, KindFKIndexes, KindConnections, KindSlowQueries,

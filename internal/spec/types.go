@@ -211,6 +211,9 @@ type Check struct {
 	// Metrics is where metric and alerts checks read; its unset fields come from
 	// the spec's metrics section.
 	Metrics *Metrics `yaml:"metrics,omitempty" json:"metrics,omitempty"`
+	// Refs for secrets checks: the references that must resolve (default:
+	// every credential reference of the spec, see SecretRefs).
+	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
 }
 
 // JWTProbe is what a jwt check builds its tokens from. The key is a test-only

@@ -31,7 +31,9 @@ func (c *checker) kindCheck(p string, ch Check) {
 		if c.required(p+".jwt.key", ch.JWT.Key, "a reference to the test-only signing key") {
 			c.credentialRef(p+".jwt.key", ch.JWT.Key)
 		}
-		c.enum(p+".jwt.alg", ch.JWT.Alg, JWTAlgs)
+		if ch.JWT.Alg != "" {
+			c.enum(p+".jwt.alg", ch.JWT.Alg, JWTAlgs)
+		}
 	case KindJUnit, KindK6, KindAxe:
 		if c.required(p+".report", ch.Report, "the path or http(s) URL of the CI result file") && strings.Contains(ch.Report, "://") {
 			c.httpURL(p+".report", ch.Report)
@@ -46,18 +48,30 @@ func (c *checker) kindCheck(p string, ch Check) {
 		if len(ch.Alerts) == 0 {
 			c.add(p+".alerts", "is required: watched metric name -> its alert rule or alarm name")
 		}
-		if ch.Metrics != nil && ch.Metrics.Provider != "prometheus" && ch.Metrics.Provider != "cloudwatch" {
-			c.add(p+".metrics.provider", "%q has no alert rules golive can read (want prometheus or cloudwatch)", ch.Metrics.Provider)
+		provider, where := c.s.Metrics.Provider, "metrics.provider"
+		if ch.Metrics != nil && ch.Metrics.Provider != "" {
+			provider, where = ch.Metrics.Provider, p+".metrics.provider"
+		}
+		if provider != "prometheus" && provider != "cloudwatch" {
+			c.add(where, "%q has no alert rules golive can read (want prometheus or cloudwatch)", provider)
+		}
+		for _, mt := range c.s.Metrics.All() {
+			if _, ok := ch.Alerts[mt.Name]; !ok && judgedMetric(mt.Name) && len(ch.Alerts) > 0 {
+				c.add(p+".alerts", "watched metric %s has no alert rule named here", mt.Name)
+			}
 		}
 	case KindBackupCatalog:
-		if ch.Backup == nil || len(ch.Backup.CatalogCommand) == 0 {
+		if (ch.Backup == nil || len(ch.Backup.CatalogCommand) == 0) && len(c.s.Backup.CatalogCommand) == 0 {
 			c.add(p, "backup.catalog needs backup.catalog_command (pgbackrest info --output=json, wal-g backup-list --json)")
 		}
 	case KindPgBouncer:
-		if ch.Database == nil || ch.Database.PoolerURL == "" {
+		pooler := c.s.Database.PoolerURL
+		if ch.Database != nil && ch.Database.PoolerURL != "" {
+			pooler = ch.Database.PoolerURL
+			c.secretRef(p+".database.pooler_url", pooler)
+		}
+		if pooler == "" {
 			c.add(p, "pgbouncer needs database.pooler_url (a reference to PgBouncer's admin console)")
-		} else {
-			c.secretRef(p+".database.pooler_url", ch.Database.PoolerURL)
 		}
 	}
 	if ch.MaxLifetimeDays < 0 {
@@ -130,6 +144,15 @@ func (c *checker) flows() {
 func credentialHeader(name string) bool {
 	switch strings.ToLower(name) {
 	case "authorization", "cookie", "x-api-key", "proxy-authorization":
+		return true
+	}
+	return false
+}
+
+// judgedMetric reports the metrics the watch judges against the checklist's limits.
+func judgedMetric(name string) bool {
+	switch name {
+	case "error_rate", "latency_p95", "db_connections", "slow_queries", "failed_logins":
 		return true
 	}
 	return false
