@@ -131,6 +131,15 @@ func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Resu
 		}
 		u = joinURL(app.URL, c.Path)
 	}
+	if len(c.Headers) > 0 || c.ExpectBody != "" || c.ExpectJSON != "" {
+		// Headers or a body to judge: run it as a one-request flow.
+		r := p.flow(ctx, spec.App{URL: u}, spec.Flow{ID: "check", Method: http.MethodGet, ExpectStatus: c.ExpectStatus,
+			Headers: c.Headers, ExpectBody: c.ExpectBody, ExpectJSON: c.ExpectJSON}, new(string))
+		if r.State == StatePassed && c.ExpectHeader != "" {
+			return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
+		}
+		return r
+	}
 	return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
 }
 

@@ -257,3 +257,16 @@ func TestSmokeFlowsSendCredentialsByReferenceAndCheckTheBody(t *testing.T) {
 		t.Errorf("unset credential = %+v", res)
 	}
 }
+
+// An http check can send a credential by reference and judge the answer's
+// body, e.g. that the operations team holds a dashboard permission.
+func TestHTTPCheckSendsHeadersByReferenceAndJudgesTheBody(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(string) (string, bool) { return demoapp.SessionToken, true }}}
+	c := spec.Check{Kind: "http", Path: demoapp.PathPatients, ExpectStatus: 200, Headers: map[string]string{"Authorization": "Bearer ${env://TOKEN}"}, ExpectJSON: "$.patients[1].id"}
+	wantState(t, "records as a user", check(t, p, c, app), activities.StatePassed, "")
+	c.ExpectJSON = "$.patients[7].id"
+	wantState(t, "absent path", check(t, p, c, app), activities.StateFailed, "$.patients[7].id is not in the answer")
+	c.ExpectJSON, c.ExpectBody = "", "P-0009"
+	wantState(t, "absent text", check(t, p, c, app), activities.StateFailed, "does not contain the expected text")
+}

@@ -122,7 +122,7 @@ func checkDefaults(s *Spec) {
 // SecretRefs lists, sorted and once each, every credential reference
 // (env://, secret://) the spec names: the database and its pooler, the backup
 // scratch server, the metrics sources, the live notification credentials,
-// the smoke flows' credentials and the jwt checks' keys.
+// the smoke flows' credentials, the jwt checks' keys and the checks' headers.
 func SecretRefs(s Spec) []string {
 	seen := map[string]bool{}
 	add := func(vs ...string) {
@@ -146,8 +146,14 @@ func SecretRefs(s Spec) []string {
 		}
 	}
 	for _, it := range s.Readiness.Items {
-		if it.Auto != nil && it.Auto.JWT != nil {
+		if it.Auto == nil {
+			continue
+		}
+		if it.Auto.JWT != nil {
 			add(it.Auto.JWT.Key)
+		}
+		for _, v := range it.Auto.Headers {
+			add(v)
 		}
 	}
 	return slices.Sorted(maps.Keys(seen))

@@ -71,6 +71,9 @@ func cloneItem(it Item) Item {
 		if c.Alerts != nil {
 			c.Alerts = maps.Clone(c.Alerts)
 		}
+		if c.Headers != nil {
+			c.Headers = maps.Clone(c.Headers)
+		}
 		it.Auto = &c
 	}
 	return it

@@ -157,6 +157,12 @@ type Check struct {
 	ExpectStatus int `yaml:"expect_status,omitempty" json:"expect_status,omitempty"`
 	// ExpectHeader requires a response header to be present (e.g. Strict-Transport-Security).
 	ExpectHeader string `yaml:"expect_header,omitempty" json:"expect_header,omitempty"`
+	// Headers, ExpectBody and ExpectJSON for http checks, as in a smoke Flow:
+	// headers sent (credentials by reference), a substring and a JSON path the
+	// answer must hold.
+	Headers    map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	ExpectBody string            `yaml:"expect_body,omitempty" json:"expect_body,omitempty"`
+	ExpectJSON string            `yaml:"expect_json,omitempty" json:"expect_json,omitempty"`
 	// Host for tls and dns checks; defaults to the app domain.
 	Host string `yaml:"host,omitempty" json:"host,omitempty"`
 	// MinDaysValid for tls checks (default 14).

@@ -74,6 +74,14 @@ func (c *checker) kindCheck(p string, ch Check) {
 			c.add(p, "pgbouncer needs database.pooler_url (a reference to PgBouncer's admin console)")
 		}
 	}
+	for _, name := range sortedKeys(ch.Headers) {
+		if v := ch.Headers[name]; credentialHeader(name) && !strings.Contains(v, "env://") && !strings.Contains(v, "secret://") {
+			c.add(p+".headers."+name, "holds a literal credential; write a reference instead (env://NAME or secret://aws/NAME#KEY)")
+		}
+	}
+	if ch.ExpectJSON != "" && !strings.HasPrefix(ch.ExpectJSON, "$") {
+		c.add(p+".expect_json", "%q is not a JSON path (start it with $)", ch.ExpectJSON)
+	}
 	if ch.MaxLifetimeDays < 0 {
 		c.add(p+".max_lifetime_days", "must not be negative")
 	}
