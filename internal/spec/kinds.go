@@ -106,13 +106,3 @@ func IsDatabaseCheck(kind string) bool {
 	}
 	return strings.HasPrefix(kind, "postgres.")
 }
-
-// IsWebCheck reports the kinds that send requests to the app (and so must
-// stay on loopback or the app's own host when they send more than one).
-func IsWebCheck(k CheckKind) bool {
-	switch k {
-	case KindHTTP, KindCORS, KindRateLimit, KindCSRF, KindCSP, KindJWT:
-		return true
-	}
-	return false
-}
