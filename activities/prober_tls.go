@@ -121,4 +121,3 @@ func renewal(ctx context.Context, c spec.Check, leaf *x509.Certificate, r Result
 	r.Value += ", renewal command succeeded"
 	return r
 }
-
