@@ -108,7 +108,7 @@ var proberKinds = map[spec.CheckKind]func(p *Prober, ctx context.Context, in Che
 	spec.KindTLSRenewal: func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkTLS(ctx, in.Check, in.App) },
 	spec.KindDNS:        func(_ *Prober, ctx context.Context, in CheckInput) Result { return checkDNS(ctx, in.Check, in.App) },
 	spec.KindCommand: func(_ *Prober, ctx context.Context, in CheckInput) Result {
-		return checkCommand(ctx, in.Check.Command, in.Check.Timeout.D())
+		return checkCommand(ctx, in.Check.Command, orDefault(in.Check.Timeout.D(), defaultCheckTimeout))
 	},
 	spec.KindSecrets:   (*Prober).checkSecrets,
 	spec.KindCORS:      (*Prober).checkCORS,
@@ -363,6 +363,14 @@ func ServerHeartbeat(ctx context.Context, details ...any) {
 	if err := activity.GetClient(ctx).RecordActivityHeartbeat(ctx, info.TaskToken, details...); err != nil {
 		activity.RecordHeartbeat(ctx, details...)
 	}
+}
+
+// orDefault is d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func firstLine(s string) string {

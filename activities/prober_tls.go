@@ -113,7 +113,7 @@ func renewal(ctx context.Context, c spec.Check, leaf *x509.Certificate, r Result
 		r.State, r.Detail = StateFailed, fmt.Sprintf("certificate lives %d days, more than %d, and no renew_command proves renewal", lifetime, limit)
 		return r
 	}
-	cr := checkCommand(ctx, c.RenewCommand, c.Timeout.D())
+	cr := checkCommand(ctx, c.RenewCommand, orDefault(c.Timeout.D(), defaultCheckTimeout))
 	if cr.State != StatePassed {
 		r.State, r.Detail = StateFailed, "renewal command failed: "+cr.Detail
 		return r
