@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/golive/golive/internal/spec"
@@ -54,6 +55,11 @@ func CheckActivity(k spec.CheckKind) any {
 		return f
 	}
 	return checkProber.Check
+}
+
+// checkContext bounds one check by its timeout (default 30s).
+func checkContext(ctx context.Context, c spec.Check) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, orDefault(c.Timeout.D(), defaultCheckTimeout))
 }
 
 // unknownKind is the result of a kind an activity was handed but does not run.

@@ -28,11 +28,7 @@ import (
 // A provider that is not configured or cannot be read is unavailable, never passed.
 func (m *Metrics) CheckMetric(ctx context.Context, in CheckInput) (Result, error) {
 	c := in.Check
-	timeout := c.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultCheckTimeout
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := checkContext(ctx, c)
 	defer cancel()
 	var r Result
 	switch {

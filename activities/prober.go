@@ -78,11 +78,7 @@ func (p *Prober) logger() *slog.Logger {
 // report.axe). CheckActivity sends every other kind to its own activity.
 func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	c := in.Check
-	timeout := c.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultCheckTimeout
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := checkContext(ctx, c)
 	defer cancel()
 	var r Result
 	if run, ok := proberKinds[c.CheckKind()]; ok {
