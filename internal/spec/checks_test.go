@@ -163,3 +163,14 @@ func TestHealthcareExampleChecks40Of67LinesAutomatically(t *testing.T) {
 		}
 	}
 }
+
+func TestARateLimitCheckHasTimeForItsWholeBurst(t *testing.T) {
+	l, err := spec.Parse("min.yaml", []byte(minimal+"readiness:\n  items:\n    - {id: sec.rate_limiting, auto: {kind: rate_limit, path: /api/search, within: 1m}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := item(t, l.Spec, "sec.rate_limiting").Auto
+	if c.Burst != spec.DefaultBurst || c.Method != "GET" || c.Timeout.D() < c.Within.D() {
+		t.Errorf("rate_limit defaults: burst %d, method %s, timeout %s for within %s", c.Burst, c.Method, c.Timeout, c.Within)
+	}
+}

@@ -65,6 +65,8 @@ func fillKindDefaults(c *Check) {
 		or(&c.Method, "GET")
 		or(&c.Burst, DefaultBurst)
 		or(&c.Within, dur(DefaultBurstWithin))
+		// The check's own timeout must leave the burst its whole time limit.
+		c.Timeout = max(c.Timeout, c.Within+dur(10*time.Second))
 	case KindCSRF:
 		or(&c.Method, "POST")
 	case KindJWT:

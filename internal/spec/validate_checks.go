@@ -16,10 +16,11 @@ var JWTAlgs = []string{"HS256", "HS384", "HS512"}
 func (c *checker) kindCheck(p string, ch Check) {
 	switch ch.CheckKind() {
 	case KindRateLimit:
-		if ch.Burst < 1 || ch.Burst > MaxBurst {
+		// Zero is unset (the defaults fill it), as the items are checked as written.
+		if ch.Burst < 0 || ch.Burst > MaxBurst {
 			c.add(p+".burst", "%d is outside 1..%d: a readiness check must not become a load test", ch.Burst, MaxBurst)
 		}
-		if ch.Within <= 0 || ch.Within.D() > MaxBurstWithin {
+		if ch.Within < 0 || ch.Within.D() > MaxBurstWithin {
 			c.add(p+".within", "%s is outside (0s, %s]", short(ch.Within), short(dur(MaxBurstWithin)))
 		}
 		c.burstTarget(p+".url", ch.URL)
