@@ -46,19 +46,24 @@ test: test-deps
 
 ## test-deps: install what the tests need and the Go toolchain does not bring, when it is
 ## missing and apt-get is there: Prometheus, Chromium, the PostgreSQL client tools (pg_dump,
-## pg_restore, psql), ssh-keygen, node and npm. Debian's Prometheus starts itself as a
-## service: it is stopped, the tests start their own on loopback ports.
+## pg_restore, psql), ssh-keygen, node and npm, PgBouncer (the pooling check) and pgaudit for
+## the local server's version (the audit-logging check). Debian's Prometheus and PgBouncer
+## start themselves as services: they are stopped, the tests start their own on loopback ports.
 TEST_DEBS := prometheus:prometheus chromium:chromium pg_dump:postgresql-client pg_restore:postgresql-client \
-  psql:postgresql-client ssh-keygen:openssh-client node:nodejs npm:npm
+  psql:postgresql-client ssh-keygen:openssh-client node:nodejs npm:npm pgbouncer:pgbouncer
+PG_MAJOR := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 test-deps:
-	@need=$$(for p in $(TEST_DEBS); do command -v $${p%%:*} >/dev/null || echo $${p#*:}; done | sort -u | tr '\n' ' '); \
+	@need=$$( { for p in $(TEST_DEBS); do command -v $${p%%:*} >/dev/null || [ -x /usr/sbin/$${p%%:*} ] || echo $${p#*:}; done; \
+	  [ -z "$(PG_MAJOR)" ] || ls /usr/lib/postgresql/$(PG_MAJOR)/lib/pgaudit.so >/dev/null 2>&1 || echo postgresql-$(PG_MAJOR)-pgaudit; } | sort -u | tr '\n' ' '); \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null; then echo "missing for the tests: $$need(install them; no apt-get here)"; exit 0; fi; \
 	echo "installing for the tests (apt-get): $$need"; \
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need >/dev/null; } || \
 	  echo "could not install $$need: the tests that need them fail"; \
 	case " $$need" in *" prometheus "*) \
-	  { systemctl stop prometheus || service prometheus stop || pkill -x -u prometheus prometheus || true; } >/dev/null 2>&1;; esac
+	  { systemctl stop prometheus || service prometheus stop || pkill -x -u prometheus prometheus || true; } >/dev/null 2>&1;; esac; \
+	case " $$need" in *" pgbouncer "*) \
+	  { systemctl stop pgbouncer || service pgbouncer stop || true; } >/dev/null 2>&1;; esac
 
 ## test-faults: the kill harness (SIGKILL the worker at every activity) and friends; slow
 test-faults: pg

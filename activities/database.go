@@ -246,9 +246,10 @@ func transient(err error) bool {
 	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "bad connection")
 }
 
-// CheckDatabase runs a database readiness check: postgres.pending_migrations,
-// postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries,
-// sql and backup. It connects read-only with the check's timeout as
+// CheckDatabase runs a database readiness check: postgres.ping,
+// postgres.pending_migrations, postgres.rls, postgres.fk_indexes,
+// postgres.connections, postgres.slow_queries, postgres.pgaudit, sql, backup,
+// backup.catalog and pgbouncer (which connects to database.pooler_url). It connects read-only with the check's timeout as
 // statement_timeout; a check that cannot look is unavailable, never passed.
 func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, error) {
 	c := in.Check
@@ -258,8 +259,13 @@ func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if c.Kind == "backup" {
+	switch c.CheckKind() {
+	case spec.KindBackup:
 		return d.checkBackup(ctx, in)
+	case spec.KindBackupCatalog:
+		return checkCatalog(ctx, in.Check), nil
+	case spec.KindPgBouncer:
+		return d.checkPgBouncer(ctx, c)
 	}
 	if c.Database == nil || c.Database.URL == "" {
 		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set for " + c.Kind}, nil
@@ -302,6 +308,10 @@ func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, er
 		r, err = pgcheck.SlowQueries(ctx, conn, mean)
 	case "sql":
 		r, err = pgcheck.SQL(ctx, conn, c.Query)
+	case string(spec.KindPing):
+		return ping(ctx, conn)
+	case string(spec.KindPgAudit):
+		return pgAudit(ctx, conn, c.Schemas)
 	default:
 		return Result{State: StateUnavailable, Detail: "not a database check: " + c.Kind}, nil
 	}

@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -47,6 +46,16 @@ type Prober struct {
 	HTTP *http.Client
 	// Logger receives one line per probe; nil uses slog.Default().
 	Logger *slog.Logger
+	// Secrets resolves the references a check or a flow sends (a jwt check's
+	// key, a flow's credentials); nil resolves env:// only.
+	Secrets *secrets.Resolver
+}
+
+func (p *Prober) secrets() *secrets.Resolver {
+	if p != nil && p.Secrets != nil {
+		return p.Secrets
+	}
+	return &secrets.Resolver{}
 }
 
 func (p *Prober) client() *http.Client {
@@ -63,31 +72,21 @@ func (p *Prober) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Check runs one automatic readiness check: http, tls, dns or command. Other
-// kinds (postgres.*, backup, sql, metric) are unavailable until their
-// integration exists; they never pass.
+// Check runs one automatic readiness check of a kind that probes from the
+// worker: http, tls, tls.renewal, dns, command, the web security kinds (cors,
+// rate_limit, csrf, csp, jwt) and the CI reports (report.junit, report.k6,
+// report.axe). CheckActivity sends every other kind to its own activity.
 func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	c := in.Check
-	timeout := c.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultCheckTimeout
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := checkContext(ctx, c)
 	defer cancel()
 	var r Result
-	switch c.Kind {
-	case "http":
-		r = p.checkHTTP(cctx, c, in.App)
-	case "tls":
-		r = p.checkTLS(cctx, c, in.App)
-	case "dns":
-		r = checkDNS(cctx, c, in.App)
-	case "command":
-		r = checkCommand(cctx, c.Command, timeout)
-	case "":
+	if run, ok := proberKinds[c.CheckKind()]; ok {
+		r = run(p, cctx, in)
+	} else if c.Kind == "" {
 		r = Result{State: StateFailed, Detail: "bad check: kind is empty"}
-	default:
-		r = Result{State: StateUnavailable, Detail: fmt.Sprintf("not configured: %s checks arrive with the PostgreSQL/metrics integration", c.Kind)}
+	} else {
+		r = unknownKind("Prober.Check", c.CheckKind())
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("check %s: %w", in.ItemID, err)
@@ -98,6 +97,26 @@ func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	return r, nil
 }
 
+// proberKinds are the kinds Prober.Check runs.
+var proberKinds = map[spec.CheckKind]func(p *Prober, ctx context.Context, in CheckInput) Result{
+	spec.KindHTTP:       func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkHTTP(ctx, in.Check, in.App) },
+	spec.KindTLS:        func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkTLS(ctx, in.Check, in.App) },
+	spec.KindTLSRenewal: func(p *Prober, ctx context.Context, in CheckInput) Result { return p.checkTLS(ctx, in.Check, in.App) },
+	spec.KindDNS:        func(_ *Prober, ctx context.Context, in CheckInput) Result { return checkDNS(ctx, in.Check, in.App) },
+	spec.KindCommand: func(_ *Prober, ctx context.Context, in CheckInput) Result {
+		return checkCommand(ctx, in.Check.Command, orDefault(in.Check.Timeout.D(), defaultCheckTimeout))
+	},
+	spec.KindSecrets:   (*Prober).checkSecrets,
+	spec.KindCORS:      (*Prober).checkCORS,
+	spec.KindRateLimit: (*Prober).checkRateLimit,
+	spec.KindCSRF:      (*Prober).checkCSRF,
+	spec.KindCSP:       (*Prober).checkCSP,
+	spec.KindJWT:       (*Prober).checkJWT,
+	spec.KindJUnit:     (*Prober).checkReport,
+	spec.KindK6:        (*Prober).checkReport,
+	spec.KindAxe:       (*Prober).checkReport,
+}
+
 func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Result {
 	u := c.URL
 	if u == "" {
@@ -105,6 +124,15 @@ func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Resu
 			return Result{State: StateFailed, Detail: "bad check: no url and no app url"}
 		}
 		u = joinURL(app.URL, c.Path)
+	}
+	if len(c.Headers) > 0 || c.ExpectBody != "" || c.ExpectJSON != "" {
+		// Headers or a body to judge: run it as a one-request flow.
+		r := p.flow(ctx, spec.App{URL: u}, spec.Flow{ID: "check", Method: http.MethodGet, ExpectStatus: c.ExpectStatus,
+			Headers: c.Headers, ExpectBody: c.ExpectBody, ExpectJSON: c.ExpectJSON}, new(string))
+		if r.State == StatePassed && c.ExpectHeader != "" {
+			return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
+		}
+		return r
 	}
 	return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
 }
@@ -142,83 +170,6 @@ func probeHTTP(ctx context.Context, client *http.Client, method, u string, expec
 	case header != "" && resp.Header.Get(header) == "":
 		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: header %s missing", method, u, header)
 	default:
-		r.State = StatePassed
-	}
-	return r
-}
-
-// tlsTarget picks host:port for a tls check: the check's host, the app's domain, or the https app URL's host.
-func tlsTarget(c spec.Check, app spec.App) (host, port string, err error) {
-	switch {
-	case c.Host != "":
-		return splitHostPort(c.Host, "443")
-	case app.Domain != "":
-		return splitHostPort(app.Domain, "443")
-	case app.URL == "":
-		return "", "", errors.New("no host, no app domain and no app url")
-	}
-	u, err := url.Parse(app.URL)
-	if err != nil {
-		return "", "", fmt.Errorf("app url %q: %w", app.URL, err)
-	}
-	if u.Scheme != "https" {
-		return "", "", fmt.Errorf("app url %s is plain %s: there is no TLS certificate to check (set the check's host or app.domain)", app.URL, u.Scheme)
-	}
-	port = u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return u.Hostname(), port, nil
-}
-
-func splitHostPort(s, defPort string) (string, string, error) {
-	if h, p, err := net.SplitHostPort(s); err == nil {
-		return h, p, nil
-	}
-	return strings.Trim(s, "[]"), defPort, nil
-}
-
-// rootCAs returns the roots of the prober's HTTP transport (nil = system roots).
-func (p *Prober) rootCAs() *x509.CertPool {
-	if t, ok := p.client().Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
-		return t.TLSClientConfig.RootCAs
-	}
-	return nil
-}
-
-func (p *Prober) checkTLS(ctx context.Context, c spec.Check, app spec.App) Result {
-	host, port, err := tlsTarget(c, app)
-	if err != nil {
-		return Result{State: StateFailed, Detail: "tls: " + err.Error()}
-	}
-	addr := net.JoinHostPort(host, port)
-	// Verify after the handshake ourselves, so an untrusted or expired certificate still reports its expiry.
-	d := tls.Dialer{Config: &tls.Config{ServerName: host, InsecureSkipVerify: true}} //nolint:gosec // verified below
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: %v", addr, err)}
-	}
-	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
-	conn.Close()
-	if len(certs) == 0 {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: no certificate", addr)}
-	}
-	leaf := certs[0]
-	days := int(time.Until(leaf.NotAfter) / (24 * time.Hour))
-	r := Result{Value: fmt.Sprintf("expires %s (%d days)", leaf.NotAfter.UTC().Format(time.DateOnly), days)}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	minDays := c.MinDaysValid
-	if minDays <= 0 {
-		minDays = defaultMinDaysValid
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: p.rootCAs(), Intermediates: inter}); err != nil {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate not valid: %v", addr, err)
-	} else if days < minDays {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate expires in %d days, want at least %d", addr, days, minDays)
-	} else {
 		r.State = StatePassed
 	}
 	return r
@@ -269,29 +220,6 @@ func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Res
 		r.State, r.Detail = StateFailed, fmt.Sprintf("cannot run %s: %v", argv[0], err)
 	}
 	return r
-}
-
-// Smoke runs every critical flow against the app (method, app URL + path,
-// expected status, default 200); each flow's value reads "HTTP 200 in 12ms".
-func (p *Prober) Smoke(ctx context.Context, in SmokeInput) (SmokeResult, error) {
-	out := SmokeResult{Flows: make([]FlowResult, 0, len(in.Flows))}
-	for _, f := range in.Flows {
-		heartbeat(ctx, f.ID)
-		var r Result
-		if in.App.URL == "" {
-			r = Result{State: StateFailed, Detail: "bad input: no app url"}
-		} else {
-			fctx, cancel := context.WithTimeout(ctx, defaultCheckTimeout)
-			r = probeHTTP(fctx, p.client(), strings.ToUpper(f.Method), joinURL(in.App.URL, f.Path), f.ExpectStatus, "")
-			cancel()
-		}
-		if err := ctx.Err(); err != nil {
-			return out, fmt.Errorf("smoke %s: %w", f.ID, err)
-		}
-		p.logger().InfoContext(ctx, "smoke", "flow", f.ID, "state", r.State)
-		out.Flows = append(out.Flows, FlowResult{ID: f.ID, Title: f.Title, Result: r})
-	}
-	return out, nil
 }
 
 // Health asks the app's health path (default /healthz) for HTTP 200.
@@ -431,6 +359,14 @@ func ServerHeartbeat(ctx context.Context, details ...any) {
 	if err := activity.GetClient(ctx).RecordActivityHeartbeat(ctx, info.TaskToken, details...); err != nil {
 		activity.RecordHeartbeat(ctx, details...)
 	}
+}
+
+// orDefault is d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func firstLine(s string) string {

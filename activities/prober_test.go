@@ -12,6 +12,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -126,17 +127,6 @@ func TestCheckCommand(t *testing.T) {
 	wantState(t, "empty", check(t, p, spec.Check{Kind: "command"}, spec.App{}), activities.StateFailed, "command is empty")
 }
 
-func TestCheckUnavailableKinds(t *testing.T) {
-	p := &activities.Prober{Logger: quiet()}
-	for _, kind := range []string{"postgres.pending_migrations", "postgres.rls", "postgres.fk_indexes", "postgres.connections", "postgres.slow_queries", "backup", "sql", "metric"} {
-		r := check(t, p, spec.Check{Kind: kind, Query: "select 1"}, spec.App{})
-		wantState(t, kind, r, activities.StateUnavailable, "not configured: "+kind+" checks arrive")
-		if r.Passed() {
-			t.Errorf("%s passed", kind)
-		}
-	}
-}
-
 func TestCheckCancelledIsAnError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -147,11 +137,11 @@ func TestCheckCancelledIsAnError(t *testing.T) {
 }
 
 var flows = []spec.Flow{
-	{ID: "login", Title: "User login/authentication", Method: "POST", Path: demoapp.PathLogin, ExpectStatus: 200},
-	{ID: "patient_records", Title: "Patient record access", Method: "GET", Path: demoapp.PathPatients},
-	{ID: "appointments", Title: "Appointment scheduling", Method: "POST", Path: demoapp.PathAppointments, ExpectStatus: 200},
-	{ID: "clinical_notes", Title: "Clinical note creation", Method: "post", Path: demoapp.PathNotes, ExpectStatus: 200},
-	{ID: "billing", Title: "Billing operations", Path: demoapp.PathBilling, ExpectStatus: 200},
+	{ID: "login", Title: "User login/authentication", Method: "POST", Path: demoapp.PathLogin, ExpectStatus: 200, Session: "$.token"},
+	{ID: "patient_records", Title: "Patient record access", Method: "GET", Path: demoapp.PathPatients, Auth: "session", ExpectJSON: "$.patients[0].id"},
+	{ID: "appointments", Title: "Appointment scheduling", Method: "POST", Path: demoapp.PathAppointments, ExpectStatus: 200, Auth: "session"},
+	{ID: "clinical_notes", Title: "Clinical note creation", Method: "post", Path: demoapp.PathNotes, ExpectStatus: 200, Auth: "session"},
+	{ID: "billing", Title: "Billing operations", Path: demoapp.PathBilling, ExpectStatus: 200, Auth: "session", ExpectBody: "open_invoices"},
 }
 
 func TestSmoke(t *testing.T) {
@@ -169,7 +159,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("flow %+v", f)
 		}
 	}
-	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{{ID: "x", Method: "POST", Path: demoapp.PathAppointments, ExpectStatus: 201}}})
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{{ID: "x", Method: "GET", Path: "/version", ExpectStatus: 201}}})
 	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "want HTTP 201, got 200") {
 		t.Errorf("wrong status smoke = %+v", res)
 	}
@@ -219,4 +209,64 @@ func TestVerifyVersion(t *testing.T) {
 	if _, err := p.VerifyVersion(ctx, activities.VerifyInput{App: sa, Version: "9.9.9", Timeout: time.Minute}); err == nil {
 		t.Error("verify with an ended context returned no error")
 	}
+}
+
+// The login flow captures the session; the patient records flow sends it, so
+// it tests a logged-in user, while the same path refuses an anonymous one.
+func TestSmokeLogsInAndTestsRecordsAsThatUser(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet()}
+	res, _ := p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: flows[:2]})
+	if !res.Passed() || !strings.HasSuffix(res.Flows[0].Result.Value, "session captured") || !strings.HasSuffix(res.Flows[1].Result.Value, "logged in") {
+		t.Fatalf("smoke = %+v", res)
+	}
+	anon := spec.Flow{ID: "anonymous", Method: "GET", Path: demoapp.PathPatients, ExpectStatus: 200}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{anon}})
+	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "got 401") {
+		t.Errorf("anonymous records = %+v", res)
+	}
+	// Without a login before it, a session flow fails by saying so.
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: flows[1:2]})
+	if res.Passed() || !strings.Contains(res.Flows[0].Result.Detail, "no session") {
+		t.Errorf("no login = %+v", res)
+	}
+}
+
+// Credentials come by reference and are resolved in the activity; a body
+// expectation that fails never echoes the body (patient data).
+func TestSmokeFlowsSendCredentialsByReferenceAndCheckTheBody(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	env := map[string]string{"SMOKE_PASSWORD": `de"mo`, "SMOKE_TOKEN": demoapp.SessionToken}
+	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}
+	wrongPassword := spec.Flow{ID: "login", Method: "POST", Path: demoapp.PathLogin, ExpectStatus: 401,
+		Body: `{"user": "smoke", "password": "${env://SMOKE_PASSWORD}"}`}
+	token := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://SMOKE_TOKEN", ExpectBody: "Test Patient A"}
+	header := spec.Flow{ID: "header", Method: "GET", Path: demoapp.PathBilling, Headers: map[string]string{"Authorization": "Bearer ${env://SMOKE_TOKEN}"}, ExpectJSON: "$.open_invoices"}
+	res, _ := p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{wrongPassword, token, header}})
+	if !res.Passed() {
+		t.Fatalf("smoke = %+v", res)
+	}
+	missing := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://SMOKE_TOKEN", ExpectBody: "Patient Z", ExpectJSON: "$.patients[0].id"}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{missing}})
+	if d := res.Flows[0].Result.Detail; res.Passed() || !strings.Contains(d, "does not contain the expected text") || strings.Contains(d, "Test Patient") {
+		t.Errorf("body expectation = %+v", res)
+	}
+	unset := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://GOLIVE_TEST_UNSET_TOKEN"}
+	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{unset}})
+	if res.Flows[0].Result.State != activities.StateUnavailable {
+		t.Errorf("unset credential = %+v", res)
+	}
+}
+
+// An http check can send a credential by reference and judge the answer's
+// body, e.g. that the operations team holds a dashboard permission.
+func TestHTTPCheckSendsHeadersByReferenceAndJudgesTheBody(t *testing.T) {
+	_, app := demo(t, "1.0.0")
+	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(string) (string, bool) { return demoapp.SessionToken, true }}}
+	c := spec.Check{Kind: "http", Path: demoapp.PathPatients, ExpectStatus: 200, Headers: map[string]string{"Authorization": "Bearer ${env://TOKEN}"}, ExpectJSON: "$.patients[1].id"}
+	wantState(t, "records as a user", check(t, p, c, app), activities.StatePassed, "")
+	c.ExpectJSON = "$.patients[7].id"
+	wantState(t, "absent path", check(t, p, c, app), activities.StateFailed, "$.patients[7].id is not in the answer")
+	c.ExpectJSON, c.ExpectBody = "", "P-0009"
+	wantState(t, "absent text", check(t, p, c, app), activities.StateFailed, "does not contain the expected text")
 }

@@ -42,6 +42,9 @@ func (r *release) readiness(ctx workflow.Context) error {
 		fut workflow.Future
 	}
 	var futs []pending
+	// Each kind runs on the activity activities.CheckActivity names; releases
+	// recorded before that table sent every non-database kind to Prober.Check.
+	byKind := workflow.GetVersion(ctx, "readiness-check-activities", workflow.DefaultVersion, 1) >= 1
 	for _, it := range r.spec.Readiness.Items {
 		if it.Auto == nil {
 			continue
@@ -50,7 +53,9 @@ func (r *release) readiness(ctx workflow.Context) error {
 		timeout := it.Auto.Timeout.D() + 30*time.Second
 		actx := act(ctx, "Readiness: "+it.Title, timeout)
 		var f workflow.Future
-		if isDatabaseCheck(it.Auto.Kind) {
+		if byKind {
+			f = workflow.ExecuteActivity(actx, activities.CheckActivity(it.Auto.CheckKind()), in)
+		} else if isDatabaseCheck(it.Auto.Kind) {
 			f = workflow.ExecuteActivity(actx, database.CheckDatabase, in)
 		} else {
 			f = workflow.ExecuteActivity(actx, prober.Check, in)

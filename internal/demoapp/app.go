@@ -41,6 +41,8 @@ type Options struct {
 	// Seed seeds the app's random source (failures, latency, traffic);
 	// 0 picks one from the clock.
 	Seed uint64
+	// JWTKey is the test-only HMAC key PathJWT verifies tokens with (default DemoJWTKey).
+	JWTKey string
 }
 
 // Deploy is one switch of the live version, as kept in the deploy log.
@@ -59,6 +61,7 @@ type App struct {
 	metrics *promMetrics
 	stats   *window
 	handler http.Handler
+	limits  limiter
 
 	mu        sync.Mutex
 	version   string
@@ -75,6 +78,9 @@ func New(o Options) *App {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.JWTKey == "" {
+		o.JWTKey = DemoJWTKey
 	}
 	if o.Window <= 0 {
 		o.Window = 10 * time.Second

@@ -29,11 +29,21 @@ func newServer(t *testing.T, o demoapp.Options) (*demoapp.App, string) {
 	return app, srv.URL
 }
 
+// do sends an anonymous request.
 func do(t *testing.T, method, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	return doAs(t, "", method, url, body)
+}
+
+// doAs sends a request with token as its Bearer token (none when empty).
+func doAs(t *testing.T, token, method, url, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -51,7 +61,7 @@ func TestFlowsAnswerWithSecurityHeaders(t *testing.T) {
 		{"POST", demoapp.PathNotes}, {"GET", demoapp.PathBilling}, {"GET", "/healthz"}, {"GET", "/version"}, {"GET", "/"},
 	}
 	for _, f := range flows {
-		resp, body := do(t, f.method, base+f.path, "")
+		resp, body := doAs(t, demoapp.SessionToken, f.method, base+f.path, "")
 		if resp.StatusCode != 200 {
 			t.Errorf("%s %s = %d %s", f.method, f.path, resp.StatusCode, body)
 		}
@@ -203,7 +213,7 @@ func TestDeployKeyIsAppliedOnce(t *testing.T) {
 
 func TestMetricsParse(t *testing.T) {
 	_, base := newServer(t, demoapp.Options{Version: "1.2.3"})
-	do(t, "GET", base+demoapp.PathPatients, "")
+	doAs(t, demoapp.SessionToken, "GET", base+demoapp.PathPatients, "")
 	do(t, "POST", base+demoapp.PathLogin, `{"user":"u","password":"bad-pw"}`)
 	do(t, "POST", base+"/admin/deploy", `{"version":"1.2.4"}`)
 	_, body := do(t, "GET", base+"/metrics", "")

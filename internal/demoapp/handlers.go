@@ -45,21 +45,22 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /stats", a.statsz)
 	mux.HandleFunc("POST /admin/deploy", a.adminDeploy)
 	mux.HandleFunc("GET /admin/deploys", a.adminDeploys)
+	a.securityRoutes(mux)
 	mux.HandleFunc("POST "+PathLogin, a.flow(a.login))
-	mux.HandleFunc("GET "+PathPatients, a.flow(func(*http.Request, *reqInfo) (int, any) {
+	mux.HandleFunc("GET "+PathPatients, a.flow(authed(func(*http.Request, *reqInfo) (int, any) {
 		return http.StatusOK, map[string]any{"synthetic": true, "patients": []map[string]string{
 			{"id": "P-0001", "name": "Test Patient A"}, {"id": "P-0002", "name": "Test Patient B"},
 		}}
-	}))
-	mux.HandleFunc("POST "+PathAppointments, a.flow(func(*http.Request, *reqInfo) (int, any) {
+	})))
+	mux.HandleFunc("POST "+PathAppointments, a.flow(authed(func(*http.Request, *reqInfo) (int, any) {
 		return http.StatusOK, map[string]any{"synthetic": true, "id": fmt.Sprintf("A-%06d", a.intn(1e6)), "status": "scheduled"}
-	}))
-	mux.HandleFunc("POST "+PathNotes, a.flow(func(*http.Request, *reqInfo) (int, any) {
+	})))
+	mux.HandleFunc("POST "+PathNotes, a.flow(authed(func(*http.Request, *reqInfo) (int, any) {
 		return http.StatusOK, map[string]any{"synthetic": true, "id": fmt.Sprintf("N-%06d", a.intn(1e6)), "status": "saved"}
-	}))
-	mux.HandleFunc("GET "+PathBilling, a.flow(func(*http.Request, *reqInfo) (int, any) {
+	})))
+	mux.HandleFunc("GET "+PathBilling, a.flow(authed(func(*http.Request, *reqInfo) (int, any) {
 		return http.StatusOK, map[string]any{"synthetic": true, "open_invoices": 3, "outstanding_cents": 12500}
-	}))
+	})))
 	return a.instrument(mux)
 }
 
@@ -89,6 +90,12 @@ func (a *App) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		setSecurityHeaders(w.Header())
+		if weak(r, "csp") {
+			w.Header().Set("Content-Security-Policy", weakCSP)
+		}
+		if cors(w, r) {
+			return
+		}
 		info := &reqInfo{user: r.Header.Get("X-Demo-User")}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}

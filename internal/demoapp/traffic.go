@@ -64,6 +64,9 @@ func (a *App) syntheticRequest(ctx context.Context) *http.Request {
 	}
 	req, _ := http.NewRequestWithContext(ctx, method, "http://demoapp.internal"+path, strings.NewReader(body))
 	req.Header.Set("X-Demo-User", user)
+	if path != PathLogin {
+		req.Header.Set("Authorization", "Bearer "+demoToken)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	return req
 }

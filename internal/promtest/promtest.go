@@ -54,6 +54,9 @@ type Options struct {
 	// Backfill holds OpenMetrics texts (see OpenMetrics) written into the
 	// storage before the server starts.
 	Backfill []string
+	// Rules is a Prometheus rule file (YAML, "groups: ...") the server loads
+	// and evaluates every ScrapeInterval, for tests of alert rules.
+	Rules string
 }
 
 // Server is one Prometheus process owned by a test.
@@ -101,6 +104,11 @@ func New(tb testing.TB, o Options) *Server {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(s.config()), 0o644); err != nil {
 		tb.Fatal(err)
 	}
+	if o.Rules != "" {
+		if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(o.Rules), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	tb.Cleanup(s.Stop)
 	return s
 }
@@ -130,6 +138,9 @@ func (s *Server) config() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  scrape_timeout: %s\n  evaluation_interval: %s\n",
 		model.Duration(s.opts.ScrapeInterval), model.Duration(s.opts.ScrapeInterval), model.Duration(s.opts.ScrapeInterval))
+	if s.opts.Rules != "" {
+		b.WriteString("rule_files:\n  - rules.yml\n")
+	}
 	b.WriteString("scrape_configs:\n")
 	if len(s.opts.Targets) > 0 {
 		b.WriteString("  - job_name: test\n    static_configs:\n      - targets:\n")

@@ -40,21 +40,21 @@ func DefaultReadiness() []Item { return defaultReadiness(defaultApp()) }
 // defaultReadiness builds the catalogue against app, so health checks use its health path.
 func defaultReadiness(app App) []Item {
 	s := newSection(SectionEnvironment)
-	s.auto("env.database", "Production database provisioned and accessible", Check{Kind: "http", Path: app.HealthPath})
-	s.auto("env.variables", "Environment variables configured (`.env.production`)", Check{Kind: "http", Path: app.HealthPath})
+	s.auto("env.database", "Production database provisioned and accessible", Check{Kind: string(KindHTTP), Path: app.HealthPath})
+	s.auto("env.variables", "Environment variables configured (`.env.production`)", Check{Kind: string(KindHTTP), Path: app.HealthPath})
 	s.attest("env.secrets", "Secrets management configured (all API keys stored securely)", RoleOperationsLead)
-	s.auto("env.hosting", "CDN/hosting configured (Lovable, Vercel, or custom)", Check{Kind: "http", Path: app.HealthPath})
-	s.auto("env.domain", "Custom domain configured with SSL/TLS", Check{Kind: "tls"})
-	s.auto("env.dns", "DNS records properly configured", Check{Kind: "dns"})
+	s.auto("env.hosting", "CDN/hosting configured (Lovable, Vercel, or custom)", Check{Kind: string(KindHTTP), Path: app.HealthPath})
+	s.auto("env.domain", "Custom domain configured with SSL/TLS", Check{Kind: string(KindTLS)})
+	s.auto("env.dns", "DNS records properly configured", Check{Kind: string(KindDNS)})
 	items := s.items
 
 	s = newSection(SectionDatabase)
-	s.auto("db.migrations", "All migrations applied and verified", Check{Kind: "postgres.pending_migrations"})
-	s.auto("db.rls", "RLS policies reviewed and tested on all tables", Check{Kind: "postgres.rls"})
-	s.auto("db.fk_indexes", "Indexes optimized (no missing indexes on foreign keys)", Check{Kind: "postgres.fk_indexes"})
-	s.auto("db.backup_schedule", "Backup schedule configured (daily automated backups)", Check{Kind: "backup"})
+	s.auto("db.migrations", "All migrations applied and verified", Check{Kind: string(KindPendingMigrations)})
+	s.auto("db.rls", "RLS policies reviewed and tested on all tables", Check{Kind: string(KindRLS)})
+	s.auto("db.fk_indexes", "Indexes optimized (no missing indexes on foreign keys)", Check{Kind: string(KindFKIndexes)})
+	s.auto("db.backup_schedule", "Backup schedule configured (daily automated backups)", Check{Kind: string(KindBackup)})
 	s.attest("db.pitr", "Point-in-time recovery tested", RoleOperationsLead)
-	s.auto("db.pooling", "Database connection pooling configured", Check{Kind: "postgres.connections"})
+	s.auto("db.pooling", "Database connection pooling configured", Check{Kind: string(KindConnections)})
 	s.attest("db.retention_docs", "Data retention policies documented", RoleComplianceOfficer)
 	items = append(items, s.items...)
 
@@ -62,12 +62,14 @@ func defaultReadiness(app App) []Item {
 	s.attest("sec.audit", "Security audit completed with no critical vulnerabilities", RoleComplianceOfficer)
 	s.attest("sec.pentest", "Penetration testing passed", RoleComplianceOfficer)
 	s.attest("sec.rate_limiting", "Rate limiting configured on all public endpoints", RoleOperationsLead)
-	s.auto("sec.tls", "SSL/TLS certificates valid and auto-renewal configured", Check{Kind: "tls"})
-	s.attest("sec.cors", "CORS policies properly configured", RoleDevelopmentLead)
+	s.auto("sec.tls", "SSL/TLS certificates valid and auto-renewal configured", Check{Kind: string(KindTLSRenewal)})
+	// A disallowed Origin must not be reflected; an app without CORS headers passes.
+	s.auto("sec.cors", "CORS policies properly configured", Check{Kind: string(KindCORS), Path: "/"})
 	// An API call without a token must be refused.
-	s.auto("sec.auth", "API authentication tested (JWT validation working)", Check{Kind: "http", Path: "/api/patients", ExpectStatus: 401})
+	s.auto("sec.auth", "API authentication tested (JWT validation working)", Check{Kind: string(KindHTTP), Path: "/api/patients", ExpectStatus: 401})
 	s.attest("sec.input_validation", "Input validation and sanitization verified", RoleDevelopmentLead)
-	s.auto("sec.xss", "XSS protection enabled", Check{Kind: "http", Path: "/", ExpectHeader: "Content-Security-Policy"})
+	// The policy is judged, not just present.
+	s.auto("sec.xss", "XSS protection enabled", Check{Kind: string(KindCSP), Path: "/"})
 	s.attest("sec.csrf", "CSRF protection configured", RoleDevelopmentLead)
 	items = append(items, s.items...)
 
@@ -119,7 +121,7 @@ func defaultReadiness(app App) []Item {
 	s = newSection(SectionPerformance)
 	s.attest("perf.caching", "Caching strategy implemented", RoleDevelopmentLead)
 	s.attest("perf.assets", "Static assets optimized (images, CSS, JS)", RoleDevelopmentLead)
-	s.auto("perf.queries", "Database queries optimized (slow queries < 500ms)", Check{Kind: "postgres.slow_queries"})
+	s.auto("perf.queries", "Database queries optimized (slow queries < 500ms)", Check{Kind: string(KindSlowQueries)})
 	s.attest("perf.cdn", "CDN configured for static content", RoleOperationsLead)
 	s.attest("perf.lazy_loading", "Lazy loading implemented for images", RoleDevelopmentLead)
 	s.attest("perf.code_splitting", "Code splitting implemented", RoleDevelopmentLead)

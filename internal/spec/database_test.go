@@ -37,13 +37,17 @@ func TestDatabaseCheckDefaults(t *testing.T) {
 			if c.MaxMean.D() != 500*time.Millisecond {
 				t.Errorf("%s: max_mean %v", it.ID, c.MaxMean)
 			}
-		case "backup":
-			if c.Backup == nil || c.Backup.Type != "postgres" || len(c.Backup.ChecksumTables) != 3 {
+		case "pgbouncer":
+			if c.Database.PoolerURL != "env://PGBOUNCER_ADMIN_URL" {
+				t.Errorf("%s: pooler %q", it.ID, c.Database.PoolerURL)
+			}
+		case "backup.catalog":
+			if c.Backup == nil || c.Backup.Type != "postgres" || len(c.Backup.ChecksumTables) != 3 || len(c.Backup.CatalogCommand) != 4 {
 				t.Errorf("%s: backup %+v", it.ID, c.Backup)
 			}
 		}
 	}
-	for _, k := range []string{"postgres.pending_migrations", "postgres.rls", "postgres.fk_indexes", "postgres.connections", "postgres.slow_queries", "backup"} {
+	for _, k := range []string{"postgres.ping", "postgres.pending_migrations", "postgres.rls", "postgres.fk_indexes", "pgbouncer", "postgres.slow_queries", "postgres.pgaudit", "sql", "backup.catalog"} {
 		if !seen[k] {
 			t.Errorf("no %s item", k)
 		}

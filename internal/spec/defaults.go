@@ -103,11 +103,14 @@ func Defaults() Spec {
 // DefaultFlows returns the five critical workflows of the T+1h checklist.
 func DefaultFlows() []Flow {
 	return []Flow{
-		{ID: "login", Title: "User login/authentication", Method: "POST", Path: "/api/login", ExpectStatus: 200},
-		{ID: "patient_records", Title: "Patient record access", Method: "GET", Path: "/api/patients", ExpectStatus: 200},
-		{ID: "appointments", Title: "Appointment scheduling", Method: "POST", Path: "/api/appointments", ExpectStatus: 200},
-		{ID: "clinical_notes", Title: "Clinical note creation", Method: "POST", Path: "/api/notes", ExpectStatus: 200},
-		{ID: "billing", Title: "Billing operations", Method: "GET", Path: "/api/billing", ExpectStatus: 200},
+		// The login flow captures the session the other flows use, so "Patient
+		// record access" tests a logged-in user while sec.auth proves that
+		// the same path refuses an anonymous one.
+		{ID: "login", Title: "User login/authentication", Method: "POST", Path: "/api/login", ExpectStatus: 200, Session: "$.token"},
+		{ID: "patient_records", Title: "Patient record access", Method: "GET", Path: "/api/patients", ExpectStatus: 200, Auth: "session"},
+		{ID: "appointments", Title: "Appointment scheduling", Method: "POST", Path: "/api/appointments", ExpectStatus: 200, Auth: "session"},
+		{ID: "clinical_notes", Title: "Clinical note creation", Method: "POST", Path: "/api/notes", ExpectStatus: 200, Auth: "session"},
+		{ID: "billing", Title: "Billing operations", Method: "GET", Path: "/api/billing", ExpectStatus: 200, Auth: "session"},
 	}
 }
 
@@ -142,7 +145,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	signoffDefaults(&s.Approvals, d.Approvals)
 	signoffDefaults(&s.Completion, d.Completion)
 	or(&s.Readiness.Timeout, d.Readiness.Timeout)
-	s.Readiness.Items = mergeAt(defaultReadiness(s.App), s.Readiness.Items, "readiness.items", present)
+	s.Readiness.Items = mergeAt(readinessFor(s), s.Readiness.Items, "readiness.items", present)
 	or(&s.Window.PrepareLead, d.Window.PrepareLead)
 	or(&s.Window.Duration, d.Window.Duration)
 	s.Prepare.Items = mergeAt(d.Prepare.Items, s.Prepare.Items, "prepare.items", present)
@@ -203,6 +206,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	or(&s.Notify.TwilioFrom, d.Notify.TwilioFrom)
 	or(&s.Evidence.Dir, d.Evidence.Dir)
 	databaseDefaults(s)
+	checkDefaults(s)
 }
 
 // mergeAt merges items written at path into defaults and completes their checks.

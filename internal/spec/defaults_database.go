@@ -42,7 +42,7 @@ func databaseDefaults(s *Spec) {
 				db = mergeDatabase(*c.Database, s.Database)
 			}
 			c.Database = &db
-			if c.Kind == "backup" {
+			if k := c.CheckKind(); k == KindBackup || k == KindBackupCatalog {
 				b := s.Backup
 				if c.Backup != nil {
 					b = *c.Backup
@@ -74,9 +74,4 @@ func mergeDatabase(db, d Database) Database {
 	or(&db.LockWait, d.LockWait)
 	or(&db.VersionTable, d.VersionTable)
 	return db
-}
-
-// IsDatabaseCheck reports the check kinds the database activity runs.
-func IsDatabaseCheck(kind string) bool {
-	return kind == "sql" || kind == "backup" || len(kind) > 9 && kind[:9] == "postgres."
 }

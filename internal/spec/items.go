@@ -1,6 +1,9 @@
 package spec
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // MergeItems merges a spec's item list into a default list: an item whose ID
 // matches a default overrides the fields it sets (an auto check replaces an
@@ -64,6 +67,13 @@ func cloneItem(it Item) Item {
 		c := *it.Auto
 		c.Command = append([]string(nil), c.Command...)
 		c.Schemas = append([]string(nil), c.Schemas...)
+		c.RenewCommand = append([]string(nil), c.RenewCommand...)
+		if c.Alerts != nil {
+			c.Alerts = maps.Clone(c.Alerts)
+		}
+		if c.Headers != nil {
+			c.Headers = maps.Clone(c.Headers)
+		}
 		it.Auto = &c
 	}
 	return it
@@ -89,6 +99,7 @@ func fillCheckDefaults(c *Check) {
 			c.Schemas = []string{"public"}
 		}
 	}
+	fillKindDefaults(c)
 	if c.Timeout == 0 {
 		c.Timeout = Duration(30 * time.Second)
 	}

@@ -117,7 +117,7 @@ func TestBadSpecs(t *testing.T) {
 			`bad.yaml:25:7: readiness.items[0]: set auto (a check) or attest (a role): "x.new" is not a default item`,
 			`bad.yaml:25:7: readiness.items[0].title: is required for an item that is not in the default checklist`,
 			`bad.yaml:26:7: readiness.items[1]: set either auto or attest, not both`,
-			`bad.yaml:26:34: readiness.items[1].auto.kind: unknown value "ping" (want one of http, tls, dns, command, sql, metric, postgres.pending_migrations, postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries, backup)`,
+			`bad.yaml:26:34: readiness.items[1].auto.kind: unknown value "ping" (want one of ` + strings.Join(spec.CheckKinds, ", ") + `)`,
 			`bad.yaml:26:49: readiness.items[1].attest: role "ops" has no people in team`,
 			`bad.yaml:27:12: readiness.items[2].id: duplicate item id "env.dns" (also readiness.items[1])`,
 		}},

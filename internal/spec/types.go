@@ -154,43 +154,6 @@ type Item struct {
 	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
 }
 
-// Check is an automatic readiness check.
-type Check struct {
-	// Kind is one of http, tls, dns, command, sql, metric, postgres.pending_migrations,
-	// postgres.rls, postgres.fk_indexes, postgres.connections, postgres.slow_queries, backup.
-	Kind string `yaml:"kind" json:"kind"`
-	// URL for http checks; defaults to the app URL + Path.
-	URL  string `yaml:"url,omitempty" json:"url,omitempty"`
-	Path string `yaml:"path,omitempty" json:"path,omitempty"`
-	// ExpectStatus for http checks (default 200).
-	ExpectStatus int `yaml:"expect_status,omitempty" json:"expect_status,omitempty"`
-	// ExpectHeader requires a response header to be present (e.g. Strict-Transport-Security).
-	ExpectHeader string `yaml:"expect_header,omitempty" json:"expect_header,omitempty"`
-	// Host for tls and dns checks; defaults to the app domain.
-	Host string `yaml:"host,omitempty" json:"host,omitempty"`
-	// MinDaysValid for tls checks (default 14).
-	MinDaysValid int `yaml:"min_days_valid,omitempty" json:"min_days_valid,omitempty"`
-	// Command for command checks: argv, run without a shell; exit 0 passes.
-	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
-	// Query for sql and metric checks.
-	Query string `yaml:"query,omitempty" json:"query,omitempty"`
-	// Schemas for postgres.rls (default [public]).
-	Schemas []string `yaml:"schemas,omitempty" json:"schemas,omitempty"`
-	// Timeout of the check (default 30s).
-	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
-	// MaxPercent for postgres.connections: the share of max_connections in use above
-	// which the check fails (default thresholds.critical.db_connections, 80%).
-	MaxPercent Percent `yaml:"max_percent,omitempty" json:"max_percent,omitempty"`
-	// MaxMean for postgres.slow_queries: a statement whose mean execution time is
-	// above it is slow (default 500ms).
-	MaxMean Duration `yaml:"max_mean,omitempty" json:"max_mean,omitempty"`
-	// Database is what database checks (postgres.*, sql, backup) connect to; its
-	// unset fields come from the spec's database section.
-	Database *Database `yaml:"database,omitempty" json:"database,omitempty"`
-	// Backup is what a backup check looks at; filled from the spec's backup section.
-	Backup *Backup `yaml:"backup,omitempty" json:"backup,omitempty"`
-}
-
 // Window places the deployment in time.
 type Window struct {
 	// PrepareLead is how long before T-0 the T-4h stage runs.
@@ -211,6 +174,10 @@ type Backup struct {
 	// Jobs is pg_restore's parallelism for a postgres backup: 1 (default) streams
 	// pg_dump into pg_restore with no dump file; more dumps to a file first.
 	Jobs int `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+	// CatalogCommand is argv of a backup catalog listing as JSON (pgbackrest info
+	// --output=json, wal-g backup-list --json); with it, the default "Backup
+	// schedule configured" item reads the newest backup's age (backup.catalog).
+	CatalogCommand []string `yaml:"catalog_command,omitempty" json:"catalog_command,omitempty"`
 	// Instance is the RDS instance identifier when Type is rds.
 	Instance string `yaml:"instance,omitempty" json:"instance,omitempty"`
 	// MaxAge is how old the latest automated RDS snapshot may be (default 24h).
@@ -223,6 +190,9 @@ type Backup struct {
 type Database struct {
 	// URL is a reference to the connection string (env://NAME or secret://aws/NAME#KEY), never the value.
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// PoolerURL is a reference to the connection pooler's admin console (PgBouncer's
+	// "pgbouncer" database); with it, "Database connection pooling configured" reads the pooler.
+	PoolerURL string `yaml:"pooler_url,omitempty" json:"pooler_url,omitempty"`
 	// Migrations is the directory of migration files; empty means no migrations.
 	Migrations string `yaml:"migrations,omitempty" json:"migrations,omitempty"`
 	// LockTimeout and StatementTimeout apply to each migration statement.
@@ -300,7 +270,8 @@ type Smoke struct {
 	Flows []Flow `yaml:"flows" json:"flows"`
 }
 
-// Flow is one critical user flow, tested by an HTTP request.
+// Flow is one critical user flow, tested by an HTTP request. Flows run in
+// order, so a login flow can hand its session to the flows after it.
 type Flow struct {
 	// ID names the flow in results.
 	ID string `yaml:"id" json:"id"`
@@ -312,6 +283,23 @@ type Flow struct {
 	Path string `yaml:"path" json:"path"`
 	// ExpectStatus is the HTTP status that passes (default 200).
 	ExpectStatus int `yaml:"expect_status" json:"expect_status"`
+	// Headers are sent with the request. A value may hold references, written
+	// ${env://NAME} or ${secret://aws/NAME#KEY}, resolved on the worker; a value
+	// that is a bare reference is replaced whole.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Body is sent as the request body (Content-Type application/json when it
+	// starts with { or [); references inside are resolved as in Headers (JSON-escaped).
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+	// Session, on a login flow, is the JSON path of the session token in its
+	// answer ($.token); the flows after it with auth "session" send it.
+	Session string `yaml:"session,omitempty" json:"session,omitempty"`
+	// Auth is "session" (the token a login flow captured, as a Bearer token),
+	// a reference to a bearer token (env://SMOKE_TOKEN), or empty (none).
+	Auth string `yaml:"auth,omitempty" json:"auth,omitempty"`
+	// ExpectBody is a substring the answer's body must contain.
+	ExpectBody string `yaml:"expect_body,omitempty" json:"expect_body,omitempty"`
+	// ExpectJSON is a JSON path ($.patients[0].id) that must be present in the answer.
+	ExpectJSON string `yaml:"expect_json,omitempty" json:"expect_json,omitempty"`
 }
 
 // Metrics says where readings come from.

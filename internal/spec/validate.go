@@ -24,10 +24,7 @@ var (
 	NotifyLiveChannels = []string{"email", "sms"}
 	// OnTimeouts are the values of a sign-off block's on_timeout.
 	OnTimeouts = []string{"abort", "hold"}
-	// CheckKinds are the values of an automatic check's kind.
-	CheckKinds = []string{"http", "tls", "dns", "command", "sql", "metric",
-		"postgres.pending_migrations", "postgres.rls", "postgres.fk_indexes",
-		"postgres.connections", "postgres.slow_queries", "backup"}
+	// CheckKinds (kinds.go) are the values of an automatic check's kind.
 	// FlowMethods are the HTTP methods a smoke flow may use.
 	FlowMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 )
@@ -71,6 +68,7 @@ func validate(s *Spec, file string, at func(string) (int, int), raw map[string][
 	c.metrics()
 	c.metricsAnalysis()
 	c.smoke()
+	c.flows()
 	c.repeats()
 	return c.errs
 }

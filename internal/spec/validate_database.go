@@ -18,6 +18,7 @@ func (c *checker) database() {
 		c.add("database.version_table", "%q is not a plain SQL identifier", d.VersionTable)
 	}
 	c.secretRef("backup.scratch_url", c.s.Backup.ScratchURL)
+	c.secretRef("database.pooler_url", d.PoolerURL)
 	if c.s.Backup.Jobs < 0 {
 		c.add("backup.jobs", "must not be negative")
 	}

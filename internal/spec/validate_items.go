@@ -101,7 +101,7 @@ func (c *checker) check(p string, ch Check) {
 		}
 	case "sql", "metric":
 		c.required(p+".query", ch.Query, "a "+ch.Kind+" check runs it")
-	case "http":
+	case "http", "cors", "csrf", "csp", "jwt", "rate_limit":
 		if ch.URL != "" {
 			c.httpURL(p+".url", ch.URL)
 		}
@@ -115,6 +115,7 @@ func (c *checker) check(p string, ch Check) {
 	if ch.MinDaysValid < 0 {
 		c.add(p+".min_days_valid", "must not be negative")
 	}
+	c.kindCheck(p, ch)
 }
 
 // needs reports required automatic checks whose integration is not configured:
@@ -127,11 +128,11 @@ func (c *checker) needs(items []Item) {
 			continue
 		}
 		switch k := it.Auto.Kind; {
-		case k == "sql" || strings.HasPrefix(k, "postgres."):
-			db = append(db, it.ID)
-		case k == "backup":
+		case k == string(KindBackup) || k == string(KindBackupCatalog):
 			backup = append(backup, it.ID)
-		case k == "tls" && it.Auto.Host == "":
+		case IsDatabaseCheck(k) && k != string(KindPgBouncer):
+			db = append(db, it.ID)
+		case (k == string(KindTLS) || k == string(KindTLSRenewal)) && it.Auto.Host == "":
 			tls = append(tls, it.ID)
 		}
 	}
