@@ -86,10 +86,14 @@ func TestMalformedAndRefusedInputsLeaveARecord(t *testing.T) {
 		rawSignal(t, r, workflows.SignoffName, data)
 	}
 	rawSignal(t, r, workflows.AttestName, []byte(`{"person":"carol","itemz":["x"]}`))
+	rawSignal(t, r, "signof", []byte(`{"person":"alice","decision":"approve"}`)) // a typo in the Temporal UI
 	_, err := r.update(workflows.AbortName, map[string]any{"reason": "no person"})
 	mustRefuse(t, "an abort without a person", err, "person is required")
 
-	st := r.waitFor("the refusals", func(st record.Status) bool { return st.RefusedTotal >= len(payloads)+2 })
+	st := r.waitFor("the refusals", func(st record.Status) bool { return st.RefusedTotal >= len(payloads)+3 })
+	if rf := refusedFor(st, "signof", "alice"); len(rf) != 1 || !strings.Contains(rf[0].Reason, `no input is named "signof"`) {
+		t.Errorf("the signal under an unknown name: %+v", st.Refused)
+	}
 	for kind := range payloads {
 		found := false
 		for _, rf := range refusedForInput(st, workflows.SignoffName) {
@@ -120,8 +124,8 @@ func TestMalformedAndRefusedInputsLeaveARecord(t *testing.T) {
 			refusedRows++
 		}
 	}
-	if refusedRows < len(payloads)+2 {
-		t.Errorf("%d refusal rows in the audit ledger, want at least %d", refusedRows, len(payloads)+2)
+	if refusedRows < len(payloads)+3 {
+		t.Errorf("%d refusal rows in the audit ledger, want at least %d", refusedRows, len(payloads)+3)
 	}
 }
 

@@ -67,6 +67,7 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 		r.registerLegacyReports(ctx)
 		return nil
 	}
+	r.refuseUnknownSignals(ctx)
 	// Watch checks come only as results of the release's own check children.
 	// A check-report signal is somebody else's: refused, recorded, alerted.
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -79,6 +80,43 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 		}
 	})
 	return nil
+}
+
+// inputNames are the signals a release takes (check-report only to refuse it).
+var inputNames = []string{SignoffName, AttestName, RollbackName, AckName, AbortName, HoldName, ResumeName, CheckReportName}
+
+// refuseUnknownSignals records signals sent under a name the release has no
+// handler for (a typo in the Temporal UI: "signof"), which the SDK would keep
+// unread: each is refused like any other input, so none leaves no record.
+func (r *release) refuseUnknownSignals(ctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var names []string
+			if err := workflow.Await(ctx, func() bool { names = unknownSignals(ctx); return len(names) > 0 }); err != nil {
+				return
+			}
+			for _, name := range names {
+				ch := workflow.GetSignalChannel(ctx, name)
+				var raw converter.RawValue
+				for ch.ReceiveAsync(&raw) {
+					_, _ = r.refuse(ctx, record.ChannelSignal, clip(name, maxClaim), claimOf(raw),
+						"", fmt.Sprintf("no input is named %q; a release takes %s", clip(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
+				}
+			}
+		}
+	})
+}
+
+// unknownSignals lists, sorted, the names of unread signals no handler takes.
+func unknownSignals(ctx workflow.Context) []string {
+	var out []string
+	for _, name := range workflow.GetUnhandledSignalNames(ctx) {
+		if !slices.Contains(inputNames, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // registerInput wires one input type as an Update and a Signal of the same

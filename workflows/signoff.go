@@ -45,7 +45,8 @@ func (r *release) block(name string) spec.SignoffBlock {
 	return r.spec.Review.Signoffs
 }
 
-// signoff applies one sign-off: the policy of DESIGN.md stage 3 for every block.
+// signoff applies one sign-off, in every block: team member, open block, slot,
+// separation of duties, role, proof, one decision per person, order, one slot per person.
 func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) {
 	if err := r.member(s.Person); err != nil {
 		return InputResult{}, err

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golive/golive/internal/spec"
 )
 
 // golive worker (and golive dev) check the directory once at start: a file
@@ -47,5 +49,39 @@ func TestWorkerRefusesADirectoryWithoutItsQuorum(t *testing.T) {
 	d, err := (&directoryFlags{file: filepath.Join(demo, "demo.yaml"), admins: admins}).open(log)
 	if err != nil || d == nil {
 		t.Fatalf("the signed demo directory was refused: %v", err)
+	}
+}
+
+// golive validate|start --directory refuse a spec that names a person the
+// team directory lacks before anything is sent, at file:line:col with the person.
+func TestSpecCheckedAgainstTheDirectoryNamesFileLineAndPerson(t *testing.T) {
+	demo := filepath.Join("..", "..", "examples")
+	b, err := os.ReadFile(filepath.Join(demo, "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "release.yaml")
+	body := strings.Replace(string(b), "{id: carol, name: Carol Chen, email: carol@example.org, phone: \"+15555550103\"}", "{id: mallory, name: Mallory}", 1)
+	if body == string(b) {
+		t.Fatal("examples/demo.yaml no longer lists carol as written here")
+	}
+	if err := os.WriteFile(bad, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(demo, "directory", "demo.yaml")
+	l, err := spec.Load(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = checkDirectory(l, dir)
+	if err == nil || !strings.Contains(err.Error(), bad+":") || !strings.Contains(err.Error(), "team.compliance_officer[0]") || !strings.Contains(err.Error(), `"mallory"`) {
+		t.Fatalf("checkDirectory: %v, want %s:LINE:COL: team.compliance_officer[0]: ... \"mallory\"", err, bad)
+	}
+	good, err := spec.Load(filepath.Join(demo, "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkDirectory(good, dir); err != nil {
+		t.Fatalf("the demo spec against the demo directory: %v", err)
 	}
 }

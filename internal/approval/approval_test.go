@@ -368,7 +368,7 @@ func sshString(prefix []byte, fields ...string) []byte {
 func TestOpenSSHInterop(t *testing.T) {
 	keygen, err := exec.LookPath("ssh-keygen")
 	if err != nil {
-		t.Fatal("ssh-keygen not installed (Debian package openssh-client; .ci/run installs it)")
+		t.Fatal("ssh-keygen not installed (Debian package openssh-client; make test installs it)")
 	}
 	st := statement()
 	dir := t.TempDir()

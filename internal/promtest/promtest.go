@@ -1,5 +1,5 @@
 // Package promtest runs a real Prometheus server for tests: the Debian
-// `prometheus` binary (2.42; .ci/run installs it with apt-get) on a free
+// `prometheus` binary (2.42; make test installs it with apt-get) on a free
 // loopback port, with a temporary configuration that scrapes the given
 // targets every second and a temporary storage directory. Fixed histories are
 // written into the storage before the start with
