@@ -159,7 +159,9 @@ func TestEveryHumanInputNeedsAProofInProduction(t *testing.T) {
 	_, err = r.update(workflows.HoldName, hold)
 	mustRefuse(t, "the replayed hold", err, "already used")
 
-	st := r.answerUntil(func(st record.Status) bool { return st.Stage == record.StageWatch || st.Stage == record.StagePostDeploy })
+	st := r.answerUntil(func(st record.Status) bool {
+		return st.Stage == record.StageWatch || st.Stage == record.StagePostDeploy
+	})
 	_, err = r.update(workflows.RollbackName, workflows.RollbackRequest{Person: "alice", Reason: workflows.ReasonSecurity})
 	mustRefuse(t, "an unsigned rollback request", err, "must be signed")
 	_, err = r.update(workflows.AbortName, workflows.Abort{Person: "erin", Reason: "unsigned"})
