@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/golive/golive/internal/telemetry"
 	"github.com/golive/golive/worker"
+	"github.com/golive/golive/workflows"
 )
 
 // globals are the flags every command shares.
@@ -121,12 +121,7 @@ func (g *globals) dial(ctx context.Context) (client.Client, error) {
 }
 
 // releaseID accepts a workflow ID ("release:svc:env") or "svc:env".
-func releaseID(arg string) string {
-	if strings.HasPrefix(arg, "release:") {
-		return arg
-	}
-	return "release:" + arg
-}
+func releaseID(arg string) string { return workflows.ParseRelease(arg) }
 
 func (g *globals) json() bool { return g.output == "json" }
 

@@ -57,11 +57,6 @@ func addSignFlags(cmd *cobra.Command, o *signOptions) {
 // and the signing time (now, UTC, whole seconds). The key comes from o.Key or
 // ssh-agent; an encrypted key file asks for its passphrase on the terminal.
 //
-// The lead's approve/reject RunE:
-//
-//	s := workflows.Signoff{Slot: slot, Person: g.as, Decision: workflows.Decision(verb), Comment: comment}
-//	runID, err := signStatement(ctx, c, args[0], &s, signOpts)
-//	// then UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: releaseID(args[0]), RunID: runID, ...})
 func signStatement(ctx context.Context, c client.Client, release string, s *workflows.Signoff, o signOptions) (runID string, err error) {
 	if !o.wantSignature() {
 		return "", nil
@@ -70,20 +65,10 @@ func signStatement(ctx context.Context, c client.Client, release string, s *work
 	if err != nil {
 		return "", err
 	}
-	pub, err := readPublicKey(o.PublicKey)
+	sig, err := o.signWith("sign-off "+string(s.Decision), st.Person, func(signer ssh.Signer) (string, error) { return approval.Sign(signer, st) })
 	if err != nil {
 		return "", err
 	}
-	signer, closer, err := approval.OpenSigner(approval.KeySource{File: o.Key, PublicKey: pub, Passphrase: terminalPassphrase(o.Key)})
-	if err != nil {
-		return "", fmt.Errorf("sign the %s: %w (or pass --unsigned where the spec allows it)", s.Decision, err)
-	}
-	defer closer.Close()
-	sig, err := approval.Sign(signer, st)
-	if err != nil {
-		return "", err
-	}
-	fmt.Fprintf(os.Stderr, "golive: sign-off signed by %s with %s\n", st.Person, ssh.FingerprintSHA256(signer.PublicKey()))
 	s.Signature, s.SignedAt = sig, st.SignedAt
 	return st.RunID, nil
 }
@@ -174,20 +159,26 @@ func (o signOptions) sign(st approval.InputStatement) (string, error) {
 	if err := st.Validate(); err != nil {
 		return "", err
 	}
+	return o.signWith(st.Input, st.Person, func(signer ssh.Signer) (string, error) { return approval.SignInput(signer, st) })
+}
+
+// signWith opens the key o names (file or ssh-agent), signs with it, and
+// prints which key signed what for whom.
+func (o signOptions) signWith(what, person string, sign func(ssh.Signer) (string, error)) (string, error) {
 	pub, err := readPublicKey(o.PublicKey)
 	if err != nil {
 		return "", err
 	}
 	signer, closer, err := approval.OpenSigner(approval.KeySource{File: o.Key, PublicKey: pub, Passphrase: terminalPassphrase(o.Key)})
 	if err != nil {
-		return "", fmt.Errorf("sign the %s: %w (or pass --unsigned where the team directory allows it)", st.Input, err)
+		return "", fmt.Errorf("sign the %s: %w (or pass --unsigned where the team directory allows it)", what, err)
 	}
 	defer closer.Close()
-	sig, err := approval.SignInput(signer, st)
+	sig, err := sign(signer)
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(os.Stderr, "golive: %s signed by %s with %s\n", st.Input, st.Person, ssh.FingerprintSHA256(signer.PublicKey()))
+	fmt.Fprintf(os.Stderr, "golive: %s signed by %s with %s\n", what, person, ssh.FingerprintSHA256(signer.PublicKey()))
 	return sig, nil
 }
 

@@ -2,10 +2,6 @@ package approval
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,34 +22,7 @@ func SignMessage(signer ssh.Signer, namespace string, msg []byte) (string, error
 	if strings.TrimSpace(namespace) == "" {
 		return "", fmt.Errorf("%w: empty signature namespace", ErrNamespace)
 	}
-	pub := signer.PublicKey()
-	if err := acceptKey(pub); err != nil {
-		return "", err
-	}
-	data := signedData(namespace, signHash, msg)
-	var sig *ssh.Signature
-	var err error
-	if pub.Type() == ssh.KeyAlgoRSA {
-		as, ok := signer.(ssh.AlgorithmSigner)
-		if !ok {
-			return "", fmt.Errorf("%w: this RSA signer cannot make rsa-sha2-512 signatures", ErrWeakKey)
-		}
-		sig, err = as.SignWithAlgorithm(rand.Reader, data, ssh.KeyAlgoRSASHA512)
-	} else {
-		sig, err = signer.Sign(rand.Reader, data)
-	}
-	if err != nil {
-		return "", fmt.Errorf("sign with %s: %w", ssh.FingerprintSHA256(pub), err)
-	}
-	var blob []byte
-	blob = append(blob, sigMagic...)
-	blob = binary.BigEndian.AppendUint32(blob, sigVersion)
-	blob = appendString(blob, pub.Marshal())
-	blob = appendString(blob, []byte(namespace))
-	blob = appendString(blob, nil) // reserved
-	blob = appendString(blob, []byte(signHash))
-	blob = appendString(blob, ssh.Marshal(sig))
-	return armor(blob), nil
+	return signBytes(signer, namespace, msg)
 }
 
 // VerifyMessage checks that signature (armored or bare base64, one SSHSIG) is a
@@ -67,41 +36,11 @@ func VerifyMessage(namespace string, msg []byte, signature string, keys []Key) (
 	if strings.TrimSpace(signature) == "" {
 		return Verified{}, fmt.Errorf("%w: no signature", ErrUnsigned)
 	}
-	s, err := parseSignature(signature)
-	if err != nil {
-		return Verified{}, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
-	}
-	if s.namespace != namespace {
-		return Verified{}, fmt.Errorf("%w: signed for namespace %q, not %q", ErrNamespace, s.namespace, namespace)
-	}
-	fp := ssh.FingerprintSHA256(s.pub)
-	if err := trustedForNamespace(keys, s.pub, namespace); err != nil {
-		return Verified{}, fmt.Errorf("%w: signed by %s %s, %v", ErrUnknownKey, s.pub.Type(), fp, err)
-	}
-	if err := acceptKey(s.pub); err != nil {
-		return Verified{}, err
-	}
-	if !slices.Contains(sigAlgorithms(s.pub.Type()), s.sig.Format) {
-		return Verified{}, fmt.Errorf("%w: %s signature with a %s key (want %s)", ErrWeakKey, s.sig.Format, s.pub.Type(), strings.Join(sigAlgorithms(s.pub.Type()), " or "))
-	}
-	if len(s.sig.Rest) > 0 {
-		return Verified{}, fmt.Errorf("%w: signature: trailing data", ErrMalformed)
-	}
-	var h []byte
-	switch s.hash {
-	case "sha512":
-		d := sha512.Sum512(msg)
-		h = d[:]
-	case "sha256":
-		d := sha256.Sum256(msg)
-		h = d[:]
-	default:
-		return Verified{}, fmt.Errorf("%w: hash %q (want sha256 or sha512)", ErrWeakKey, s.hash)
-	}
-	if err := s.pub.Verify(signedDataHashed(s.namespace, s.hash, h), s.sig); err != nil {
-		return Verified{}, fmt.Errorf("%w: the signature by key %s is not over these bytes: it was made for another version of the file, or altered", ErrBadSignature, fp)
-	}
-	return Verified{Fingerprint: fp, KeyType: s.pub.Type(), Algorithm: s.sig.Format}, nil
+	return verifyBytes(namespace, msg, signature,
+		func(pub ssh.PublicKey) error { return trustedForNamespace(keys, pub, namespace) },
+		func(fp string) string {
+			return fmt.Sprintf("the signature by key %s is not over these bytes: it was made for another version of the file, or altered", fp)
+		})
 }
 
 // SignatureKey returns the public key that made signature (armored or bare

@@ -61,11 +61,16 @@ func sign(signer ssh.Signer, st signable) (string, error) {
 	if err := st.Validate(); err != nil {
 		return "", err
 	}
+	return signBytes(signer, Namespace, st.Bytes())
+}
+
+// signBytes makes the armored SSHSIG of msg in namespace. RSA keys sign with rsa-sha2-512.
+func signBytes(signer ssh.Signer, namespace string, msg []byte) (string, error) {
 	pub := signer.PublicKey()
 	if err := acceptKey(pub); err != nil {
 		return "", err
 	}
-	data := signedData(Namespace, signHash, st.Bytes())
+	data := signedData(namespace, signHash, msg)
 	var sig *ssh.Signature
 	var err error
 	if pub.Type() == ssh.KeyAlgoRSA {
@@ -78,13 +83,13 @@ func sign(signer ssh.Signer, st signable) (string, error) {
 		sig, err = signer.Sign(rand.Reader, data)
 	}
 	if err != nil {
-		return "", fmt.Errorf("sign statement with %s: %w", ssh.FingerprintSHA256(pub), err)
+		return "", fmt.Errorf("sign with %s: %w", ssh.FingerprintSHA256(pub), err)
 	}
 	var blob []byte
 	blob = append(blob, sigMagic...)
 	blob = binary.BigEndian.AppendUint32(blob, sigVersion)
 	blob = appendString(blob, pub.Marshal())
-	blob = appendString(blob, []byte(Namespace))
+	blob = appendString(blob, []byte(namespace))
 	blob = appendString(blob, nil) // reserved
 	blob = appendString(blob, []byte(signHash))
 	blob = appendString(blob, ssh.Marshal(sig))
@@ -132,15 +137,25 @@ func verifyKeys(st signable, signature string, keys []Key) (Verified, error) {
 	if err := st.Validate(); err != nil {
 		return Verified{}, err
 	}
+	return verifyBytes(Namespace, st.Bytes(), signature,
+		func(pub ssh.PublicKey) error { return trustedFor(keys, pub, st.who(), st.when()) },
+		func(fp string) string {
+			return fmt.Sprintf("the signature by %s (key %s) is not over this %s: it was made for another release, run or input, or altered", st.who(), fp, st.describe())
+		})
+}
+
+// verifyBytes checks one SSHSIG over msg in namespace: trusted says whether its
+// key may sign here, mismatch words a signature that is not over msg.
+func verifyBytes(namespace string, msg []byte, signature string, trusted func(ssh.PublicKey) error, mismatch func(fingerprint string) string) (Verified, error) {
 	s, err := parseSignature(signature)
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
-	if s.namespace != Namespace {
-		return Verified{}, fmt.Errorf("%w: signed for namespace %q, not %q", ErrNamespace, s.namespace, Namespace)
+	if s.namespace != namespace {
+		return Verified{}, fmt.Errorf("%w: signed for namespace %q, not %q", ErrNamespace, s.namespace, namespace)
 	}
 	fp := ssh.FingerprintSHA256(s.pub)
-	if err := trustedFor(keys, s.pub, st.who(), st.when()); err != nil {
+	if err := trusted(s.pub); err != nil {
 		return Verified{}, fmt.Errorf("%w: signed by %s %s, %v", ErrUnknownKey, s.pub.Type(), fp, err)
 	}
 	if err := acceptKey(s.pub); err != nil {
@@ -155,17 +170,16 @@ func verifyKeys(st signable, signature string, keys []Key) (Verified, error) {
 	var h []byte
 	switch s.hash {
 	case "sha512":
-		d := sha512.Sum512(st.Bytes())
+		d := sha512.Sum512(msg)
 		h = d[:]
 	case "sha256":
-		d := sha256.Sum256(st.Bytes())
+		d := sha256.Sum256(msg)
 		h = d[:]
 	default:
 		return Verified{}, fmt.Errorf("%w: hash %q (want sha256 or sha512)", ErrWeakKey, s.hash)
 	}
 	if err := s.pub.Verify(signedDataHashed(s.namespace, s.hash, h), s.sig); err != nil {
-		return Verified{}, fmt.Errorf("%w: the signature by %s (key %s) is not over this %s: it was made for another release, run or input, or altered",
-			ErrBadSignature, st.who(), fp, st.describe())
+		return Verified{}, fmt.Errorf("%w: %s", ErrBadSignature, mismatch(fp))
 	}
 	return Verified{Fingerprint: fp, KeyType: s.pub.Type(), Algorithm: s.sig.Format}, nil
 }
