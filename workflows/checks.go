@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/internal/record"
-	"github.com/golive/golive/internal/telemetry"
 )
 
 // CheckInput runs one watch check as a child workflow of the release.
@@ -64,14 +63,7 @@ func (r *release) monitorWindow(ctx workflow.Context, in MonitorInput) (MonitorR
 		if err != nil {
 			return res, err
 		}
-		trigger := a.judge(&rep)
-		for _, rd := range rep.Readings {
-			telemetry.CheckVerdict(workflow.GetMetricsHandler(ctx), rd.Metric, string(rd.Verdict))
-		}
-		if rank(rep.Worst) > rank(res.Worst) {
-			res.Worst = rep.Worst
-		}
-		res.Checks++
+		trigger := a.tally(ctx, &rep, &res)
 		rep.Waiting = a.needsPerson
 		r.onReport(ctx, rep)
 		if in.StopOnRollback && trigger != "" {

@@ -69,14 +69,7 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 		if err != nil {
 			return res, err
 		}
-		trigger := a.judge(&rep)
-		for _, rd := range rep.Readings {
-			telemetry.CheckVerdict(workflow.GetMetricsHandler(ctx), rd.Metric, string(rd.Verdict))
-		}
-		if rank(rep.Worst) > rank(res.Worst) {
-			res.Worst = rep.Worst
-		}
-		res.Checks++
+		trigger := a.tally(ctx, &rep, &res)
 		pause := a.needsPerson
 		rep.Waiting = pause
 		if err := workflow.SignalExternalWorkflow(ctx, in.ReleaseID, "", CheckReportName, rep).Get(ctx, nil); err != nil {
@@ -95,6 +88,20 @@ func MonitorWorkflow(ctx workflow.Context, in MonitorInput) (MonitorResult, erro
 		}
 	}
 	return res, nil
+}
+
+// tally judges one check against the limits across checks, counts it in res
+// and returns the rollback trigger, if any.
+func (a *analyzer) tally(ctx workflow.Context, rep *record.CheckReport, res *MonitorResult) string {
+	trigger := a.judge(rep)
+	for _, rd := range rep.Readings {
+		telemetry.CheckVerdict(workflow.GetMetricsHandler(ctx), rd.Metric, string(rd.Verdict))
+	}
+	if rank(rep.Worst) > rank(res.Worst) {
+		res.Worst = rep.Worst
+	}
+	res.Checks++
+	return trigger
 }
 
 // measure is one watch check: a durable timer until From+Offset (never "now +
