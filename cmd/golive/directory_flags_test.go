@@ -85,3 +85,4 @@ func TestSpecCheckedAgainstTheDirectoryNamesFileLineAndPerson(t *testing.T) {
 		t.Fatalf("the demo spec against the demo directory: %v", err)
 	}
 }
+

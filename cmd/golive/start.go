@@ -146,8 +146,10 @@ func resolveVersion(s spec.Spec, flag string) (string, error) {
 	return "", errors.New("no version: pass --version (the spec's version.from is flag)")
 }
 
-// parseWindow reads "", an RFC 3339 time, or "+2h".
+// parseWindow reads "", an RFC 3339 time, or "+2h". A T-0 in the past is
+// refused: the release would deploy right after its approvals, with no T-4h lead.
 func parseWindow(s string, now time.Time) (time.Time, error) {
+	var t time.Time
 	switch {
 	case s == "":
 		return time.Time{}, nil
@@ -156,11 +158,16 @@ func parseWindow(s string, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("--window %q: %w", s, err)
 		}
-		return now.Add(d), nil
+		t = now.Add(d)
+	default:
+		var err error
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, fmt.Errorf("--window %q: want an RFC 3339 time like 2026-12-01T22:00:00Z or +6h", s)
+		}
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("--window %q: want an RFC 3339 time like 2026-12-01T22:00:00Z or +6h", s)
+	if t.Before(now) {
+		return time.Time{}, fmt.Errorf("--window %s is in the past (now %s): give a T-0 ahead, or leave --window out to release now",
+			t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return t, nil
 }

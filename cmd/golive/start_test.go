@@ -1,0 +1,30 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A T-0 in the past is refused with the reason (it used to become "now", and the
+// release deployed right after its approvals with no T-4h lead).
+func TestStartRefusesAWindowInThePast(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"2026-12-07T11:00:00Z", "in the past"},
+		{"+-1h", "in the past"},
+		{"yesterday", "RFC 3339"},
+	} {
+		if _, err := parseWindow(tc.in, now); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseWindow(%q): %v, want an error with %q", tc.in, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"", "+6h", "2026-12-07T22:00:00Z"} {
+		if _, err := parseWindow(ok, now); err != nil {
+			t.Errorf("parseWindow(%q): %v", ok, err)
+		}
+	}
+}
