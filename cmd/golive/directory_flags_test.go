@@ -85,4 +85,3 @@ func TestSpecCheckedAgainstTheDirectoryNamesFileLineAndPerson(t *testing.T) {
 		t.Fatalf("the demo spec against the demo directory: %v", err)
 	}
 }
-

@@ -56,7 +56,6 @@ func addSignFlags(cmd *cobra.Command, o *signOptions) {
 // empty), person, decision, comment, the release's version and spec digest,
 // and the signing time (now, UTC, whole seconds). The key comes from o.Key or
 // ssh-agent; an encrypted key file asks for its passphrase on the terminal.
-//
 func signStatement(ctx context.Context, c client.Client, release string, s *workflows.Signoff, o signOptions) (runID string, err error) {
 	if !o.wantSignature() {
 		return "", nil
