@@ -268,6 +268,11 @@ func TestThousandForgedInputsAreCountedAndTheReleaseCompletes(t *testing.T) {
 	if sb > 512<<10 {
 		t.Errorf("status is %d KB under the flood, want well under 512 KB", sb/1024)
 	}
+	// The budget: under Temporal's warning mark (limit.historyCount.warn,
+	// 10,240 events) and far from golive's own history budget.
+	if over, why := workflows.HistoryOverBudget(events, bytes); over || events > 10_000 {
+		t.Errorf("history of %d events, %d KB under %d forged inputs: over its budget (%s)", events, bytes/1024, n, why)
+	}
 }
 
 // A flood of refused signals beyond the server's per-execution signal limit
