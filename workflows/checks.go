@@ -55,11 +55,28 @@ func (r *release) monitor(ctx workflow.Context, in MonitorInput) workflow.Future
 // measurement errors past consecutive_error_limit escalate, inconclusive
 // results past inconclusive_limit pause the watch until a person acknowledges
 // the alert; with no decision by the window's end, the window ends there.
+//
+// Up to checkLookahead check children run at once, each asleep until its own
+// due time, so the cadence does not wait on the previous check's round trip
+// (after a server outage the overdue checks run side by side and the next one
+// is on time); their results are still judged one by one, in order.
 func (r *release) monitorWindow(ctx workflow.Context, in MonitorInput) (MonitorResult, error) {
 	res := MonitorResult{Worst: record.VerdictOK}
 	a := newAnalyzer(in.Metrics)
+	cctx, cancel := workflow.WithCancel(ctx)
+	defer cancel() // a trigger or an undecided pause ends the window: stop the checks still asleep
+	var inflight []workflow.ChildWorkflowFuture
+	next := 0
+	fill := func() {
+		for ; next < len(in.Checks) && len(inflight) < checkLookahead; next++ {
+			inflight = append(inflight, r.startCheck(cctx, in, next))
+		}
+	}
+	fill()
 	for i, cp := range in.Checks {
-		rep, err := r.runCheck(ctx, in, i, cp)
+		f := inflight[0]
+		inflight = inflight[1:]
+		rep, err := r.checkResult(ctx, f, in, i, cp)
 		if err != nil {
 			return res, err
 		}
@@ -77,14 +94,17 @@ func (r *release) monitorWindow(ctx workflow.Context, in MonitorInput) (MonitorR
 			}
 			a.needsPerson = false
 		}
+		fill()
 	}
 	return res, nil
 }
 
-// runCheck starts check i as a child and returns its report. A check child
-// that fails or overruns its due time by checkGrace counts as a check whose
-// metrics could not be read: never a pass, and counted toward the limits.
-func (r *release) runCheck(ctx workflow.Context, in MonitorInput, i int, cp Checkpoint) (record.CheckReport, error) {
+// checkLookahead is how many check children of a window run at once.
+const checkLookahead = 3
+
+// startCheck starts check i as a child, asleep until its due time.
+func (r *release) startCheck(ctx workflow.Context, in MonitorInput, i int) workflow.ChildWorkflowFuture {
+	cp := in.Checks[i]
 	due := in.From.Add(cp.Offset)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:               CheckID(r.st.ReleaseID, in.Window, i+1),
@@ -93,8 +113,15 @@ func (r *release) runCheck(ctx workflow.Context, in MonitorInput, i int, cp Chec
 		TaskQueue:                workflow.GetInfo(ctx).TaskQueueName,
 		WorkflowExecutionTimeout: max(due.Sub(workflow.Now(ctx)), 0) + checkGrace,
 	})
+	return workflow.ExecuteChildWorkflow(cctx, CheckWorkflow, CheckInput{Monitor: in, Index: i})
+}
+
+// checkResult is check i's report. A check child that fails or overruns its
+// due time by checkGrace counts as a check whose metrics could not be read:
+// never a pass, and counted toward the limits.
+func (r *release) checkResult(ctx workflow.Context, f workflow.ChildWorkflowFuture, in MonitorInput, i int, cp Checkpoint) (record.CheckReport, error) {
 	var rep record.CheckReport
-	err := workflow.ExecuteChildWorkflow(cctx, CheckWorkflow, CheckInput{Monitor: in, Index: i}).Get(ctx, &rep)
+	err := f.Get(ctx, &rep)
 	if err == nil {
 		return rep, nil
 	}
