@@ -34,7 +34,6 @@ func newApprovalsCmd(g *globals) *cobra.Command {
 func newApprovalsServeCmd(g *globals) *cobra.Command {
 	var f approvalsFlags
 	var addr, enrollDir string
-	var attach bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the approval pages (127.0.0.1:8234 by default)",
@@ -55,7 +54,7 @@ func newApprovalsServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			s, err := approvals.New(approvals.Options{Client: c, Directory: dir, LinkKey: key, BaseURL: f.baseURL, EnrollDir: enrollDir, AttachPasskey: attach, Logger: g.logger()})
+			s, err := approvals.New(approvals.Options{Client: c, Directory: dir, LinkKey: key, BaseURL: f.baseURL, EnrollDir: enrollDir, Logger: g.logger()})
 			if err != nil {
 				return err
 			}
@@ -67,7 +66,6 @@ func newApprovalsServeCmd(g *globals) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().StringVar(&addr, "addr", approvals.DefaultAddr, "listen address")
 	cmd.Flags().StringVar(&enrollDir, "enroll-dir", ".golive/enrollments", "where each enrolled passkey's directory snippet is saved (it also marks the invite used)")
-	cmd.Flags().BoolVar(&attach, "attach-passkey", false, `send the assertion in the Update's "passkey" field (once the worker's workflow verifies passkeys)`)
 	return cmd
 }
 

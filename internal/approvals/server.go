@@ -6,9 +6,9 @@
 //
 // The passkey signs the digest of the input's canonical statement, built by
 // the same workflows functions the CLI uses (Signoff.SignoffStatement,
-// Attest.Statement...). The assertion travels in the Update (field "passkey")
-// once the workflow verifies it (Options.AttachPasskey); until then this
-// server verifies it with passkey.VerifyAssertion before sending anything.
+// Attest.Statement...). The assertion travels in the Update's "passkey" field
+// and the release workflow judges it against the directory it pinned; this
+// server checks it first only to give an early, clear error.
 package approvals
 
 import (
@@ -54,10 +54,6 @@ type Options struct {
 	BaseURL string
 	// EnrollDir receives each enrolled passkey's YAML snippet; it also marks invites used.
 	EnrollDir string
-	// AttachPasskey sends the assertion in the Update's "passkey" field. Leave
-	// it off until the workflow's input types have the field (their decoding
-	// is strict and would refuse the Update).
-	AttachPasskey bool
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
