@@ -24,6 +24,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/approvals/browser"
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/migrate"
@@ -268,23 +269,27 @@ func artifacts(t testing.TB) string {
 	return abs
 }
 
-func browserTools(t *testing.T) (node, playwright, chromium string) {
+// startBrowser is headless Chromium on the approval pages (package browser);
+// without node the test is skipped, without playwright-core or Chromium it fails.
+func startBrowser(t *testing.T, ctx context.Context, arts string) *browser.Browser {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
+	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed")
 	}
-	tools := os.Getenv("GOLIVE_TOOLS")
-	if tools == "" {
-		tools = filepath.Join(root, ".tools")
+	tools, err := browser.Find(filepath.Join(root, ".tools"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	playwright, _ = filepath.Abs(filepath.Join(tools, "node_modules", "playwright-core"))
-	if _, err := os.Stat(filepath.Join(playwright, "package.json")); err != nil {
-		t.Fatalf("playwright-core is not in %s: run `make tools`", tools)
+	b, err := browser.Start(ctx, tools, arts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	chromium = os.Getenv("GOLIVE_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	return node, playwright, chromium
+	t.Cleanup(func() {
+		for _, l := range strings.Split(b.Close(), "\n") {
+			if l != "" {
+				t.Logf("browser: %s", l)
+			}
+		}
+	})
+	return b
 }

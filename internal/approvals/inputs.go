@@ -195,7 +195,7 @@ func (s *Server) send(ctx context.Context, sub Submission) (*Result, int, error)
 	if !ok || s.o.Now().After(p.expires) {
 		return nil, http.StatusGone, errors.New("this signing request is unknown or expired: start again from the release page")
 	}
-	snap, err := s.o.Directory.Resolve(p.service, p.environment)
+	snap, err := s.directory().Resolve(p.service, p.environment)
 	if err != nil {
 		return nil, http.StatusConflict, err
 	}

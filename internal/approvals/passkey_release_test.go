@@ -82,8 +82,11 @@ func TestFourPasskeysEnrolledFromInvitesSignEveryApprovalSlotOfAProductionReleas
 	entries := map[string][]string{}
 	for _, a := range approvers {
 		invite := origin + approvals.InvitePath(key, approvals.NewInvite(a.person, time.Now(), time.Hour))
-		got := br.do("enrolled", map[string]any{"cmd": "enroll", "invite": invite, "label": a.label})
-		snippet, _ := got["yaml"].(string)
+		got, err := br.Enroll(invite, a.label)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snippet := got.YAML
 		if !strings.Contains(snippet, "credential_id:") || !strings.Contains(snippet, "label: "+a.label) {
 			t.Fatalf("enrollment snippet of %s: %q", a.person, snippet)
 		}
@@ -109,14 +112,18 @@ func TestFourPasskeysEnrolledFromInvitesSignEveryApprovalSlotOfAProductionReleas
 	forgeries(t, ctx, rel, s, origin, soft, bobSoft, erinSoft, unlisted)
 
 	for i, a := range approvers {
-		got := br.do("approved", map[string]any{"cmd": "approve", "link": s.ReleaseLink(rel.id, a.person, time.Hour), "slot": a.slot, "comment": "ok from " + a.label})
-		text, _ := got["text"].(string)
+		// The link a notice carries (the short form), for this person and release.
+		link := approvals.Linker(origin, key, time.Hour, nil)(rel.id, a.person)
+		got, err := br.Approve(link, a.slot, "ok from "+a.label)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, want := range []string{"Accepted", a.slot, a.label, "passkey:SHA256:", "golive-approval-v1", "the release workflow"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("confirmation page of %s lacks %q:\n%s", a.person, want, text)
+			if !strings.Contains(got.Text, want) {
+				t.Errorf("confirmation page of %s lacks %q:\n%s", a.person, want, got.Text)
 			}
 		}
-		t.Logf("%s: plan page load %vms, passkey click to accepted Update %vms", a.slot, got["plan_ms"], got["click_to_accepted_ms"])
+		t.Logf("%s: plan page load %.0fms, passkey click to accepted Update %.0fms", a.slot, got.PlanMS, got.ClickToAcceptedMS)
 		if i == 0 {
 			replay(t, ctx, rel, dc, a.person)
 		}
@@ -132,8 +139,11 @@ func TestFourPasskeysEnrolledFromInvitesSignEveryApprovalSlotOfAProductionReleas
 		}
 	}
 
-	nojs := br.do("nojs", map[string]any{"cmd": "nojs", "link": s.ReleaseLink(rel.id, "carol", time.Hour)})
-	text, _ := nojs["text"].(string)
+	nojs, err := br.ReadWithoutJS(s.ReleaseLink(rel.id, "carol", time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := nojs.Text
 	for _, want := range []string{"demo-portal", "→ 1.1.0", "Readiness (failures first)", "Sign-offs", "approve by Carol Chen (carol)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page with JavaScript off lacks %q:\n%s", want, text)

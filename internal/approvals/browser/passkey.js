@@ -1,6 +1,7 @@
-// passkey.js drives headless Chromium (playwright-core) for the approval pages
-// test (approvals_test.go) with one CDP virtual authenticator (ctap2, internal,
-// user verification) that holds every passkey it enrolls. The Go test passes
+// passkey.js drives headless Chromium (playwright-core) on the approval pages
+// for the Go package browser (the approvals test and `golive demo`), with one
+// CDP virtual authenticator (ctap2, internal,
+// user verification) that holds every passkey it enrolls. Go passes
 // a JSON config as the only argument, {playwright, chromium, artifacts}, then
 // sends one JSON command per line on stdin; the script answers each with one
 // {"step": ...} JSON line on stdout:
