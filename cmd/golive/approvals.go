@@ -112,3 +112,29 @@ func envOr(name, def string) string {
 	}
 	return def
 }
+
+// noticeLinkFlags put links to the approval pages in the worker's notices.
+type noticeLinkFlags struct {
+	url     string
+	keyFile string
+	ttl     time.Duration
+}
+
+func (f *noticeLinkFlags) add(cmd *cobra.Command, defaultURL string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.url, "approvals-url", envOr("GOLIVE_APPROVALS_URL", defaultURL), "origin of the approval pages that notices link to (golive approvals serve --base-url); empty: notices carry no links (GOLIVE_APPROVALS_URL)")
+	fl.StringVar(&f.keyFile, "approvals-link-key-file", envOr("GOLIVE_APPROVALS_KEY", ".golive/approvals.key"), "the approval pages' link key (their --link-key), which signs each notice's link (GOLIVE_APPROVALS_KEY)")
+	fl.DurationVar(&f.ttl, "approvals-link-ttl", approvals.DefaultLinkTTL, "how long a notice's link stays valid")
+}
+
+// linker is what worker.Options.ApprovalLinks takes; nil without --approvals-url.
+func (f noticeLinkFlags) linker() (func(release, person string) string, error) {
+	if f.url == "" {
+		return nil, nil
+	}
+	key, err := approvals.LoadOrCreateKey(f.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--approvals-link-key-file: %w", err)
+	}
+	return approvals.Linker(f.url, key, f.ttl, nil), nil
+}
