@@ -241,7 +241,7 @@ func forgeries(t *testing.T, ctx context.Context, rel release, s *approvals.Serv
 }
 
 // signThroughPage drives the page's two JSON endpoints as its script does.
-func signThroughPage(t *testing.T, s *approvals.Server, origin, release, person, slot string, assert func([]byte) passkey.Assertion) (int, map[string]string) {
+func signThroughPage(t testing.TB, s *approvals.Server, origin, release, person, slot string, assert func([]byte) passkey.Assertion) (int, map[string]string) {
 	u := s.ReleaseLink(release, person, time.Hour)
 	q := mustQuery(t, u)
 	post := func(path string, body any, out any) int {
@@ -304,7 +304,7 @@ func replay(t *testing.T, ctx context.Context, rel release, dc converter.DataCon
 	}
 }
 
-func mustQuery(t *testing.T, link string) map[string]string {
+func mustQuery(t testing.TB, link string) map[string]string {
 	u, err := url.Parse(link)
 	if err != nil {
 		t.Fatal(err)
