@@ -24,6 +24,7 @@ func (f *devApprovalsFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.addr, "approvals", approvals.DefaultAddr, "listen address of the approval pages (sign-offs with a passkey from a phone); off: none")
 	cmd.Flags().StringVar(&f.enrollDir, "approvals-enroll-dir", ".golive/enrollments", "where the pages save each enrolled passkey's directory snippet")
 	f.links.add(cmd, "")
+	cmd.Flags().Lookup("approvals-url").Usage = "origin of the approval pages that notices link to, one of the directory's webauthn origins (default: the first) (GOLIVE_APPROVALS_URL)"
 }
 
 // devPages is what the approval pages need, resolved before the worker

@@ -142,8 +142,9 @@ func newDevCmd(g *globals) *cobra.Command {
 		Use:   "dev",
 		Short: "Run an embedded Temporal server, the Temporal UI and a golive worker",
 		Long: `dev runs everything golive needs on one machine: an in-process Temporal server
-(SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker.
-Ctrl-C stops all three cleanly.
+(SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker;
+with --directory also the approval pages (--approvals, 127.0.0.1:8234), which
+the worker's notices link to. Ctrl-C stops them all cleanly.
 
 With --tls-cert and --tls-key the frontend serves TLS; add --tls-client-ca and
 --tls-require-client-cert (or --require-client-cert) for mutual TLS. Other
