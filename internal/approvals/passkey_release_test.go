@@ -44,7 +44,8 @@ var approvers = []struct{ person, slot, label string }{
 // release is in production, whose policy requires every input signed: each
 // slot records the passkey's fingerprint, judged by the workflow. Forged
 // and replayed assertions sent straight to the release, past the server's
-// courtesy check, are refused and recorded by the workflow.
+// courtesy check, are refused and recorded by the workflow; so is what a
+// rogue approval server, on a directory of its own, vouches for.
 func TestFourPasskeysEnrolledFromInvitesSignEveryApprovalSlotOfAProductionRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Temporal, PostgreSQL databases and Chromium")
@@ -110,6 +111,17 @@ func TestFourPasskeysEnrolledFromInvitesSignEveryApprovalSlotOfAProductionReleas
 	// The release starts now and pins the directory with the passkeys.
 	rel := startRelease(t, ctx, c, "production")
 	forgeries(t, ctx, rel, s, origin, soft, bobSoft, erinSoft, unlisted)
+
+	// A compromised approval server, whose directory holds a passkey the
+	// release did not pin, passes its own check and sends the Update: the
+	// workflow, judging by its pinned directory, refuses it.
+	rogue := map[string][]string{"bob": {softEntry(unlisted)}}
+	serve(writeDirectory(t, filepath.Join(tmp, "rogue.yaml"), origin, rogue))
+	code, m := signThroughPage(t, s, origin, rel.id, "bob", "operations_lead", func(c []byte) passkey.Assertion { return soft.Assert(unlisted, c, passkeytest.Options{}) })
+	if code != http.StatusConflict || !strings.Contains(m["error"], passkey.ErrUnknownCredential.Error()) {
+		t.Errorf("a rogue server's passkey: %d %v, want the workflow's refusal", code, m)
+	}
+	h.set(s.Handler())
 
 	for i, a := range approvers {
 		// The link a notice carries (the short form), for this person and release.
