@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 	"unicode/utf8"
 )
 
@@ -87,27 +86,6 @@ type Event struct {
 	// Action: the event asks its recipients to act (sign, attest, acknowledge),
 	// so each notice carries the recipient's link to the approval pages.
 	Action bool
-}
-
-// Decision is one decision a notice reports: "operations_lead: approved by Bob Brown at 14:02 UTC".
-type Decision struct {
-	Slot     string    `json:"slot"`
-	Decision string    `json:"decision"`
-	Name     string    `json:"name"`
-	At       time.Time `json:"at"`
-}
-
-func (d Decision) String() string {
-	return fmt.Sprintf("%s: %s", d.Slot, d.Short())
-}
-
-// Short is "approved by Bob Brown at 14:02 UTC".
-func (d Decision) Short() string {
-	verb := map[string]string{"approve": "approved", "reject": "rejected"}[d.Decision]
-	if verb == "" {
-		verb = d.Decision
-	}
-	return fmt.Sprintf("%s by %s at %s UTC", verb, Redact(d.Name), d.At.UTC().Format("15:04"))
 }
 
 var catalogue = []Event{
@@ -248,19 +226,6 @@ func NewData(releaseID, event string, level int, recipient string, facts []Fact)
 		if v, ok := get[k]; ok && k != "text" {
 			d.Facts = append(d.Facts, Fact{Key: k, Value: v})
 		}
-	}
-	return d
-}
-
-// With adds the recipient's link (kept only for events that ask them to act)
-// and the decisions made so far.
-func (d Data) With(link string, decided []Decision) Data {
-	if ev, ok := Lookup(d.Event); ok && ev.Action {
-		d.Link = link
-	}
-	d.Decided = decided
-	if n := len(decided); n > 0 {
-		d.Last = "Last: " + decided[n-1].Short() + "."
 	}
 	return d
 }
