@@ -36,6 +36,12 @@ type Notifier struct {
 	Ledger notify.Ledger
 	// Retry is the per-channel backoff on 429 and 5xx (zero: notify's defaults).
 	Retry notify.Retry
+	// Link, when set, gives each recipient of an event that asks them to act
+	// (sign-off requests, reminders, timeouts, attestation requests, alerts)
+	// a short link to the release's approval page: it names that one person
+	// and this release, expires, and signs nothing by itself
+	// (approvals.Linker builds it from the pages' base URL and link key).
+	Link func(release, person string) string
 	// HeartbeatNow records deliveries on the server at once (ServerHeartbeat), so
 	// a retry after a crash never sends an SMS twice; nil uses the batched heartbeat.
 	HeartbeatNow func(context.Context, ...any)
@@ -73,7 +79,7 @@ func (n *Notifier) log(ctx context.Context, in NotifyInput) NotifyResult {
 	text := factValue(in.Facts, "text")
 	for _, to := range in.To {
 		attrs := []any{"release", in.ReleaseID, "event", in.Event, "level", in.Level, "to", to.Person, "text", text}
-		if m, err := notify.Render(notify.NewData(in.ReleaseID, in.Event, in.Level, to.Name, facts(in.Facts))); err == nil {
+		if m, err := notify.Render(notify.NewData(in.ReleaseID, in.Event, in.Level, to.Name, facts(in.Facts)).With(n.link(in, to.Person), decided(in.Decided))); err == nil {
 			attrs = append(attrs, "subject", m.Subject, "sms", m.SMS)
 		}
 		n.logger().InfoContext(ctx, "notify", attrs...)
@@ -116,9 +122,9 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	if d.Email == nil && d.SMS == nil {
 		return undelivered(in, StateUnavailable, "not configured: "+unavailable(d.Unavailable))
 	}
-	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts)}
+	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts), Decided: decided(in.Decided)}
 	for _, r := range in.To {
-		req.To = append(req.To, notify.Address{Person: r.Person, Name: r.Name, Email: r.Email, Phone: r.Phone})
+		req.To = append(req.To, notify.Address{Person: r.Person, Name: r.Name, Email: r.Email, Phone: r.Phone, Link: n.link(in, r.Person)})
 	}
 	if activity.IsActivity(ctx) {
 		// Deliveries of an earlier attempt of this activity (kept in its heartbeat)
@@ -267,6 +273,24 @@ func (l *layered) Record(d notify.Delivery) {
 	if l.next != nil {
 		l.next.Record(d)
 	}
+}
+
+// link is person's approval-page link for this event, or "" (no pages
+// configured, an event that asks nothing of them, or the users' notice).
+func (n *Notifier) link(in NotifyInput, person string) string {
+	ev, ok := notify.Lookup(in.Event)
+	if n.Link == nil || !ok || !ev.Action || person == "" || person == "users" {
+		return ""
+	}
+	return n.Link(in.ReleaseID, person)
+}
+
+func decided(in []Decision) []notify.Decision {
+	out := make([]notify.Decision, 0, len(in))
+	for _, d := range in {
+		out = append(out, notify.Decision{Slot: d.Slot, Decision: d.Decision, Name: d.Name, At: d.At})
+	}
+	return out
 }
 
 func facts(in []Fact) []notify.Fact {

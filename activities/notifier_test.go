@@ -30,6 +30,7 @@ type providers struct {
 	emails  []http.Header
 	smsTo   []string
 	smsAuth []string
+	smsBody []string
 	invalid map[string]bool
 
 	resend, twilio *httptest.Server
@@ -54,6 +55,7 @@ func newProviders(t *testing.T, invalid ...string) *providers {
 		p.mu.Lock()
 		p.smsTo = append(p.smsTo, to)
 		p.smsAuth = append(p.smsAuth, user+":"+pass)
+		p.smsBody = append(p.smsBody, r.PostForm.Get("Body"))
 		p.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if p.invalid[to] {

@@ -179,6 +179,17 @@ type NotifyInput struct {
 	Facts     []Fact        `json:"facts,omitempty"`
 	Attempt   int           `json:"attempt,omitempty"`
 	Delay     time.Duration `json:"-"`
+	// Decided are the sign-off decisions made so far (oldest first), so later
+	// notices say who decided and when ("approved by Grace at 14:02").
+	Decided []Decision `json:"decided,omitempty"`
+}
+
+// Decision is one sign-off decision a notice reports.
+type Decision struct {
+	Slot     string    `json:"slot"`
+	Decision string    `json:"decision"`
+	Name     string    `json:"name"`
+	At       time.Time `json:"at"`
 }
 
 // Fact is one release fact a message may carry (service, version, stage...). Never patient data.

@@ -41,6 +41,10 @@ type Options struct {
 	// roles, keys, policy); nil means none, and every release is refused at
 	// its plan stage with the reason.
 	Directory *activities.Directory
+	// ApprovalLinks, when set, puts each recipient's short link to the
+	// approval pages in every notice that asks them to act
+	// (approvals.Linker; golive worker --approvals-url --approvals-link-key-file).
+	ApprovalLinks func(release, person string) string
 	// Interceptors are added to the worker's own; worker.New appends the test
 	// hook armed by GOLIVE_FAULT (see FaultEnv), if any.
 	Interceptors []interceptor.WorkerInterceptor
@@ -100,7 +104,7 @@ func Register(r Registry, o Options) {
 		},
 	})
 	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat})
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
 	if o.Directory == nil {
 		o.Directory = &activities.Directory{}

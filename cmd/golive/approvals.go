@@ -34,7 +34,6 @@ func newApprovalsCmd(g *globals) *cobra.Command {
 func newApprovalsServeCmd(g *globals) *cobra.Command {
 	var f approvalsFlags
 	var addr, enrollDir string
-	var attach bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the approval pages (127.0.0.1:8234 by default)",
@@ -55,7 +54,7 @@ func newApprovalsServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			s, err := approvals.New(approvals.Options{Client: c, Directory: dir, LinkKey: key, BaseURL: f.baseURL, EnrollDir: enrollDir, AttachPasskey: attach, Logger: g.logger()})
+			s, err := approvals.New(approvals.Options{Client: c, Directory: dir, LinkKey: key, BaseURL: f.baseURL, EnrollDir: enrollDir, Logger: g.logger()})
 			if err != nil {
 				return err
 			}
@@ -67,7 +66,6 @@ func newApprovalsServeCmd(g *globals) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().StringVar(&addr, "addr", approvals.DefaultAddr, "listen address")
 	cmd.Flags().StringVar(&enrollDir, "enroll-dir", ".golive/enrollments", "where each enrolled passkey's directory snippet is saved (it also marks the invite used)")
-	cmd.Flags().BoolVar(&attach, "attach-passkey", false, `send the assertion in the Update's "passkey" field (once the worker's workflow verifies passkeys)`)
 	return cmd
 }
 
@@ -113,4 +111,30 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// noticeLinkFlags put links to the approval pages in the worker's notices.
+type noticeLinkFlags struct {
+	url     string
+	keyFile string
+	ttl     time.Duration
+}
+
+func (f *noticeLinkFlags) add(cmd *cobra.Command, defaultURL string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.url, "approvals-url", envOr("GOLIVE_APPROVALS_URL", defaultURL), "origin of the approval pages that notices link to (golive approvals serve --base-url); empty: notices carry no links (GOLIVE_APPROVALS_URL)")
+	fl.StringVar(&f.keyFile, "approvals-link-key-file", envOr("GOLIVE_APPROVALS_KEY", ".golive/approvals.key"), "the approval pages' link key (their --link-key), which signs each notice's link (GOLIVE_APPROVALS_KEY)")
+	fl.DurationVar(&f.ttl, "approvals-link-ttl", approvals.DefaultLinkTTL, "how long a notice's link stays valid")
+}
+
+// linker is what worker.Options.ApprovalLinks takes; nil without --approvals-url.
+func (f noticeLinkFlags) linker() (func(release, person string) string, error) {
+	if f.url == "" {
+		return nil, nil
+	}
+	key, err := approvals.LoadOrCreateKey(f.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--approvals-link-key-file: %w", err)
+	}
+	return approvals.Linker(f.url, key, f.ttl, nil), nil
 }

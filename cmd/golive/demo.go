@@ -39,7 +39,16 @@ starts it on a free loopback port, scraping the demo app's /metrics every
 second (data in .golive/demo/prometheus, wiped at each start, the server
 stopped when the demo ends), and the watch reads its metrics in PromQL from it
 (the spec released is then .golive/demo/demo.yaml). Without it, the watch
-reads the demo app's /stats directly.`,
+reads the demo app's /stats directly.
+
+The approval pages run beside the server (--approvals, 127.0.0.1:8234) and
+every sign-off notice links to them. When node, playwright-core (make tools)
+and Chromium are there, carol enrolls a passkey in headless Chromium with a
+virtual authenticator before the first release; the change to a copy of the
+directory (.golive/demo/directory.yaml) is signed by the demo admins olivia and
+henry, the releases pin it, and carol's compliance_officer slot is approved
+on the page her notice links to. Without them the demo says so and signs
+every slot by CLI.`,
 		Example: "  golive demo\n  golive demo --stay   # keep the UI and Prometheus up afterwards until Ctrl-C\n  golive demo --prometheus=off   # read /stats directly",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,12 +81,16 @@ reads the demo app's /stats directly.`,
 			if prom != nil {
 				releaseSpec, loaded = demoPromSpec, promSpec
 			}
+			tools, web := demoWebTools(&f)
 			d, err := startDev(ctx, f, log)
 			if err != nil {
 				return err
 			}
 			defer d.stop()
 			fmt.Printf("Temporal server  %s\nTemporal UI      %s\n", d.srv.FrontendAddress(), d.srv.UIURL())
+			if err := d.startApprovals(ctx); err != nil {
+				return err
+			}
 			if prom != nil {
 				// Each release reads a baseline just before its deploy and rate()
 				// needs two scrapes: wait for readings (it scraped while the server started).
@@ -89,6 +102,12 @@ reads the demo app's /stats directly.`,
 			}
 			fmt.Println()
 			dm := &demo{g: g, spec: loaded.Spec, specPath: releaseSpec, address: d.srv.FrontendAddress(), requester: "erin"}
+			if web {
+				if dm.web, err = d.enrollDemoPasskey(ctx, tools, f); err != nil {
+					return err
+				}
+				defer dm.web.close()
+			}
 			start := time.Now()
 			// Each release ships one more migration: the good one brings the schema to
 			// version 3, the bad one to 4, and its rollback migrates back down to 3.
@@ -146,6 +165,8 @@ type demo struct {
 	specPath  string
 	address   string
 	requester string
+	// web signs its person's slots on the approval page (nil: all by CLI).
+	web *demoWeb
 }
 
 // golive runs this binary with args, echoing the command line as a person would type it.
@@ -251,6 +272,12 @@ func (d *demo) answer(ctx context.Context, id string, st record.Status, asked ma
 		}
 		asked[key] = true
 		used[p+"/"+sl.Block] = true
+		if d.web != nil && p == d.web.person && sl.Block == "approvals" {
+			if err := d.web.approve(id, sl.ID); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := d.golive(ctx, "approve", id, "--slot", sl.ID, "--as", p, "--key", demoKey(p), "-m", "demo sign-off"); err != nil {
 			return err
 		}

@@ -38,6 +38,7 @@ type devFlags struct {
 	codec     string
 	telemetry telemetryFlags
 	directory directoryFlags
+	approvals devApprovalsFlags
 	tls       devTLSFlags // only `golive dev` has them: the demo's golive commands connect in plain text
 }
 
@@ -49,6 +50,7 @@ func (f *devFlags) add(cmd *cobra.Command, dataDir string) {
 	cmd.Flags().StringVar(&f.codec, "codec-endpoint", "", "codec server URL the UI uses to decode payloads")
 	f.telemetry.add(cmd)
 	f.directory.add(cmd)
+	f.approvals.add(cmd)
 }
 
 // devStack is an embedded server with a golive worker on it.
@@ -58,6 +60,7 @@ type devStack struct {
 	worker sdkworker.Worker
 	tel    *worker.Telemetry
 	log    *slog.Logger
+	pages  *devPages
 }
 
 func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, error) {
@@ -70,6 +73,10 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 		return nil, err
 	}
 	access, err := f.tls.access()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := preparePages(f.approvals, f.directory)
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +119,14 @@ func startDev(ctx context.Context, f devFlags, log *slog.Logger) (*devStack, err
 		srv.Stop()
 		return nil, fmt.Errorf("connect to embedded Temporal: %w", err)
 	}
-	w := worker.New(c, worker.Options{Logger: log, Directory: dir})
+	w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: pages.links()})
 	if err := w.Start(); err != nil {
 		c.Close()
 		closeTelemetry(tel, log)
 		srv.Stop()
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	return &devStack{srv: srv, client: c, worker: w, tel: tel, log: log}, nil
+	return &devStack{srv: srv, client: c, worker: w, tel: tel, log: log, pages: pages}, nil
 }
 
 func (d *devStack) stop() {
@@ -135,8 +142,9 @@ func newDevCmd(g *globals) *cobra.Command {
 		Use:   "dev",
 		Short: "Run an embedded Temporal server, the Temporal UI and a golive worker",
 		Long: `dev runs everything golive needs on one machine: an in-process Temporal server
-(SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker.
-Ctrl-C stops all three cleanly.
+(SQLite in --data-dir, or memory with --ephemeral), the Temporal UI and a worker;
+with --directory also the approval pages (--approvals, 127.0.0.1:8234), which
+the worker's notices link to. Ctrl-C stops them all cleanly.
 
 With --tls-cert and --tls-key the frontend serves TLS; add --tls-client-ca and
 --tls-require-client-cert (or --require-client-cert) for mutual TLS. Other
@@ -163,6 +171,9 @@ the file names get in, each as worker, writer or reader by its Common Name.`,
 				fmt.Printf("TLS              %s\n", f.tls.describe())
 			}
 			fmt.Printf("golive worker    task queue %s\n", workflows.TaskQueue)
+			if err := d.startApprovals(ctx); err != nil {
+				return err
+			}
 			if a := d.tel.MetricsAddr(); a != "" {
 				fmt.Printf("metrics          http://%s/metrics\n", a)
 			}

@@ -54,12 +54,14 @@ func closeTelemetry(tel *worker.Telemetry, log *slog.Logger) {
 func newWorkerCmd(g *globals) *cobra.Command {
 	var tf telemetryFlags
 	var df directoryFlags
+	var lf noticeLinkFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the golive worker against a Temporal cluster (no embedded server)",
 		Example: `  golive worker --directory /etc/golive/team.yaml --directory-admins /etc/golive/admins
   TEMPORAL_ADDRESS=temporal.internal:7233 golive worker --directory team.yaml --directory-admins admins
   golive worker --profile prod
+  golive worker --directory team.yaml --directory-admins admins --approvals-url https://approvals.example.org --approvals-link-key-file /etc/golive/approvals.key
   golive worker --metrics-listen 0.0.0.0:9464 --log-format json
   golive worker --metrics-listen 127.0.0.1:9464 --otel-endpoint 127.0.0.1:4317`,
 		Args: cobra.NoArgs,
@@ -85,7 +87,11 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("connect to Temporal at %s: %w (is `golive dev` or your cluster running?)", opts.HostPort, err)
 			}
 			defer c.Close()
-			w := worker.New(c, worker.Options{Logger: log, Directory: dir})
+			links, err := lf.linker()
+			if err != nil {
+				return err
+			}
+			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -97,5 +103,6 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	}
 	tf.add(cmd)
 	df.add(cmd)
+	lf.add(cmd, "")
 	return cmd
 }

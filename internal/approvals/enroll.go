@@ -66,7 +66,7 @@ func (s *Server) invite(person string, q url.Values) (Invite, directory.Person, 
 	if err != nil {
 		return Invite{}, directory.Person{}, err
 	}
-	p, ok := s.o.Directory.Person(person)
+	p, ok := s.directory().Person(person)
 	if !ok {
 		return Invite{}, directory.Person{}, fmt.Errorf("%q is not a person of the team directory", person)
 	}

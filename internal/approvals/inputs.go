@@ -75,8 +75,7 @@ type Result struct {
 	Credential, Fingerprint                          string
 	Message                                          string
 	Duplicate                                        bool
-	// VerifiedBy says who judged the passkey: the workflow, or (until it
-	// does) this server.
+	// VerifiedBy says who judged the passkey: the release workflow.
 	VerifiedBy string
 	At         string
 }
@@ -196,25 +195,22 @@ func (s *Server) send(ctx context.Context, sub Submission) (*Result, int, error)
 	if !ok || s.o.Now().After(p.expires) {
 		return nil, http.StatusGone, errors.New("this signing request is unknown or expired: start again from the release page")
 	}
-	snap, err := s.o.Directory.Resolve(p.service, p.environment)
+	snap, err := s.directory().Resolve(p.service, p.environment)
 	if err != nil {
 		return nil, http.StatusConflict, err
 	}
-	// INTERIM (issue 14): the workflow does not verify passkeys yet, so this
-	// server does, and sends nothing it could not verify. Once the workflow
-	// checks the "passkey" field itself (AttachPasskey), this check is only a
-	// courtesy: a compromised server still cannot forge what the workflow accepts.
+	// A courtesy, not the judge: the release workflow verifies the assertion
+	// itself against the directory its release pinned (workflows.provePasskey),
+	// so a compromised server still cannot forge what the workflow accepts.
+	// Checking here first gives the person a clear, early error and sends
+	// nothing the workflow would refuse for a bad passkey.
 	v, err := passkey.VerifyAssertion(sub.Assertion, p.challenge, snap.Passkeys(p.person), snap.RP(), snap.RequireUserVerification())
 	if err != nil {
 		return nil, http.StatusForbidden, fmt.Errorf("passkey refused: %w", err)
 	}
-	payload := p.input
-	verifiedBy := "this approval server (interim: the workflow does not verify passkeys yet)"
-	if s.o.AttachPasskey {
-		if payload, err = withPasskey(p.input, sub.Assertion); err != nil {
-			return nil, http.StatusInternalServerError, err
-		}
-		verifiedBy = "the release workflow"
+	payload, err := withPasskey(p.input, sub.Assertion)
+	if err != nil {
+		return nil, http.StatusInternalServerError, err
 	}
 	h, err := s.o.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: p.release, RunID: p.runID, UpdateName: p.name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -236,26 +232,28 @@ func (s *Server) send(ctx context.Context, sub Submission) (*Result, int, error)
 	}
 	s.o.Logger.Info("passkey input sent", "release", p.release, "input", p.name, "person", p.person, "passkey", v.Fingerprint)
 	return &Result{Release: p.release, Input: p.name, Person: p.person, Name: name, Summary: p.summary, Statement: p.statement,
-		Credential: v.Label, Fingerprint: v.Fingerprint, Message: out.Message, Duplicate: out.Duplicate, VerifiedBy: verifiedBy,
+		Credential: v.Label, Fingerprint: v.Fingerprint, Message: out.Message, Duplicate: out.Duplicate, VerifiedBy: "the release workflow, against the team directory it pinned at its start",
 		At: s.o.Now().UTC().Format("2006-01-02 15:04:05 UTC")}, 0, nil
 }
 
-// withPasskey is the input's JSON object with the field "passkey" added: the
-// payload the workflow's input types take once they carry
-// `Passkey *passkey.Assertion \`json:"passkey,omitempty"\“.
-func withPasskey(input any, a passkey.Assertion) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(input)
-	if err != nil {
-		return nil, err
+// withPasskey is the input with the assertion in its "passkey" field
+// (workflows.Signoff.Passkey and the like): the proof the workflow judges.
+func withPasskey(input any, a passkey.Assertion) (any, error) {
+	switch in := input.(type) {
+	case workflows.Signoff:
+		in.Passkey = &a
+		return in, nil
+	case workflows.Attest:
+		in.Passkey = &a
+		return in, nil
+	case workflows.Ack:
+		in.Passkey = &a
+		return in, nil
+	case workflows.RollbackRequest:
+		in.Passkey = &a
+		return in, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	if m["passkey"], err = json.Marshal(a); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return nil, fmt.Errorf("approvals: %T carries no passkey", input)
 }
 
 func (s *Server) donePage(w http.ResponseWriter, r *http.Request) {

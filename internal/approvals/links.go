@@ -53,6 +53,42 @@ func ReleasePath(key []byte, l Link) string {
 	return "/r/" + url.PathEscape(l.Release) + "?" + q.Encode()
 }
 
+// ShortPath is the short form of the same link, for SMS and email:
+// "/l/<release ref>/<person>/<exp base36>.<mac>", about 75 characters with
+// the origin. The server checks it and redirects to ReleasePath's page.
+func ShortPath(key []byte, l Link) string {
+	exp := strconv.FormatInt(l.Expires.Unix(), 36)
+	ref := strings.TrimPrefix(l.Release, "release:")
+	return "/l/" + url.PathEscape(ref) + "/" + url.PathEscape(l.Person) + "/" + exp + "." + mac(key, "short", l.Release, l.Person, exp)[:16]
+}
+
+// CheckShort verifies a short link's code for release and person at now.
+func CheckShort(key []byte, release, person, code string, now time.Time) (Link, error) {
+	exp, sig, ok := strings.Cut(code, ".")
+	unix, err := strconv.ParseInt(exp, 36, 64)
+	if !ok || err != nil || !hmac.Equal([]byte(sig), []byte(mac(key, "short", release, person, exp)[:16])) {
+		return Link{}, ErrLinkInvalid
+	}
+	l := Link{Release: release, Person: person, Expires: time.Unix(unix, 0).UTC()}
+	if !now.Before(l.Expires) {
+		return l, fmt.Errorf("%w (at %s)", ErrLinkExpired, l.Expires.Format(time.RFC3339))
+	}
+	return l, nil
+}
+
+// Linker makes the links notices carry: base (an origin of the approval
+// pages) and the short signed path for one person and one release, valid for
+// ttl from now (time.Now when nil). It is what activities.Notifier.Link takes.
+func Linker(base string, key []byte, ttl time.Duration, now func() time.Time) func(release, person string) string {
+	if now == nil {
+		now = time.Now
+	}
+	base = strings.TrimSuffix(base, "/")
+	return func(release, person string) string {
+		return base + ShortPath(key, Link{Release: release, Person: person, Expires: now().Add(ttl)})
+	}
+}
+
 // CheckLink verifies the p, exp and sig of a release link at now.
 func CheckLink(key []byte, release string, q url.Values, now time.Time) (Link, error) {
 	l, err := checkSigned(key, q, now, "release", release, q.Get("p"))

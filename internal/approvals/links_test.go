@@ -2,6 +2,8 @@ package approvals_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -76,5 +78,38 @@ func TestAnInviteIsForOnePersonAndExpires(t *testing.T) {
 	rl.Set("n", in.Nonce)
 	if _, err := approvals.CheckInvite(linkKey, "carol", rl, now); !errors.Is(err, approvals.ErrLinkInvalid) {
 		t.Errorf("release link as an invite: %v", err)
+	}
+}
+
+func TestANoticesShortLinkNamesOnePersonAndOneReleaseExpiresAndOpensTheirPage(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	link := approvals.Linker("http://localhost:8234", linkKey, time.Hour, func() time.Time { return now })("release:demo-portal:production", "carol")
+	if !strings.HasPrefix(link, "http://localhost:8234/l/demo-portal:production/carol/") || len(link) > 80 {
+		t.Fatalf("short link %q: want http://localhost:8234/l/<ref>/<person>/<code>, at most 80 characters", link)
+	}
+	code := link[strings.LastIndex(link, "/")+1:]
+	if l, err := approvals.CheckShort(linkKey, "release:demo-portal:production", "carol", code, now); err != nil || !l.Expires.Equal(now.Add(time.Hour)) {
+		t.Fatalf("check: %+v %v", l, err)
+	}
+	for name, c := range map[string]struct{ release, person string }{"another person": {"release:demo-portal:production", "dave"}, "another release": {"release:demo-portal:demo", "carol"}} {
+		if _, err := approvals.CheckShort(linkKey, c.release, c.person, code, now); !errors.Is(err, approvals.ErrLinkInvalid) {
+			t.Errorf("%s: %v, want ErrLinkInvalid", name, err)
+		}
+	}
+	if _, err := approvals.CheckShort(linkKey, "release:demo-portal:production", "carol", code, now.Add(2*time.Hour)); !errors.Is(err, approvals.ErrLinkExpired) {
+		t.Errorf("expired: %v", err)
+	}
+	// The server redirects a valid short link to the person's release page.
+	s, h := pageServer(t, bigStatus())
+	short := approvals.Linker(s.BaseURL(), linkKey, time.Hour, nil)("release:demo-portal:demo", "carol")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", strings.TrimPrefix(short, s.BaseURL()), nil))
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/r/release:demo-portal:demo?") || !strings.Contains(loc, "p=carol") {
+		t.Errorf("short link: %d to %q", rec.Code, loc)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", strings.Replace(strings.TrimPrefix(short, s.BaseURL()), "/carol/", "/dave/", 1), nil))
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("short link edited to name dave: %d, want 403", rec.Code)
 	}
 }

@@ -6,9 +6,9 @@
 //
 // The passkey signs the digest of the input's canonical statement, built by
 // the same workflows functions the CLI uses (Signoff.SignoffStatement,
-// Attest.Statement...). The assertion travels in the Update (field "passkey")
-// once the workflow verifies it (Options.AttachPasskey); until then this
-// server verifies it with passkey.VerifyAssertion before sending anything.
+// Attest.Statement...). The assertion travels in the Update's "passkey" field
+// and the release workflow judges it against the directory it pinned; this
+// server checks it first only to give an early, clear error.
 package approvals
 
 import (
@@ -54,10 +54,6 @@ type Options struct {
 	BaseURL string
 	// EnrollDir receives each enrolled passkey's YAML snippet; it also marks invites used.
 	EnrollDir string
-	// AttachPasskey sends the assertion in the Update's "passkey" field. Leave
-	// it off until the workflow's input types have the field (their decoding
-	// is strict and would refuse the Update).
-	AttachPasskey bool
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -69,6 +65,7 @@ type Server struct {
 	web     *webauthn.WebAuthn
 	pages   *template.Template
 	mu      sync.Mutex
+	dir     *directory.Directory
 	pending map[string]*pending
 	done    map[string]*Result
 	enrolls map[string]*webauthn.SessionData
@@ -105,7 +102,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{o: o, web: web, pages: pages, pending: map[string]*pending{}, done: map[string]*Result{}, enrolls: map[string]*webauthn.SessionData{}}, nil
+	return &Server{o: o, dir: o.Directory, web: web, pages: pages, pending: map[string]*pending{}, done: map[string]*Result{}, enrolls: map[string]*webauthn.SessionData{}}, nil
 }
 
 // Handler routes the pages and the two JSON endpoints of each signing flow.
@@ -113,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.index)
 	m.HandleFunc("GET /r/{release}", s.plan)
+	m.HandleFunc("GET /l/{release}/{person}/{code}", s.short)
 	m.HandleFunc("GET /done/{token}", s.donePage)
 	m.HandleFunc("POST /nojs", s.noScript)
 	m.HandleFunc("POST /api/challenge", s.challenge)
@@ -149,6 +147,29 @@ func BaseURL(d *directory.Directory, base string) (string, error) {
 		return "", fmt.Errorf("approvals: base URL %s is not among the directory's webauthn origins (%s): browsers would refuse the passkeys", base, strings.Join(rp.Origins, ", "))
 	}
 	return base, nil
+}
+
+// directory is the team directory the server reads now.
+func (s *Server) directory() *directory.Directory {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dir
+}
+
+// Reload makes the server read d from now on: what an operator does after a
+// signed directory change (an enrolled passkey). The relying party must not
+// change (the passkeys' browsers are bound to it).
+func (s *Server) Reload(d *directory.Directory) error {
+	if d.RP().ID != s.directory().RP().ID {
+		return fmt.Errorf("approvals: the new directory's webauthn rp_id %q is not %q: restart the server", d.RP().ID, s.directory().RP().ID)
+	}
+	if _, err := BaseURL(d, s.o.BaseURL); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.dir = d
+	s.mu.Unlock()
+	return nil
 }
 
 // BaseURL is the origin the server's links point at.
@@ -197,7 +218,7 @@ func (s *Server) running(ctx context.Context) ([]string, error) {
 
 // snapshot resolves the server's directory for a release's service and environment.
 func (s *Server) snapshot(st record.Status) *directory.Snapshot {
-	snap, err := s.o.Directory.Resolve(st.Service, st.Environment)
+	snap, err := s.directory().Resolve(st.Service, st.Environment)
 	if err != nil {
 		return nil
 	}
@@ -233,7 +254,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	person := r.URL.Query().Get("p")
 	pg := page{Title: "Releases waiting for you", Person: person}
 	if person != "" {
-		if _, ok := s.o.Directory.Person(person); !ok {
+		if _, ok := s.directory().Person(person); !ok {
 			pg.Error = fmt.Sprintf("%q is not a person of the team directory.", person)
 		} else {
 			pg.List, pg.Error = s.waitingFor(r.Context(), person)
@@ -294,6 +315,18 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 		p.Me.Link = linkQuery(q)
 	}
 	s.render(w, http.StatusOK, "plan.html", page{Title: st.Service + " " + st.Version + " to " + st.Environment, Plan: &p, Error: linkErr, Person: person})
+}
+
+// short checks a notice's short link and sends the reader to the release
+// page with the full signed link (same person, release and expiry).
+func (s *Server) short(w http.ResponseWriter, r *http.Request) {
+	release := workflows.ParseRelease(r.PathValue("release"))
+	l, err := CheckShort(s.o.LinkKey, release, r.PathValue("person"), r.PathValue("code"), s.o.Now())
+	if err != nil {
+		s.fail(w, http.StatusForbidden, "This link cannot be used", "This link cannot sign anything: "+err.Error()+". Ask for a new link, or open the list of releases waiting for you.")
+		return
+	}
+	http.Redirect(w, r, ReleasePath(s.o.LinkKey, l), http.StatusSeeOther)
 }
 
 // noScript answers a form sent without JavaScript: nothing is signed or sent.

@@ -83,27 +83,30 @@ type Event struct {
 	Section string
 	// Route chooses the channels.
 	Route Route
+	// Action: the event asks its recipients to act (sign, attest, acknowledge),
+	// so each notice carries the recipient's link to the approval pages.
+	Action bool
 }
 
 var catalogue = []Event{
-	{EventSignoffRequested, "Sign-off requested", "Sign-offs", EmailFirst},
-	{EventSignoffReminder, "Sign-off reminder", "Sign-offs", EmailFirst},
-	{EventSignoffTimeout, "Sign-off timed out", "Sign-offs", EmailFirst},
-	{EventAttestationRequested, "Checklist items wait for an attestation", "Pre-Deployment Checklist", EmailFirst},
-	{EventTeamNotification, "Team notification (T-4 hours)", "Deployment Day: Pre-Deployment", EmailFirst},
-	{EventMaintenanceWindow, "Maintenance window notice to users (T-4 hours)", "Deployment Day: Pre-Deployment", EmailFirst},
-	{EventCodeFreeze, "Code freeze on", "Deployment", EmailFirst},
-	{EventDeployStarted, "Deploy started", "Deployment", EmailFirst},
-	{EventDeployCompleted, "Deploy completed", "Deployment", EmailFirst},
-	{EventCodeFreezeLifted, "Code freeze lifted", "Deployment", EmailFirst},
-	{EventSmokeFailed, "Smoke test failure", "Deployment", SMSFirst},
-	{EventTestMessage, "Test message: Email/SMS notifications working", "Post-Deployment (T+1 hour)", EveryChannel},
-	{EventAlertLevel1, "Alert, level 1 (minor issue)", "Escalation Procedures", SMSFirst},
-	{EventAlertLevel2, "Alert, level 2 (major issue)", "Escalation Procedures", SMSFirst},
-	{EventAlertLevel3, "Alert, level 3 (critical issue)", "Escalation Procedures", SMSFirst},
-	{EventRollbackDeclared, "Rollback declared", "Rollback Procedures", SMSFirst},
-	{EventRollbackCompleted, "Rollback completed", "Rollback Procedures", EmailFirst},
-	{EventReviewDue, "Post-deployment review due", "Post-Deployment Review", EmailFirst},
+	{EventSignoffRequested, "Sign-off requested", "Sign-offs", EmailFirst, true},
+	{EventSignoffReminder, "Sign-off reminder", "Sign-offs", EmailFirst, true},
+	{EventSignoffTimeout, "Sign-off timed out", "Sign-offs", EmailFirst, true},
+	{EventAttestationRequested, "Checklist items wait for an attestation", "Pre-Deployment Checklist", EmailFirst, true},
+	{EventTeamNotification, "Team notification (T-4 hours)", "Deployment Day: Pre-Deployment", EmailFirst, false},
+	{EventMaintenanceWindow, "Maintenance window notice to users (T-4 hours)", "Deployment Day: Pre-Deployment", EmailFirst, false},
+	{EventCodeFreeze, "Code freeze on", "Deployment", EmailFirst, false},
+	{EventDeployStarted, "Deploy started", "Deployment", EmailFirst, false},
+	{EventDeployCompleted, "Deploy completed", "Deployment", EmailFirst, false},
+	{EventCodeFreezeLifted, "Code freeze lifted", "Deployment", EmailFirst, false},
+	{EventSmokeFailed, "Smoke test failure", "Deployment", SMSFirst, false},
+	{EventTestMessage, "Test message: Email/SMS notifications working", "Post-Deployment (T+1 hour)", EveryChannel, false},
+	{EventAlertLevel1, "Alert, level 1 (minor issue)", "Escalation Procedures", SMSFirst, true},
+	{EventAlertLevel2, "Alert, level 2 (major issue)", "Escalation Procedures", SMSFirst, true},
+	{EventAlertLevel3, "Alert, level 3 (critical issue)", "Escalation Procedures", SMSFirst, true},
+	{EventRollbackDeclared, "Rollback declared", "Rollback Procedures", SMSFirst, false},
+	{EventRollbackCompleted, "Rollback completed", "Rollback Procedures", EmailFirst, false},
+	{EventReviewDue, "Post-deployment review due", "Post-Deployment Review", EmailFirst, true},
 }
 
 // Events returns the catalogue in lifecycle order.
@@ -118,7 +121,7 @@ func Lookup(name string) (Event, bool) {
 		}
 	}
 	if n, ok := alertLevel(name); ok {
-		return Event{Name: name, Title: fmt.Sprintf("Alert, level %d", n), Section: "Escalation Procedures", Route: SMSFirst}, true
+		return Event{Name: name, Title: fmt.Sprintf("Alert, level %d", n), Section: "Escalation Procedures", Route: SMSFirst, Action: true}, true
 	}
 	return Event{}, false
 }
@@ -175,6 +178,12 @@ type Data struct {
 	AlertID, LevelName, Reason string
 	// Recipient is the recipient's name, for the greeting.
 	Recipient string
+	// Link is the recipient's own short link to the release's approval page
+	// (events that ask them to act, Event.Action), empty when none is configured.
+	Link string
+	// Decided are the decisions made so far (sign-offs), oldest first; Last is the newest, shortened.
+	Decided []Decision
+	Last    string
 	// Facts are the allowed facts for the facts table, without text.
 	Facts []Fact
 }
@@ -305,6 +314,13 @@ func Render(d Data) (Message, error) {
 	sms, err := execText(smss, name, d)
 	if err != nil {
 		return Message{}, err
+	}
+	if d.Last != "" && len(gsmSafe(oneLine(sms))) > MaxSMS {
+		// The last decision is a courtesy: leave it out rather than cut it.
+		d.Last = ""
+		if sms, err = execText(smss, name, d); err != nil {
+			return Message{}, err
+		}
 	}
 	m.SMS = truncate(gsmSafe(oneLine(sms)), MaxSMS)
 	return m, nil

@@ -25,6 +25,9 @@ type Address struct {
 	Name   string `json:"name,omitempty"`
 	Email  string `json:"email,omitempty"`
 	Phone  string `json:"phone,omitempty"`
+	// Link is this person's own short link to the release's approval page,
+	// added to notices of events that ask them to act (Event.Action).
+	Link string `json:"link,omitempty"`
 }
 
 // has reports whether the address can be reached on a channel.

@@ -149,6 +149,8 @@ type Request struct {
 	Occurrence string
 	Facts      []Fact
 	To         []Address
+	// Decided are the decisions made so far, for "approved by Grace at 14:02".
+	Decided []Decision
 }
 
 // Report is what happened to every recipient of a Request.
@@ -267,7 +269,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, req Request) (Report, error) {
 	}
 	rep := Report{Event: req.Event}
 	for _, to := range req.To {
-		msg, err := Render(NewData(req.ReleaseID, req.Event, req.Level, to.Name, req.Facts))
+		msg, err := Render(NewData(req.ReleaseID, req.Event, req.Level, to.Name, req.Facts).With(to.Link, req.Decided))
 		if err != nil {
 			return Report{}, err
 		}
