@@ -25,11 +25,12 @@ import (
 
 // sent is one Notify activity as the workflow scheduled it, at simulated time.
 type sent struct {
-	at     time.Time
-	event  string
-	to     []string
-	text   string
-	result activities.NotifyResult
+	at      time.Time
+	event   string
+	to      []string
+	text    string
+	decided []activities.Decision
+	result  activities.NotifyResult
 }
 
 // notifications records every Notify activity of a harness run with its result.
@@ -50,7 +51,7 @@ func watchNotifications(h *harness) *notifications {
 			h.t.Errorf("decode Notify input: %v", err)
 			return
 		}
-		s := sent{at: h.env.Now(), event: in.Event}
+		s := sent{at: h.env.Now(), event: in.Event, decided: in.Decided}
 		for _, r := range in.To {
 			s.to = append(s.to, r.Person)
 		}
@@ -348,4 +349,31 @@ func sortedCopy(s []string) []string {
 		}
 	}
 	return out
+}
+
+// A reminder sent after some slots were signed says who already decided and
+// when, so the people still asked see where the release stands.
+func TestRemindersSayWhoAlreadyDecided(t *testing.T) {
+	h := newHarness(t)
+	n := watchNotifications(h)
+	h.answer = func(h *harness, sl record.SlotState) bool {
+		return sl.Block == "approvals" && sl.ID != "development_lead"
+	}
+	res := h.run(h.input("1.1.0"))
+	if res.Outcome != record.OutcomeTimedOut {
+		t.Fatalf("outcome %s (%s), want timed_out with three slots unsigned", res.Outcome, res.Reason)
+	}
+	reminders := 0
+	for _, s := range n.all {
+		if s.event != "signoff_reminder" {
+			continue
+		}
+		reminders++
+		if len(s.decided) != 1 || s.decided[0].Slot != "development_lead" || s.decided[0].Decision != "approve" || s.decided[0].Name != "Alice Adams" || s.decided[0].At.IsZero() {
+			t.Errorf("reminder at %s reports decisions %+v, want alice's approval of development_lead with its time", s.at, s.decided)
+		}
+	}
+	if reminders == 0 {
+		t.Fatal("no sign-off reminder was sent")
+	}
 }

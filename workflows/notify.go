@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"strconv"
 
 	"go.temporal.io/sdk/workflow"
@@ -39,6 +40,7 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 			{Key: "stage", Value: string(r.st.Stage)},
 			{Key: "text", Value: text},
 		},
+		Decided: r.decided(),
 	}
 	var res activities.NotifyResult
 	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
@@ -49,6 +51,23 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 	}
 	r.recordNotices(ctx, event, level, res)
 	return res
+}
+
+// decided lists the sign-off decisions so far, oldest first, so a reminder or
+// an escalation says who already decided and when ("approved by Grace at 14:02").
+func (r *release) decided() []activities.Decision {
+	var out []activities.Decision
+	for _, sl := range r.st.Slots {
+		for _, by := range sl.By {
+			name := by.Name
+			if name == "" {
+				name = by.Person
+			}
+			out = append(out, activities.Decision{Slot: sl.ID, Decision: by.Decision, Name: name, At: by.At})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b activities.Decision) int { return a.At.Compare(b.At) })
+	return out
 }
 
 // recordNotices keeps every delivery and failure in the release record and the
