@@ -350,7 +350,7 @@ func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Dat
 		case p.Version <= version:
 			gaps = append(gaps, p.File)
 		default:
-			toApply = append(toApply, p.File)
+			toApply = append(toApply, p.File+" "+p.Checksum())
 			if !p.HasDown {
 				irreversible = append(irreversible, p.File)
 			}

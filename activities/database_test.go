@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 	}
 	// After the rollback, 004 is pending again: above the schema version, reversible,
 	// so it is "to apply at T-0", not a gap.
-	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != activities.StatePassed || !strings.Contains(r.Detail, "to apply at T-0: 004_clinical_notes.up.sql") {
+	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != activities.StatePassed || !regexp.MustCompile(`to apply at T-0: 004_clinical_notes.up.sql sha256:[0-9a-f]{12}`).MatchString(r.Detail) {
 		t.Fatalf("pending after rollback: %+v", r)
 	}
 }

@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -297,4 +299,11 @@ func (s *Set) Latest() int64 {
 // bySourcePath maps a goose source path back to the migration.
 func (s *Set) bySourcePath(p string) *Source {
 	return s.byGoose[path.Base(p)]
+}
+
+// Checksum is the SHA-256 of the migration's up part, as it will run (12 hex
+// digits, "sha256:" first): what an approver compares with the reviewed file.
+func (s Source) Checksum() string {
+	sum := sha256.Sum256([]byte(s.up))
+	return "sha256:" + hex.EncodeToString(sum[:6])
 }
