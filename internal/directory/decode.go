@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/golive/golive/internal/spec"
 )
 
 // maxDepth bounds nesting; the format itself needs six levels.
@@ -141,7 +143,7 @@ func (d *decoder) eachKey(n *yaml.Node, path string, fn func(k, v *yaml.Node, p 
 			d.errAt(k, path, "keys must be non-empty names, got %s", describe(k))
 			continue
 		}
-		p := join(path, k.Value)
+		p := spec.JoinPath(path, k.Value)
 		if line, dup := seen[k.Value]; dup {
 			d.errAt(k, p, "key %q repeated (first at line %d)", k.Value, line)
 			continue
@@ -308,45 +310,16 @@ func suggest(key string, fields map[string]fieldFunc) string {
 func closest(s string, names []string, limit int) string {
 	best, bestD := "", limit
 	for _, name := range names {
-		if dist := editDistance(strings.ToLower(s), strings.ToLower(name)); dist < bestD {
+		if dist := spec.EditDistance(strings.ToLower(s), strings.ToLower(name)); dist < bestD {
 			best, bestD = name, dist
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-// join appends a key to a field path.
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // locate places a path at the node that wrote it, or its nearest written ancestor.
 func (d *decoder) locate(path string) *yaml.Node {
-	for p := path; ; p = parentPath(p) {
+	for p := path; ; p = spec.ParentPath(p) {
 		if n, ok := d.nodes[p]; ok {
 			return n
 		}
@@ -354,17 +327,4 @@ func (d *decoder) locate(path string) *yaml.Node {
 			return &yaml.Node{}
 		}
 	}
-}
-
-// parentPath drops the last key or index of a path.
-func parentPath(p string) string {
-	if strings.HasSuffix(p, "]") {
-		if i := strings.LastIndex(p, "["); i >= 0 {
-			return p[:i]
-		}
-	}
-	if i := strings.LastIndex(p, "."); i >= 0 {
-		return p[:i]
-	}
-	return ""
 }

@@ -149,7 +149,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		if d.longKey(k, path) {
 			continue
 		}
-		p := join(path, k.Value)
+		p := JoinPath(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
 			d.errAt(k, p, "key %q repeated (first at line %d)", k.Value, first.Line)
 			continue
@@ -193,7 +193,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		if d.longKey(k, path) {
 			continue
 		}
-		p := join(path, k.Value)
+		p := JoinPath(path, k.Value)
 		idx, ok := fields[k.Value]
 		if !ok {
 			d.errAt(k, p, "unknown key %q%s", k.Value, suggest(k.Value, fields))
@@ -260,7 +260,7 @@ func suggest(key string, fields map[string]int) string {
 	sort.Strings(names)
 	best, bestD := "", 3
 	for _, name := range names {
-		if dist := editDistance(key, name); dist < bestD {
+		if dist := EditDistance(key, name); dist < bestD {
 			best, bestD = name, dist
 		}
 	}
@@ -268,33 +268,4 @@ func suggest(key string, fields map[string]int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-// join appends a key to a field path.
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }

@@ -154,7 +154,7 @@ func syntaxError(file string, err error) *FieldError {
 
 // locate places a field path at its node, or at its nearest written ancestor.
 func (d *decoder) locate(path string) (int, int) {
-	for p := path; ; p = parentPath(p) {
+	for p := path; ; p = ParentPath(p) {
 		if n, ok := d.nodes[p]; ok {
 			return n.Line, n.Column
 		}
@@ -162,19 +162,6 @@ func (d *decoder) locate(path string) (int, int) {
 			return 0, 0
 		}
 	}
-}
-
-// parentPath drops the last key or index of a field path.
-func parentPath(p string) string {
-	if strings.HasSuffix(p, "]") {
-		if i := strings.LastIndex(p, "["); i >= 0 {
-			return p[:i]
-		}
-	}
-	if i := strings.LastIndex(p, "."); i >= 0 {
-		return p[:i]
-	}
-	return ""
 }
 
 // underAny reports whether path is, or lies under, the path of a decode error:
