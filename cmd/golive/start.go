@@ -19,6 +19,7 @@ import (
 
 func newStartCmd(g *globals) *cobra.Command {
 	var version, window, dirFile string
+	var wait bool
 	var sign signOptions
 	cmd := &cobra.Command{
 		Use:   "start SPEC",
@@ -69,12 +70,16 @@ func newStartCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(os.Stdout).Encode(startResult{ReleaseID: run.GetID(), RunID: run.GetRunID()})
 			}
 			fmt.Printf("started %s (run %s): %s %s → %s\n", run.GetID(), run.GetRunID(), in.Spec.Service, in.Spec.Environment, v)
+			if wait {
+				return followRelease(ctx, c, run.GetID(), 2*time.Second)
+			}
 			fmt.Printf("follow it:  golive status %s --watch\n", run.GetID())
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "version to release (default: from the spec's version source)")
 	cmd.Flags().StringVar(&window, "window", "", "T-0: RFC 3339 time, or +DURATION from now (default: now)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the release until it ends; exit 0 only when it completed (10 rolled_back, 11 rejected, 12 aborted, 13 not_ready, 14 timed_out, 15 failed)")
 	addSignFlags(cmd, &sign)
 	addDirectoryCheckFlag(cmd, &dirFile)
 	return cmd
