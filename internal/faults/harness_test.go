@@ -335,12 +335,24 @@ type runHistory struct {
 func histories(ctx context.Context, t *testing.T, c client.Client, releaseID string) []runHistory {
 	t.Helper()
 	var out []runHistory
-	for _, id := range []string{releaseID, workflows.MonitorID(releaseID, workflows.WindowWatch), workflows.MonitorID(releaseID, workflows.WindowRollback)} {
-		desc, err := c.DescribeWorkflowExecution(ctx, id, "")
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			continue
+	// The release, then each check child of its watch windows (CheckID, numbered
+	// from 1 until one is missing).
+	ids := []string{releaseID}
+	for _, window := range []string{workflows.WindowWatch, workflows.WindowRollback} {
+		for n := 1; ; n++ {
+			id := workflows.CheckID(releaseID, window, n)
+			if _, err := c.DescribeWorkflowExecution(ctx, id, ""); err != nil {
+				var nf *serviceerror.NotFound
+				if !errors.As(err, &nf) {
+					t.Fatalf("describe %s: %v", id, err)
+				}
+				break
+			}
+			ids = append(ids, id)
 		}
+	}
+	for _, id := range ids {
+		desc, err := c.DescribeWorkflowExecution(ctx, id, "")
 		if err != nil {
 			t.Fatalf("describe %s: %v", id, err)
 		}
