@@ -56,13 +56,24 @@ type Registry interface {
 	RegisterActivity(a any)
 }
 
+// StickyTimeout is how long a workflow task waits for the worker that last ran
+// the workflow (its sticky queue) before any worker takes it. The SDK's 5 s
+// default is what a release loses after its worker dies, once per workflow with
+// a task pending: the release and each watch check in flight. golive's
+// histories are small (a replay on another worker costs milliseconds), so it
+// trades cache hits for a quicker recovery.
+const StickyTimeout = time.Second
+
 // New builds a worker on c that runs every golive workflow and activity.
 func New(c client.Client, o Options) sdkworker.Worker {
 	tq := o.TaskQueue
 	if tq == "" {
 		tq = workflows.TaskQueue
 	}
-	w := sdkworker.New(c, tq, sdkworker.Options{Interceptors: slices.Concat(o.Interceptors, faultInterceptors(o.Logger))})
+	w := sdkworker.New(c, tq, sdkworker.Options{
+		Interceptors:                 slices.Concat(o.Interceptors, faultInterceptors(o.Logger)),
+		StickyScheduleToStartTimeout: StickyTimeout,
+	})
 	Register(w, o)
 	return w
 }
