@@ -43,7 +43,7 @@ func TestServerRestartMidWatch(t *testing.T) {
 		// first wait worker.StickyTimeout for the dead worker's sticky queue:
 		// the checks in flight then (workflows' lookahead, three) may be late
 		// by that too, once; every later check is on time again.
-		inFlight = 3
+		inFlight   = 3
 		stickyLate = onTime + 2*worker.StickyTimeout
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
