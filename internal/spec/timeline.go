@@ -62,7 +62,7 @@ type Event struct {
 	Phase string `json:"phase,omitempty"`
 	// Anchor and Offset say how At is computed, the way the release computes it.
 	Anchor Anchor        `json:"anchor"`
-	Offset time.Duration `json:"offset"`
+	Offset time.Duration `json:"offset_ns"`
 	At     time.Time     `json:"at"`
 	// Earliest marks a moment that moves later by as long as the step before it
 	// takes (people answering, checks running): At is the soonest it can be.
