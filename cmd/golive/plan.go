@@ -185,7 +185,7 @@ func firstOf(events []planEvent, kind spec.EventKind) planEvent {
 	return planEvent{}
 }
 
-// signed formats a distance from T-0 as T-4h, T-0, T+1h15m, T+10s.
+// signed formats a distance from T-0, to the second, as T-4h, T-0, T+1h15m, T+10s.
 func signed(d time.Duration) string {
 	sign := "+"
 	if d == 0 {
@@ -194,7 +194,7 @@ func signed(d time.Duration) string {
 	if d < 0 {
 		sign, d = "-", -d
 	}
-	s := d.String()
+	s := d.Round(time.Second).String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
 	}

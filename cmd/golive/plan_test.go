@@ -244,3 +244,14 @@ func TestPlanRunsTheReadinessChecksAndListsPendingMigrations(t *testing.T) {
 		}
 	}
 }
+
+func TestDistancesFromT0ReadAsTheChecklistWritesThem(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "T-0", -4 * time.Hour: "T-4h", time.Hour + 15*time.Minute: "T+1h15m", 10 * time.Second: "T+10s",
+		5*time.Hour + 5*time.Minute: "T+5h5m", -(24*time.Hour + 30*time.Minute + 58*time.Second + 374*time.Millisecond): "T-24h30m58s",
+	} {
+		if got := signed(d); got != want {
+			t.Errorf("signed(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -215,7 +215,10 @@ func (c *checker) freezes() {
 			c.weeklyFreeze(path, f)
 		case !oneOff:
 			c.add(path, "give start and end (a one-off freeze) or days, from and to (a weekly one)")
-		case loc != nil:
+		default:
+			if loc == nil {
+				loc = time.UTC // still check how start and end are written
+			}
 			c.oneOffFreeze(path, f, loc)
 		}
 	}

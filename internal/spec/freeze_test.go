@@ -19,7 +19,7 @@ func TestFreezeProblemsArePlacedAtFileLineColumn(t *testing.T) {
     reason: year-end change freeze
     time_zone: America/Nowhere
     start: 2026-12-24
-    end: 2027-01-02
+    end: 2027-01-02 noon
   - name: bad-order
     reason: ends before it starts
     time_zone: UTC
@@ -43,6 +43,7 @@ func TestFreezeProblemsArePlacedAtFileLineColumn(t *testing.T) {
 	}
 	want := []string{
 		`freeze.yaml:25:16: freeze[0].time_zone: unknown time zone "America/Nowhere" (want an IANA name such as America/New_York or UTC)`,
+		`freeze.yaml:27:10: freeze[0].end: want a date (2026-12-24) or a date and time (2026-12-24T18:00) in the freeze's time zone, got "2027-01-02 noon"`,
 		`freeze.yaml:32:10: freeze[1].end: 2026-12-24T06:00 is not after start 2026-12-24T18:00`,
 		`freeze.yaml:36:17: freeze[2].days[1]: unknown day "sunday" (want one of sun, mon, tue, wed, thu, fri, sat)`,
 		`freeze.yaml:38:9: freeze[2].to: want a time of day HH:MM from 00:00 to 24:00, got "25:00"`,
