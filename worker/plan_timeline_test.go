@@ -43,13 +43,13 @@ func TestPlanTimelineEqualsWhatTheReleaseDid(t *testing.T) {
 	// timer is set (a wait already past is no wait): T-4h after the readiness
 	// gate and approvals, T-0 after the T-4h backup verification, the review
 	// after the watch's last check (4 s).
-	s.Window.PrepareLead = spec.Duration(10 * time.Second)
+	s.Window.PrepareLead = spec.Duration(12 * time.Second)
 	s.Review.After = spec.Duration(8 * time.Second)
 	// No reminders or escalations: each block's first wait is then its deadline.
 	for _, b := range []*spec.SignoffBlock{&s.Approvals, &s.Completion, &s.Review.Signoffs} {
 		b.RemindEvery, b.EscalateAfter = 0, 0
 	}
-	window := time.Now().Add(30 * time.Second).UTC().Truncate(time.Second)
+	window := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
 		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin", Window: window})
 	if err != nil {
@@ -85,11 +85,11 @@ func TestPlanTimelineEqualsWhatTheReleaseDid(t *testing.T) {
 		switch e.Anchor {
 		case spec.AnchorWindow:
 			if !got.at.Equal(e.At) || got.at.Sub(st.Window) != e.Offset {
-				t.Errorf("%s: planned %s (T%+v), the release waited until %s", e.Title, e.At, e.Offset, got.at)
+				t.Errorf("%s: planned %s (T-0 %+d s), the release waited until %s", e.Title, e.At, int(e.Offset.Seconds()), got.at)
 			}
 		case spec.AnchorDeploy:
 			if d := got.at.Sub(st.DeployAt); d != e.Offset {
-				t.Errorf("%s: planned deploy%+v, the release waited until deploy%+v", e.Title, e.Offset, d)
+				t.Errorf("%s: planned deploy+%s, the release waited until deploy+%s", e.Title, e.Offset, d)
 			}
 		default: // counted from when the step opened: the wait set then is the offset
 			if got.wait != e.Offset {
@@ -104,7 +104,7 @@ func TestPlanTimelineEqualsWhatTheReleaseDid(t *testing.T) {
 	if want := len(s.Watch.Checkpoints()); len(checks) != want {
 		t.Errorf("%d watch check children, planned %d", len(checks), want)
 	}
-	t.Logf("%d planned moments, %d found in the history and equal", len(planned), matched)
+	t.Logf("%d planned moments, %d of them found in the history (and compared)", len(planned), matched)
 }
 
 // actualMoments reads every timer of the history (by summary, in order) and
