@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -26,9 +27,9 @@ func (r *release) deploy(ctx workflow.Context) error {
 
 	// Code freeze: announced to the team and recorded; lifted when the release ends either way.
 	r.mark(ctx, itemFreeze, record.ItemRunning, "", "")
-	r.markNotify(ctx, itemFreeze, r.notifyRoles(ctx, "code_freeze", []string{"full_team"}, 0, "Code freeze on for "+r.in.Version))
+	r.markNotify(ctx, itemFreeze, r.notifyRoles(ctx, notify.EventCodeFreeze, []string{"full_team"}, 0, "Code freeze on for "+r.in.Version))
 	r.comps = append(r.comps, compensation{"lift code freeze", func(ctx workflow.Context) error {
-		r.notifyRoles(ctx, "code_freeze_lifted", []string{"full_team"}, 0, "Code freeze lifted")
+		r.notifyRoles(ctx, notify.EventCodeFreezeLifted, []string{"full_team"}, 0, "Code freeze lifted")
 		return nil
 	}})
 
@@ -45,7 +46,7 @@ func (r *release) deploy(ctx workflow.Context) error {
 		return err
 	}
 	if err := r.smoke(ctx, itemSmoke); err != nil {
-		r.notifyRoles(ctx, "smoke_failed", r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
+		r.notifyRoles(ctx, notify.EventSmokeFailed, r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
 		return err
 	}
 	if err := r.errorRate(ctx); err != nil {
@@ -113,7 +114,7 @@ func (r *release) migrate(ctx workflow.Context) error {
 // deployApp pushes the new version; the previous one is recorded for rollback.
 func (r *release) deployApp(ctx workflow.Context) error {
 	r.mark(ctx, itemDeployApp, record.ItemRunning, "", "")
-	r.notifyRoles(ctx, "deploy_started", []string{"full_team"}, 0, "Deploying "+r.in.Version)
+	r.notifyRoles(ctx, notify.EventDeployStarted, []string{"full_team"}, 0, "Deploying "+r.in.Version)
 	var res activities.DeployResult
 	err := workflow.ExecuteActivity(act(ctx, "Deploy application code: "+r.in.Version, r.spec.Deploy.Timeout.D()), deployer.Deploy, r.deployInput(r.in.Version)).Get(ctx, &res)
 	// The revert is pushed even when the deploy failed: it may have been half applied.
@@ -129,7 +130,7 @@ func (r *release) deployApp(ctx workflow.Context) error {
 	r.st.DeployAt = workflow.Now(ctx)
 	value := fmt.Sprintf("%s live (previous %s)", r.in.Version, orUnknown(r.st.PreviousVersion))
 	r.mark(ctx, itemDeployApp, record.ItemPassed, value, res.Output)
-	r.notifyRoles(ctx, "deploy_completed", []string{"full_team"}, 0, "Deployed "+r.in.Version)
+	r.notifyRoles(ctx, notify.EventDeployCompleted, []string{"full_team"}, 0, "Deployed "+r.in.Version)
 	return nil
 }
 
@@ -195,4 +196,8 @@ func (r *release) errorRate(ctx workflow.Context) error {
 	}
 	r.mark(ctx, itemErrors, state, summarize(rs), breaches(rs))
 	return nil
+}
+
+func (r *release) deployInput(version string) activities.DeployInput {
+	return activities.DeployInput{ReleaseID: r.st.ReleaseID, Deploy: r.spec.Deploy, App: r.spec.App, Version: version, Previous: r.st.PreviousVersion}
 }

@@ -62,9 +62,7 @@ func (r *release) pinDirectory(ctx workflow.Context) error {
 // is recorded like any refused input, and nothing was changed.
 func (r *release) refuseStart(ctx workflow.Context, reason string) error {
 	_, _ = r.refuse(ctx, record.ChannelStart, StartName, r.in.Requester, "", reason, nil)
-	r.st.Outcome = record.OutcomeFailed
-	r.st.Reason = "start refused: " + clip(reason, maxReason)
-	return fmt.Errorf("%s", r.st.Reason)
+	return end(record.OutcomeFailed, "start refused: "+clip(reason, maxReason))
 }
 
 // requesterNote names the requester as proven: with the key that signed the

@@ -12,12 +12,6 @@ import (
 	"github.com/golive/golive/internal/telemetry"
 )
 
-// Monitoring windows.
-const (
-	WindowWatch    = "watch"
-	WindowRollback = "post-rollback"
-)
-
 // Checkpoint is one scheduled check, at an exact offset from the deploy time.
 type Checkpoint struct {
 	Offset time.Duration `json:"offset"`

@@ -272,7 +272,7 @@ func (d *demo) answer(ctx context.Context, id string, st record.Status, asked ma
 		}
 		asked[key] = true
 		used[p+"/"+sl.Block] = true
-		if d.web != nil && p == d.web.person && sl.Block == "approvals" {
+		if d.web != nil && p == d.web.person && sl.Block == workflows.BlockApprovals {
 			if err := d.web.approve(id, sl.ID); err != nil {
 				return err
 			}

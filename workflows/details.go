@@ -3,71 +3,11 @@ package workflows
 import (
 	"fmt"
 	"strings"
-	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/golive/golive/activities"
-	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
-	"github.com/golive/golive/internal/telemetry"
 )
-
-// Activities are called through nil typed pointers so names are checked by the compiler.
-var (
-	prober   *activities.Prober
-	deployer *activities.Deployer
-	database *activities.Database
-	metrics  *activities.Metrics
-	notifier *activities.Notifier
-	recorder *activities.Recorder
-	teamDir  *activities.Directory
-)
-
-// Errors that retrying cannot fix; every activity's retry policy stops on them.
-var nonRetryable = []string{activities.ErrNotConfigured, activities.ErrBadInput, activities.ErrDeployFailed, activities.ErrDirectoryRefused}
-
-// act returns a context for one activity with explicit timeouts, a bounded retry
-// policy and a summary that reads as the checklist line.
-func act(ctx workflow.Context, summary string, timeout time.Duration) workflow.Context {
-	if timeout <= 0 {
-		timeout = 2 * time.Minute
-	}
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: timeout,
-		HeartbeatTimeout:    heartbeatFor(timeout),
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: nonRetryable,
-		},
-	})
-}
-
-// heartbeatFor asks long activities to heartbeat so a dead worker is noticed quickly.
-func heartbeatFor(timeout time.Duration) time.Duration {
-	if timeout > 2*time.Minute {
-		return time.Minute
-	}
-	return 0
-}
-
-// setStage moves the release to a stage and keeps the search attribute current.
-func (r *release) setStage(ctx workflow.Context, s record.Stage) {
-	r.st.Stage = s
-	telemetry.StageEntered(workflow.GetMetricsHandler(ctx), string(s))
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SAStage.ValueSet(string(s)))
-	r.audit(ctx, audit.KindStage, "golive", string(s), r.st.Reason, nil)
-	if s != record.StageEvidence && s != record.StageDone {
-		workflow.Go(ctx, r.flushAudit)
-	}
-	workflow.GetLogger(ctx).Info("stage", "release", r.st.ReleaseID, "stage", s)
-	r.publish(ctx)
-}
 
 // publish refreshes the UI's "current details" with the checklist as it stands.
 func (r *release) publish(ctx workflow.Context) {
