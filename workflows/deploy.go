@@ -98,14 +98,14 @@ func (r *release) migrate(ctx workflow.Context) error {
 	if value == "" {
 		value = fmt.Sprintf("schema version %d → %d", res.Before, res.After)
 	}
-	r.mark(ctx, itemMigrate, record.ItemState(res.State), value, res.Detail)
+	r.mark(ctx, itemMigrate, res.State, value, res.Detail)
 	// Pushed before judging the result: a run that applied some migrations and
 	// then failed must still be migrated back down.
 	if res.After != res.Before {
 		before := res.Before
 		r.comps = append(r.comps, compensation{"migrate down", func(ctx workflow.Context) error { return r.migrateDown(ctx, before) }})
 	}
-	if res.State == activities.StateFailed || res.State == activities.StateUnavailable {
+	if res.State == record.ItemFailed || res.State == record.ItemUnavailable {
 		return fmt.Errorf("migrations %s: %s", res.State, res.Detail)
 	}
 	return nil
@@ -160,7 +160,7 @@ func (r *release) smoke(ctx workflow.Context, id string) error {
 	}
 	var parts, failed []string
 	for _, f := range res.Flows {
-		parts = append(parts, f.ID+" "+f.Result.State)
+		parts = append(parts, f.ID+" "+string(f.Result.State))
 		if !f.Result.Passed() {
 			failed = append(failed, f.ID+": "+f.Result.Detail)
 		}

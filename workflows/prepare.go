@@ -47,7 +47,7 @@ func (r *release) verifyBackup(ctx workflow.Context, id, phase string) error {
 		return fmt.Errorf("backup verification (%s): %w", phase, err)
 	}
 	r.markResult(ctx, id, res)
-	if res.State == activities.StateFailed || res.State == activities.StateUnavailable {
+	if res.State == record.ItemFailed || res.State == record.ItemUnavailable {
 		return fmt.Errorf("backup verification (%s) %s: %s", phase, res.State, res.Detail)
 	}
 	return nil

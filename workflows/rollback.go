@@ -100,7 +100,7 @@ func (r *release) migrateDown(ctx workflow.Context, to int64) error {
 		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "database rollback blocked: "+msg, "db-frozen")
 		return errors.New(msg)
 	}
-	r.mark(ctx, itemRBMigrations, record.ItemState(res.State), fmt.Sprintf("version %d → %d", res.Before, res.After), res.Detail)
+	r.mark(ctx, itemRBMigrations, res.State, fmt.Sprintf("version %d → %d", res.Before, res.After), res.Detail)
 	return nil
 }
 
