@@ -12,6 +12,7 @@ import (
 
 	"github.com/golive/golive/internal/pgutil"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -156,7 +157,7 @@ func (d *Database) checkPgBouncer(ctx context.Context, c spec.Check) (Result, er
 	case len(waiting) > 0:
 		return Result{State: record.ItemFailed, Value: v, Detail: "clients wait for a server connection: " + strings.Join(waiting, ", ")}, nil
 	}
-	return Result{State: record.ItemPassed, Value: v + ": " + truncate(strings.Join(served, ", "), 120)}, nil
+	return Result{State: record.ItemPassed, Value: v + ": " + render.Truncate(strings.Join(served, ", "), 120)}, nil
 }
 
 // showRows runs an admin console SHOW and returns each row by column name.

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -197,7 +198,7 @@ func checkDNS(ctx context.Context, c spec.Check, app spec.App) Result {
 	if len(addrs) == 0 {
 		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("dns %s: no addresses", host)}
 	}
-	return Result{State: record.ItemPassed, Value: truncate(strings.Join(addrs, ", "), maxValueLen)}
+	return Result{State: record.ItemPassed, Value: render.Truncate(strings.Join(addrs, ", "), maxValueLen)}
 }
 
 // checkCommand runs argv without a shell; exit 0 passes, the value is the first line of output.
@@ -208,7 +209,7 @@ func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Res
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.CombinedOutput()
-	r := Result{Value: truncate(firstLine(string(out)), maxValueLen)}
+	r := Result{Value: render.Truncate(firstLine(string(out)), maxValueLen)}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -377,17 +378,6 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

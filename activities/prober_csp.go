@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // checkCSP judges the Content-Security-Policy the app serves: some policy has a
@@ -50,7 +51,7 @@ func (p *Prober) checkCSP(ctx context.Context, in CheckInput) Result {
 			scriptsSafe = true
 		}
 	}
-	value := truncate(strings.Join(policies, ", "), maxValueLen)
+	value := render.Truncate(strings.Join(policies, ", "), maxValueLen)
 	switch {
 	case !hasDefault:
 		return Result{State: record.ItemFailed, Value: value, Detail: "no default-src: what the policy does not name is allowed"}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -247,7 +248,7 @@ func judgeAxe(data []byte) (Result, time.Time) {
 		return Result{State: record.ItemFailed, Value: v, Detail: "the report holds no page"}, at
 	}
 	if len(blocking) > 0 {
-		return Result{State: record.ItemFailed, Value: v, Detail: truncate(strings.Join(blocking, ", "), 400)}, at
+		return Result{State: record.ItemFailed, Value: v, Detail: render.Truncate(strings.Join(blocking, ", "), 400)}, at
 	}
 	return Result{State: record.ItemPassed, Value: v}, at
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // compensation undoes one step on rollback.
@@ -74,7 +75,7 @@ func (r *release) baseline(ctx workflow.Context) error {
 		return nil // a missing baseline weakens the degradation trigger but does not stop the release
 	}
 	r.st.Baseline = readings(sample, "baseline", 0, "baseline")
-	r.mark(ctx, itemBaseline, record.ItemPassed, summarize(r.st.Baseline), "")
+	r.mark(ctx, itemBaseline, record.ItemPassed, render.Readings(r.st.Baseline), "")
 	return nil
 }
 
@@ -191,10 +192,10 @@ func (r *release) errorRate(ctx workflow.Context) error {
 	case record.VerdictCritical, record.VerdictTargetMissed:
 		state = record.ItemFailed
 	case record.VerdictRollback:
-		r.mark(ctx, itemErrors, record.ItemFailed, summarize(rs), breaches(rs))
+		r.mark(ctx, itemErrors, record.ItemFailed, render.Readings(rs), breaches(rs))
 		return fmt.Errorf("rollback trigger right after deploy: %s", breaches(rs))
 	}
-	r.mark(ctx, itemErrors, state, summarize(rs), breaches(rs))
+	r.mark(ctx, itemErrors, state, render.Readings(rs), breaches(rs))
 	return nil
 }
 

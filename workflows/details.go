@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // publish refreshes the UI's "current details" with the checklist as it stands.
@@ -37,7 +38,7 @@ func currentDetails(st *record.Status) string {
 			if len(sl.By) > 0 {
 				who = sl.By[0].Person
 			}
-			fmt.Fprintf(&b, "- %s %s: %s\n", box(sl.State), sl.Title, who)
+			fmt.Fprintf(&b, "- %s %s: %s\n", render.Box(sl.State), sl.Title, who)
 		}
 		b.WriteString("\n")
 	}
@@ -50,7 +51,7 @@ func currentDetails(st *record.Status) string {
 			section = it.Section
 			fmt.Fprintf(&b, "\n**%s**\n\n", section)
 		}
-		fmt.Fprintf(&b, "- %s %s", box(it.State), it.Title)
+		fmt.Fprintf(&b, "- %s %s", render.Box(it.State), it.Title)
 		if it.Value != "" {
 			fmt.Fprintf(&b, " — %s", it.Value)
 		}
@@ -65,22 +66,6 @@ func currentDetails(st *record.Status) string {
 		}
 	}
 	return b.String()
-}
-
-func box(s record.ItemState) string {
-	switch s {
-	case record.ItemPassed:
-		return "[x]"
-	case record.ItemFailed:
-		return "[!]"
-	case record.ItemUnavailable:
-		return "[?]"
-	case record.ItemSkipped:
-		return "[-]"
-	case record.ItemWaiting, record.ItemRunning:
-		return "[…]"
-	}
-	return "[ ]"
 }
 
 // slotOpen reports whether a block has a slot waiting (it is the open block).

@@ -146,19 +146,6 @@ func worstVerdict(rs []record.Reading) record.Verdict {
 	return worst
 }
 
-// summarize renders readings as "error_rate 0.2% · latency_p95 12ms".
-func summarize(rs []record.Reading) string {
-	parts := make([]string, 0, len(rs))
-	for _, rd := range rs {
-		if rd.Verdict == record.VerdictUnavailable {
-			parts = append(parts, rd.Metric+" unavailable")
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %.3g%s", rd.Metric, rd.Value, rd.Unit))
-	}
-	return strings.Join(parts, " · ")
-}
-
 // breaches lists the details of readings that are not ok.
 func breaches(rs []record.Reading) string {
 	var parts []string

@@ -19,6 +19,7 @@ import (
 
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // errRefused is the application error type of a refused human input.
@@ -99,8 +100,8 @@ func (r *release) refuseUnknownSignals(ctx workflow.Context) {
 				ch := workflow.GetSignalChannel(ctx, name)
 				var raw converter.RawValue
 				for ch.ReceiveAsync(&raw) {
-					_, _ = r.refuse(ctx, record.ChannelSignal, clip(name, maxClaim), claimOf(raw),
-						"", fmt.Sprintf("no input is named %q; a release takes %s", clip(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
+					_, _ = r.refuse(ctx, record.ChannelSignal, render.Truncate(name, maxClaim), claimOf(raw),
+						"", fmt.Sprintf("no input is named %q; a release takes %s", render.Truncate(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
 				}
 			}
 		}
@@ -199,7 +200,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 	if r.v < versionIdentity {
 		return r.refuseLegacy(ctx, input, person, slot, reason)
 	}
-	person, slot, reason = clip(person, maxClaim), clip(slot, maxClaim), clip(reason, maxReason)
+	person, slot, reason = render.Truncate(person, maxClaim), render.Truncate(slot, maxClaim), render.Truncate(reason, maxReason)
 	now := workflow.Now(ctx)
 	r.st.RefusedTotal++
 	key := strings.Join([]string{string(ch), input, person, reason}, "\x00")
@@ -260,7 +261,7 @@ func decodeInput[T any](p *commonpb.Payload, strict bool) (T, error) {
 	case converter.MetadataEncodingNil:
 		return v, errors.New("the payload is null, not a JSON object")
 	default:
-		return v, fmt.Errorf("the payload is encoded as %q, not a JSON object", clip(enc, maxClaim))
+		return v, fmt.Errorf("the payload is encoded as %q, not a JSON object", render.Truncate(enc, maxClaim))
 	}
 	if kind := jsonKind(p.GetData()); kind != "an object" {
 		return v, fmt.Errorf("the payload is %s, not a JSON object", kind)
@@ -270,7 +271,7 @@ func decodeInput[T any](p *commonpb.Payload, strict bool) (T, error) {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(&v); err != nil {
-		return v, fmt.Errorf("the payload does not fit: %s", clip(err.Error(), 200))
+		return v, fmt.Errorf("the payload does not fit: %s", render.Truncate(err.Error(), 200))
 	}
 	return v, nil
 }
@@ -313,14 +314,6 @@ func payloadDigest(p *commonpb.Payload) (int, string) {
 	}
 	d := sha256.Sum256(p.GetData())
 	return len(p.GetData()), hex.EncodeToString(d[:])
-}
-
-// clip shortens outsider-controlled text for the record.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 func inputWho(in any) (person, slot string) {

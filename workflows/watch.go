@@ -10,6 +10,7 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // startMonitor starts a monitoring child for one window.
@@ -73,7 +74,7 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 		case record.VerdictTargetMissed, record.VerdictCritical, record.VerdictRollback:
 			state = record.ItemFailed
 		}
-		r.mark(ctx, itemPostMetrics, state, summarize(rep.Readings), breaches(rep.Readings))
+		r.mark(ctx, itemPostMetrics, state, render.Readings(rep.Readings), breaches(rep.Readings))
 	}
 	for _, rd := range rep.Readings {
 		if rd.Verdict != record.VerdictOK {

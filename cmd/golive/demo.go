@@ -16,6 +16,7 @@ import (
 
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/workflows"
 )
@@ -212,12 +213,12 @@ func (d *demo) release(ctx context.Context, version string) error {
 		for _, it := range st.Items {
 			if it.State.Done() && seen[it.ID] != it.State {
 				seen[it.ID] = it.State
-				fmt.Printf("  %s %s — %s\n", boxOf(it.State), it.Title, truncate(it.Value+" "+it.Detail, 110))
+				fmt.Printf("  %s %s — %s\n", render.Mark(it.State), it.Title, truncate(it.Value+" "+it.Detail, 110))
 			}
 		}
 		for ; checks < len(st.Checks); checks++ {
 			ck := st.Checks[checks]
-			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, readingLine(ck.Readings), ck.Worst)
+			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, render.Readings(ck.Readings), ck.Worst)
 			printDecisive(ck.Readings)
 		}
 		if st.Stage == record.StageDone {
@@ -310,16 +311,4 @@ func printDecisive(rs []record.Reading) {
 			fmt.Printf("    ↳ %s n/a: %s\n", r.Metric, truncate(r.Detail, 160))
 		}
 	}
-}
-
-func boxOf(s record.ItemState) string {
-	switch s {
-	case record.ItemPassed:
-		return "✔"
-	case record.ItemFailed:
-		return "✘"
-	case record.ItemUnavailable:
-		return "?"
-	}
-	return "-"
 }

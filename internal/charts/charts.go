@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -128,23 +129,6 @@ var lineColor = map[string]string{
 	KindCritical: "#d4380d",
 	KindRollback: "#b00020",
 	KindBaseline: "#57606a",
-}
-
-// verdictColor colours a reading's marker.
-func verdictColor(v record.Verdict) string {
-	switch v {
-	case record.VerdictOK:
-		return "#1a7f37"
-	case record.VerdictTargetMissed:
-		return "#b26b00"
-	case record.VerdictInconclusive:
-		return "#8250df"
-	case record.VerdictCritical:
-		return "#d4380d"
-	case record.VerdictRollback:
-		return "#b00020"
-	}
-	return "#6e7781"
 }
 
 type point struct {
@@ -277,9 +261,9 @@ func SVG(o Options) []byte {
 	}
 	fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="#0969da" stroke-width="1.6" points="%s"/>`+"\n", strings.Join(coords, " "))
 	for _, p := range pts {
-		fill, stroke := verdictColor(p.r.Verdict), "none"
+		fill, stroke := render.VerdictColor(p.r.Verdict), "none"
 		if p.r.DryRun {
-			fill, stroke = "#fff", verdictColor(p.r.Verdict)
+			fill, stroke = "#fff", render.VerdictColor(p.r.Verdict)
 		}
 		fmt.Fprintf(&b, `<circle class="reading %s" cx="%s" cy="%s" r="3" fill="%s" stroke="%s"><title>+%s %s%s %s</title></circle>`+"\n",
 			p.r.Verdict, f(x(p.off)), f(y(p.r.Value)), fill, stroke, offset(p.off), num(p.r.Value), esc(unit), p.r.Verdict)
