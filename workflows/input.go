@@ -22,9 +22,6 @@ import (
 	"github.com/golive/golive/internal/render"
 )
 
-// errRefused is the application error type of a refused human input.
-const errRefused = "Refused"
-
 // Bounds on what refusals cost: distinct refusals kept in full (the rest are
 // counted together), and the length of any text an outsider controls.
 const (
@@ -211,7 +208,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 		rf := &r.st.Refused[i-1]
 		rf.Count++
 		rf.LastAt = now
-		return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+		return InputResult{}, temporal.NewNonRetryableApplicationError(reason, ErrRefused, nil)
 	}
 	size, digest := payloadDigest(raw)
 	r.st.Refused = append(r.st.Refused, record.Refusal{
@@ -227,7 +224,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 	workflow.Go(ctx, r.flushAudit)
 	r.publish(ctx)
 	workflow.GetLogger(ctx).Warn("input refused", "input", input, "channel", ch, "person", person, "reason", reason)
-	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, ErrRefused, nil)
 }
 
 // auditRepeats writes one ledger row per refusal that came more than once,

@@ -238,6 +238,11 @@ type InputResult struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
+// ErrRefused is the application error type of a refused human input (an
+// Update's failure). A release refused at its start or its input fails with
+// activities.ErrBadInput; activities' own error types are the activities.Err* constants.
+const ErrRefused = "Refused"
+
 // StatusQuery returns the release's Status.
 const StatusQuery = "status"
 

@@ -166,7 +166,7 @@ func rollbackCheckpoints(p spec.Phase) []Checkpoint {
 		return out
 	}
 	for o := p.Every.D(); o <= p.Until.D(); o += p.Every.D() {
-		out = append(out, Checkpoint{Offset: o, Phase: "post-rollback"})
+		out = append(out, Checkpoint{Offset: o, Phase: WindowRollback})
 	}
 	return out
 }
