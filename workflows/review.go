@@ -65,9 +65,10 @@ func (r *release) reviewRoles() []string {
 // reviewSignoffs collects "24-Hour Review" and "All Issues Resolved".
 func (r *release) reviewSignoffs(ctx workflow.Context) error {
 	err := r.collectSignoffs(ctx, BlockReview)
-	if _, timedOut := signoffTimedOut(err); timedOut {
-		// An overdue review does not undo the release: it is noted in the reason.
-		r.st.Reason = "review sign-offs overdue: " + strings.Join(r.openSlotIDs(), ", ")
+	if why, timedOut := signoffTimedOut(err); timedOut {
+		// An overdue review does not undo the release: it is noted in the
+		// reason, with the slots still missing (the block is closed by now).
+		r.st.Reason = "review sign-offs overdue (" + why + ")"
 		return nil
 	}
 	if err == errRejected {
