@@ -26,15 +26,6 @@ import (
 	"github.com/golive/golive/internal/spec"
 )
 
-// Metric names with checklist thresholds (as in workflows/evaluate.go).
-const (
-	MetricErrorRate     = "error_rate"
-	MetricLatencyP95    = "latency_p95"
-	MetricDBConnections = "db_connections"
-	MetricSlowQueries   = "slow_queries"
-	MetricFailedLogins  = "failed_logins"
-)
-
 // DefaultSpan is the time axis when no reading or mark lies beyond it.
 const DefaultSpan = 24 * time.Hour
 
@@ -88,24 +79,24 @@ func Lines(metric string, th spec.Thresholds, baseline *float64) []Line {
 	ms := func(d spec.Duration) float64 { return float64(d.D()) / float64(time.Millisecond) }
 	unit := spec.MetricUnit(metric)
 	switch metric {
-	case MetricErrorRate:
+	case spec.MetricErrorRate:
 		add(KindTarget, float64(th.Targets.ErrorRate), unit)
 		add(KindCritical, float64(th.Critical.ErrorRate), unit)
 		add(KindRollback, float64(th.Rollback.ErrorRate), unit)
-	case MetricLatencyP95:
+	case spec.MetricLatencyP95:
 		add(KindTarget, ms(th.Targets.LatencyP95), unit)
 		add(KindCritical, ms(th.Critical.LatencyP95), unit)
 		if baseline != nil && *baseline > 0 {
 			add(KindRollback, math.Max(*baseline*(1+float64(th.Rollback.Degradation)/100), *baseline+ms(th.Rollback.DegradationMin)), unit)
 		}
-	case MetricDBConnections:
+	case spec.MetricDBConnections:
 		add(KindCritical, float64(th.Critical.DBConnections), unit)
-	case MetricSlowQueries:
+	case spec.MetricSlowQueries:
 		if baseline != nil {
 			add(KindTarget, *baseline*(1+float64(th.Targets.SlowQuerySpike)/100), unit)
 		}
 		add(KindCritical, th.Critical.SlowQueries, unit)
-	case MetricFailedLogins:
+	case spec.MetricFailedLogins:
 		add(KindCritical, float64(th.Critical.FailedLogins), unit)
 	}
 	if baseline != nil {
@@ -306,7 +297,7 @@ func Release(st record.Status, th spec.Thresholds) []Chart {
 			}
 		}
 	}
-	order := []string{MetricErrorRate, MetricLatencyP95, MetricDBConnections, MetricSlowQueries, MetricFailedLogins}
+	order := []string{spec.MetricErrorRate, spec.MetricLatencyP95, spec.MetricDBConnections, spec.MetricSlowQueries, spec.MetricFailedLogins}
 	rank := func(n string) int {
 		if i := slices.Index(order, n); i >= 0 {
 			return i
