@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -172,7 +173,8 @@ func (r *release) step(ctx workflow.Context, f func(workflow.Context) error) err
 	if err == nil {
 		err = f(ctx)
 	}
-	if _, ended := err.(*endError); ended {
+	var ended *endError
+	if errors.As(err, &ended) {
 		return err
 	}
 	if r.stop != nil {

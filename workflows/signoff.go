@@ -197,8 +197,8 @@ var errRejected = errors.New("sign-off rejected")
 // signoffTimedOut reports whether a sign-off block ended by its timeout
 // (on_timeout abort), and why; the block's stage decides what that means.
 func signoffTimedOut(err error) (string, bool) {
-	e, ok := err.(*endError)
-	if !ok || e.Outcome != record.OutcomeTimedOut {
+	var e *endError
+	if !errors.As(err, &e) || e.Outcome != record.OutcomeTimedOut {
 		return "", false
 	}
 	return e.Reason, true
