@@ -53,10 +53,15 @@ func Start(ctx context.Context, o Options) (*Process, error) {
 	if o.ReadyTimeout <= 0 {
 		o.ReadyTimeout = 60 * time.Second
 	}
+	// The server runs in Dir: its paths must not be relative to ours.
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	o.Dir = dir
 	if err := os.MkdirAll(filepath.Join(o.Dir, "data"), 0o755); err != nil {
 		return nil, err
 	}
-	var err error
 	for range 3 {
 		var p *Process
 		if p, err = launch(ctx, o); err == nil {
