@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -25,7 +26,7 @@ type catalogEntry struct {
 // (default 24h). Its stderr is never kept (it may name hosts and paths).
 func checkCatalog(ctx context.Context, c spec.Check) Result {
 	if c.Backup == nil || len(c.Backup.CatalogCommand) == 0 {
-		return Result{State: StateUnavailable, Detail: "not configured: backup.catalog_command is not set"}
+		return Result{State: record.ItemUnavailable, Detail: "not configured: backup.catalog_command is not set"}
 	}
 	argv := c.Backup.CatalogCommand
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -33,18 +34,18 @@ func checkCatalog(ctx context.Context, c spec.Check) Result {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Run(); err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("%s: %v", argv[0], err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s: %v", argv[0], err)}
 	}
 	entries, tool, err := parseCatalog(out.Bytes())
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("%s: %v", argv[0], err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s: %v", argv[0], err)}
 	}
 	maxAge := c.MaxAge.D()
 	if maxAge <= 0 {
 		maxAge = spec.DefaultReportMaxAge
 	}
 	if len(entries) == 0 {
-		return Result{State: StateFailed, Value: tool + ": no successful backup", Detail: "the catalog lists no successful backup"}
+		return Result{State: record.ItemFailed, Value: tool + ": no successful backup", Detail: "the catalog lists no successful backup"}
 	}
 	newest := entries[0]
 	for _, e := range entries[1:] {
@@ -56,9 +57,9 @@ func checkCatalog(ctx context.Context, c spec.Check) Result {
 	v := fmt.Sprintf("%s: newest of %d backups %s, finished %s (%s ago)", tool, len(entries), newest.name,
 		newest.at.UTC().Format(time.RFC3339), age.Round(time.Minute))
 	if age > maxAge {
-		return Result{State: StateFailed, Value: v, Detail: fmt.Sprintf("the newest backup is older than %s: the daily schedule is not running", maxAge)}
+		return Result{State: record.ItemFailed, Value: v, Detail: fmt.Sprintf("the newest backup is older than %s: the daily schedule is not running", maxAge)}
 	}
-	return Result{State: StatePassed, Value: v}
+	return Result{State: record.ItemPassed, Value: v}
 }
 
 // parseCatalog reads pgbackrest's or wal-g's JSON catalog into its successful backups.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -82,5 +83,5 @@ func checkContext(ctx context.Context, c spec.Check) (context.Context, context.C
 
 // unknownKind is the result of a kind an activity was handed but does not run.
 func unknownKind(activity string, k spec.CheckKind) Result {
-	return Result{State: StateFailed, Detail: fmt.Sprintf("bad check: %s does not run kind %q", activity, k)}
+	return Result{State: record.ItemFailed, Detail: fmt.Sprintf("bad check: %s does not run kind %q", activity, k)}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -41,5 +42,5 @@ func TestEveryCheckKindHasAnActivityThatRunsIt(t *testing.T) {
 
 func TestAKindOutsideTheSpecFailsByName(t *testing.T) {
 	r := check(t, &activities.Prober{Logger: quiet()}, spec.Check{Kind: "telepathy"}, spec.App{})
-	wantState(t, "unknown kind", r, activities.StateFailed, `does not run kind "telepathy"`)
+	wantState(t, "unknown kind", r, record.ItemFailed, `does not run kind "telepathy"`)
 }

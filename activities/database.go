@@ -20,6 +20,7 @@ import (
 	"github.com/golive/golive/internal/migrate"
 	"github.com/golive/golive/internal/pgcheck"
 	"github.com/golive/golive/internal/pgutil"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -151,7 +152,7 @@ func (d *Database) migrator(ctx context.Context, db spec.Database, beat *migrate
 // lock_timeout retries); the version is then wherever the last good migration left it.
 func (d *Database) Migrate(ctx context.Context, in MigrateInput) (MigrateResult, error) {
 	if in.Database.Migrations == "" {
-		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
+		return MigrateResult{Result: Result{State: record.ItemSkipped, Value: "no migrations in the spec"}}, nil
 	}
 	beat := newMigrateBeat(ctx, d.HeartbeatNow)
 	m, err := d.migrator(ctx, in.Database, beat)
@@ -168,7 +169,7 @@ func (d *Database) Migrate(ctx context.Context, in MigrateInput) (MigrateResult,
 // schema stays as it is, for the workflow to freeze and escalate.
 func (d *Database) MigrateDown(ctx context.Context, in MigrateInput) (MigrateResult, error) {
 	if in.Database.Migrations == "" {
-		return MigrateResult{Result: Result{State: StateSkipped, Value: "no migrations in the spec"}}, nil
+		return MigrateResult{Result: Result{State: record.ItemSkipped, Value: "no migrations in the spec"}}, nil
 	}
 	beat := newMigrateBeat(ctx, d.HeartbeatNow)
 	m, err := d.migrator(ctx, in.Database, beat)
@@ -179,7 +180,7 @@ func (d *Database) MigrateDown(ctx context.Context, in MigrateInput) (MigrateRes
 	rep, err := m.DownTo(ctx, in.TargetVersion)
 	res, err := d.migrateResult(ctx, rep, err, beat, false)
 	if err == nil && rep.Blocking != "" {
-		res.State = StateFailed
+		res.State = record.ItemFailed
 		res.Blocking = rep.Blocking
 		res.Value = fmt.Sprintf("schema version %d kept (target %d)", rep.After, in.TargetVersion)
 		res.Detail = fmt.Sprintf("migration %s has no down part: nothing was rolled back", rep.Blocking)
@@ -209,13 +210,13 @@ func (d *Database) migrateResult(ctx context.Context, rep migrate.Report, err er
 	var me *migrate.Error
 	switch {
 	case err == nil:
-		res.State = StatePassed
+		res.State = record.ItemPassed
 		res.Value = fmt.Sprintf("schema version %d → %d (%d %s in %s)", res.Before, res.After, len(rep.Applied), verb, rep.Duration.Round(time.Millisecond))
 		res.Detail = strings.Join(notes, "; ")
 		d.logger().Info("migrations "+verb, "before", res.Before, "after", res.After, "files", rep.Applied, "blocking", rep.Blocking)
 		return res, nil
 	case errors.As(err, &me), errors.Is(err, migrate.ErrLockBusy):
-		res.State = StateFailed
+		res.State = record.ItemFailed
 		res.Value = fmt.Sprintf("schema version %d → %d, stopped", res.Before, res.After)
 		res.Detail = strings.Join(append([]string{err.Error()}, notes...), "; ")
 		return res, nil
@@ -224,7 +225,7 @@ func (d *Database) migrateResult(ctx context.Context, rep migrate.Report, err er
 	}
 	// Anything else (versions applied out of order, a version table goose cannot
 	// read...) will not get better by retrying.
-	res.State = StateFailed
+	res.State = record.ItemFailed
 	res.Value = fmt.Sprintf("schema version %d → %d, stopped", res.Before, res.After)
 	res.Detail = strings.Join(append([]string{err.Error()}, notes...), "; ")
 	return res, nil
@@ -268,11 +269,11 @@ func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, er
 		return d.checkPgBouncer(ctx, c)
 	}
 	if c.Database == nil || c.Database.URL == "" {
-		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set for " + c.Kind}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: database.url is not set for " + c.Kind}, nil
 	}
 	cfg, err := pgutil.Config(ctx, d.Secrets, c.Database.URL)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
 	}
 	cfg = cfg.Copy()
 	if cfg.RuntimeParams == nil {
@@ -313,7 +314,7 @@ func (d *Database) CheckDatabase(ctx context.Context, in CheckInput) (Result, er
 	case string(spec.KindPgAudit):
 		return pgAudit(ctx, conn, c.Schemas)
 	default:
-		return Result{State: StateUnavailable, Detail: "not a database check: " + c.Kind}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not a database check: " + c.Kind}, nil
 	}
 	if err != nil {
 		return Result{}, pgutil.Redact(fmt.Errorf("%s: %w", c.Kind, err), cfg)
@@ -331,11 +332,11 @@ func versionTable(db spec.Database) string {
 // checkPending passes when every migration of the directory is applied.
 func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Database) (Result, error) {
 	if db.Migrations == "" {
-		return Result{State: StateSkipped, Value: "no migrations in the spec"}, nil
+		return Result{State: record.ItemSkipped, Value: "no migrations in the spec"}, nil
 	}
 	set, err := migrate.Load(db.Migrations)
 	if err != nil {
-		return Result{State: StateFailed, Value: "migrations unreadable", Detail: err.Error()}, nil
+		return Result{State: record.ItemFailed, Value: "migrations unreadable", Detail: err.Error()}, nil
 	}
 	version, pending, err := migrate.Status(ctx, conn, set, versionTable(db))
 	if err != nil {
@@ -359,15 +360,15 @@ func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Dat
 	value := fmt.Sprintf("schema version %d, %d migrations, %d to apply at T-0", version, len(set.Sources), len(toApply))
 	switch {
 	case len(gaps) > 0:
-		return Result{State: StateFailed, Value: value, Detail: "not applied although older than the schema version: " + strings.Join(gaps, ", ")}, nil
+		return Result{State: record.ItemFailed, Value: value, Detail: "not applied although older than the schema version: " + strings.Join(gaps, ", ")}, nil
 	case len(irreversible) > 0:
-		return Result{State: StateFailed, Value: value, Detail: "no down part, so a rollback could not undo them: " + strings.Join(irreversible, ", ")}, nil
+		return Result{State: record.ItemFailed, Value: value, Detail: "no down part, so a rollback could not undo them: " + strings.Join(irreversible, ", ")}, nil
 	}
 	detail := ""
 	if len(toApply) > 0 {
 		detail = "to apply at T-0: " + strings.Join(toApply, ", ")
 	}
-	return Result{State: StatePassed, Value: value, Detail: detail}, nil
+	return Result{State: record.ItemPassed, Value: value, Detail: detail}, nil
 }
 
 // checkBackup is the readiness item "backup configured": for type postgres, a
@@ -377,33 +378,33 @@ func (d *Database) checkPending(ctx context.Context, conn *pgx.Conn, db spec.Dat
 func (d *Database) checkBackup(ctx context.Context, in CheckInput) (Result, error) {
 	b := in.Check.Backup
 	if b == nil || b.Type == "" || b.Type == "none" {
-		return Result{State: StateSkipped, Value: "backup type none in the spec"}, nil
+		return Result{State: record.ItemSkipped, Value: "backup type none in the spec"}, nil
 	}
 	if b.Type == "rds" {
 		if d.CheckRDS != nil {
 			return d.CheckRDS(ctx, in)
 		}
-		return Result{State: StateUnavailable, Detail: "not configured: rds backups are checked by the AWS integration"}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: rds backups are checked by the AWS integration"}, nil
 	}
 	if in.Check.Database == nil || in.Check.Database.URL == "" {
-		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set"}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: database.url is not set"}, nil
 	}
 	cfg, err := pgutil.Config(ctx, d.Secrets, in.Check.Database.URL)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
 	}
 	p, err := backup.Probe(ctx, cfg, d.PgDump)
 	if errors.Is(err, backup.ErrToolMissing) {
-		return Result{State: StateUnavailable, Detail: err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: err.Error()}, nil
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("backup check: %w", err)
 	}
 	value := fmt.Sprintf("pg_dump possible: %s, server %s, %d tables readable, schema dump %s", p.ToolVersion, p.Server, p.Tables, p.SchemaDump.Round(time.Millisecond))
 	if !p.OK {
-		return Result{State: StateFailed, Value: "pg_dump would fail", Detail: strings.Join(p.Problems, "; ")}, nil
+		return Result{State: record.ItemFailed, Value: "pg_dump would fail", Detail: strings.Join(p.Problems, "; ")}, nil
 	}
-	return Result{State: StatePassed, Value: value}, nil
+	return Result{State: record.ItemPassed, Value: value}, nil
 }
 
 // VerifyBackup verifies a backup by restoring it. For type postgres: pg_dump
@@ -414,27 +415,27 @@ func (d *Database) checkBackup(ctx context.Context, in CheckInput) (Result, erro
 func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, error) {
 	switch in.Backup.Type {
 	case "", "none":
-		return Result{State: StateSkipped, Value: "backup type none in the spec"}, nil
+		return Result{State: record.ItemSkipped, Value: "backup type none in the spec"}, nil
 	case "rds":
 		if d.VerifyRDS != nil {
 			return d.VerifyRDS(ctx, in)
 		}
-		return Result{State: StateUnavailable, Detail: "not configured: rds backup verification belongs to the AWS integration"}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: rds backup verification belongs to the AWS integration"}, nil
 	case "postgres":
 	default:
 		return Result{}, temporal.NewNonRetryableApplicationError("unknown backup type "+in.Backup.Type, ErrBadInput, nil)
 	}
 	if in.Database.URL == "" {
-		return Result{State: StateUnavailable, Detail: "not configured: database.url is not set"}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: database.url is not set"}, nil
 	}
 	src, err := pgutil.Config(ctx, d.Secrets, in.Database.URL)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
 	}
 	var scratch *pgx.ConnConfig
 	if in.Backup.ScratchURL != "" {
 		if scratch, err = pgutil.Config(ctx, d.Secrets, in.Backup.ScratchURL); err != nil {
-			return Result{State: StateUnavailable, Detail: "not configured: backup.scratch_url: " + err.Error()}, nil
+			return Result{State: record.ItemUnavailable, Detail: "not configured: backup.scratch_url: " + err.Error()}, nil
 		}
 	}
 	rep, err := backup.Verify(ctx, backup.Options{
@@ -448,19 +449,19 @@ func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, er
 		Progress:       func(step string) { heartbeat(ctx, in.Phase+": "+step) },
 	})
 	if errors.Is(err, backup.ErrToolMissing) {
-		return Result{State: StateUnavailable, Detail: err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: err.Error()}, nil
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "checksum_tables") {
-			return Result{State: StateFailed, Value: "not verified", Detail: err.Error()}, nil
+			return Result{State: record.ItemFailed, Value: "not verified", Detail: err.Error()}, nil
 		}
 		return Result{}, fmt.Errorf("backup verification (%s): %w", in.Phase, err)
 	}
 	d.logger().Info("backup verified", "phase", in.Phase, "ok", rep.OK(), "summary", rep.Summary())
 	if !rep.OK() {
-		return Result{State: StateFailed, Value: rep.Summary(), Detail: "restore differs from the source: " + strings.Join(rep.Mismatches, "; ")}, nil
+		return Result{State: record.ItemFailed, Value: rep.Summary(), Detail: "restore differs from the source: " + strings.Join(rep.Mismatches, "; ")}, nil
 	}
-	return Result{State: StatePassed, Value: rep.Summary(), Detail: backupDetail(rep)}, nil
+	return Result{State: record.ItemPassed, Value: rep.Summary(), Detail: backupDetail(rep)}, nil
 }
 
 // backupDetail lists the compared tables: rows, and the checksum where one was taken.

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/golive/golive/internal/pgutil"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -19,15 +21,15 @@ import (
 func ping(ctx context.Context, conn *pgx.Conn) (Result, error) {
 	var version, db string
 	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version'), current_database()").Scan(&version, &db); err != nil {
-		return Result{State: StateFailed, Value: "query failed", Detail: err.Error()}, nil
+		return Result{State: record.ItemFailed, Value: "query failed", Detail: err.Error()}, nil
 	}
 	start := time.Now()
 	var one int
 	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
-		return Result{State: StateFailed, Value: "round trip failed", Detail: fmt.Sprint(err)}, nil
+		return Result{State: record.ItemFailed, Value: "round trip failed", Detail: fmt.Sprint(err)}, nil
 	}
 	rtt := time.Since(start)
-	return Result{State: StatePassed, Value: fmt.Sprintf("PostgreSQL %s, database %s, round trip %.1fms", version, db, float64(rtt.Microseconds())/1000)}, nil
+	return Result{State: record.ItemPassed, Value: fmt.Sprintf("PostgreSQL %s, database %s, round trip %.1fms", version, db, float64(rtt.Microseconds())/1000)}, nil
 }
 
 // pgAudit is "Audit logging verified (all PHI access logged)": pgaudit is in
@@ -47,17 +49,17 @@ func pgAudit(ctx context.Context, conn *pgx.Conn, schemas []string) (Result, err
 		return Result{}, err
 	}
 	if !slices.Contains(splitList(preload), "pgaudit") || logClasses == nil {
-		return Result{State: StateFailed, Value: "pgaudit not loaded", Detail: fmt.Sprintf("shared_preload_libraries is %q: PHI access is not audited", preload)}, nil
+		return Result{State: record.ItemFailed, Value: "pgaudit not loaded", Detail: fmt.Sprintf("shared_preload_libraries is %q: PHI access is not audited", preload)}, nil
 	}
 	loaded := "pgaudit loaded"
 	if version != nil {
 		loaded = "pgaudit " + *version + " loaded"
 	}
 	if classes := auditClasses(*logClasses); classes["read"] && classes["write"] {
-		return Result{State: StatePassed, Value: fmt.Sprintf("%s, pgaudit.log = %q: session logging of reads and writes covers %s", loaded, *logClasses, strings.Join(schemas, ", "))}, nil
+		return Result{State: record.ItemPassed, Value: fmt.Sprintf("%s, pgaudit.log = %q: session logging of reads and writes covers %s", loaded, *logClasses, strings.Join(schemas, ", "))}, nil
 	}
 	if role == nil || *role == "" {
-		return Result{State: StateFailed, Value: fmt.Sprintf("%s, pgaudit.log = %q", loaded, *logClasses),
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("%s, pgaudit.log = %q", loaded, *logClasses),
 			Detail: "pgaudit.log logs neither read nor write, and no pgaudit.role logs objects: PHI reads go unaudited"}, nil
 	}
 	rows, err := conn.Query(ctx, `SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -65,7 +67,7 @@ func pgAudit(ctx context.Context, conn *pgx.Conn, schemas []string) (Result, err
 		AND has_table_privilege($2, c.oid, 'INSERT') AND has_table_privilege($2, c.oid, 'UPDATE') AND has_table_privilege($2, c.oid, 'DELETE'))
 		ORDER BY 1 LIMIT 50`, schemas, *role)
 	if err != nil {
-		return Result{State: StateFailed, Value: loaded, Detail: fmt.Sprintf("pgaudit.role %s: %v", *role, err)}, nil
+		return Result{State: record.ItemFailed, Value: loaded, Detail: fmt.Sprintf("pgaudit.role %s: %v", *role, err)}, nil
 	}
 	uncovered, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
@@ -73,9 +75,9 @@ func pgAudit(ctx context.Context, conn *pgx.Conn, schemas []string) (Result, err
 	}
 	v := fmt.Sprintf("%s, object logging through role %s", loaded, *role)
 	if len(uncovered) > 0 {
-		return Result{State: StateFailed, Value: v, Detail: "tables the audit role does not cover: " + strings.Join(uncovered, ", ")}, nil
+		return Result{State: record.ItemFailed, Value: v, Detail: "tables the audit role does not cover: " + strings.Join(uncovered, ", ")}, nil
 	}
-	return Result{State: StatePassed, Value: v + " covers every table of " + strings.Join(schemas, ", ")}, nil
+	return Result{State: record.ItemPassed, Value: v + " covers every table of " + strings.Join(schemas, ", ")}, nil
 }
 
 // auditClasses reads pgaudit.log ("all, -misc") into the classes it logs.
@@ -111,23 +113,23 @@ func splitList(s string) []string {
 // least one pool, and no client waits for a server connection.
 func (d *Database) checkPgBouncer(ctx context.Context, c spec.Check) (Result, error) {
 	if c.Database == nil || c.Database.PoolerURL == "" {
-		return Result{State: StateUnavailable, Detail: "not configured: database.pooler_url is not set"}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: database.pooler_url is not set"}, nil
 	}
 	cfg, err := pgutil.Config(ctx, d.Secrets, c.Database.PoolerURL)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
 	}
 	cfg = cfg.Copy()
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // the admin console speaks only the simple protocol
 	cfg.RuntimeParams = map[string]string{}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return Result{State: StateFailed, Detail: pgutil.Redact(fmt.Errorf("connect to the pooler %s: %w", pgutil.Describe(c.Database.PoolerURL), err), cfg).Error()}, nil
+		return Result{State: record.ItemFailed, Detail: pgutil.Redact(fmt.Errorf("connect to the pooler %s: %w", pgutil.Describe(c.Database.PoolerURL), err), cfg).Error()}, nil
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	conf, err := showRows(ctx, conn, "SHOW CONFIG")
 	if err != nil {
-		return Result{State: StateFailed, Detail: "SHOW CONFIG: " + err.Error() + " (is this PgBouncer's admin console, database pgbouncer?)"}, nil
+		return Result{State: record.ItemFailed, Detail: "SHOW CONFIG: " + err.Error() + " (is this PgBouncer's admin console, database pgbouncer?)"}, nil
 	}
 	settings := map[string]string{}
 	for _, row := range conf {
@@ -135,7 +137,7 @@ func (d *Database) checkPgBouncer(ctx context.Context, c spec.Check) (Result, er
 	}
 	pools, err := showRows(ctx, conn, "SHOW POOLS")
 	if err != nil {
-		return Result{State: StateFailed, Detail: "SHOW POOLS: " + err.Error()}, nil
+		return Result{State: record.ItemFailed, Detail: "SHOW POOLS: " + err.Error()}, nil
 	}
 	var served, waiting []string
 	for _, p := range pools {
@@ -151,11 +153,11 @@ func (d *Database) checkPgBouncer(ctx context.Context, c spec.Check) (Result, er
 		settings["pool_mode"], settings["default_pool_size"], settings["max_client_conn"], len(served))
 	switch {
 	case len(served) == 0:
-		return Result{State: StateFailed, Value: v, Detail: "the pooler serves no database pool yet"}, nil
+		return Result{State: record.ItemFailed, Value: v, Detail: "the pooler serves no database pool yet"}, nil
 	case len(waiting) > 0:
-		return Result{State: StateFailed, Value: v, Detail: "clients wait for a server connection: " + strings.Join(waiting, ", ")}, nil
+		return Result{State: record.ItemFailed, Value: v, Detail: "clients wait for a server connection: " + strings.Join(waiting, ", ")}, nil
 	}
-	return Result{State: StatePassed, Value: v + ": " + truncate(strings.Join(served, ", "), 120)}, nil
+	return Result{State: record.ItemPassed, Value: v + ": " + render.Truncate(strings.Join(served, ", "), 120)}, nil
 }
 
 // showRows runs an admin console SHOW and returns each row by column name.

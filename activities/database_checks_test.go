@@ -11,6 +11,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -32,18 +33,18 @@ func runDBCheck(t *testing.T, c spec.Check, urls map[string]string) activities.R
 func TestPingIsARealSQLRoundTrip(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	r := runDBCheck(t, spec.Check{Kind: "postgres.ping", Database: &spec.Database{URL: "env://DB"}}, map[string]string{"DB": url})
-	wantState(t, "ping", r, activities.StatePassed, "")
+	wantState(t, "ping", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "PostgreSQL 1") || !strings.Contains(r.Value, "round trip") {
 		t.Errorf("value = %q", r.Value)
 	}
 	r = runDBCheck(t, spec.Check{Kind: "postgres.ping", Database: &spec.Database{URL: "env://DB"}}, map[string]string{})
-	wantState(t, "unset url", r, activities.StateUnavailable, "env://DB")
+	wantState(t, "unset url", r, record.ItemUnavailable, "env://DB")
 }
 
 func TestPgAuditFailsWhenItIsNotLoaded(t *testing.T) {
 	url := pgtest.NewDatabase(t) // the shared server runs without pgaudit
 	r := runDBCheck(t, spec.Check{Kind: "postgres.pgaudit", Schemas: []string{"public"}, Database: &spec.Database{URL: "env://DB"}}, map[string]string{"DB": url})
-	wantState(t, "not loaded", r, activities.StateFailed, "PHI access is not audited")
+	wantState(t, "not loaded", r, record.ItemFailed, "PHI access is not audited")
 }
 
 // A private server with pgaudit preloaded (Debian's postgresql-15-pgaudit):
@@ -61,7 +62,7 @@ func TestPgAuditPassesWhenItsSettingsCoverTheSchemas(t *testing.T) {
 	urls := map[string]string{"DB": server}
 	c := spec.Check{Kind: "postgres.pgaudit", Schemas: []string{"public"}, Database: &spec.Database{URL: "env://DB"}}
 	r := runDBCheck(t, c, urls)
-	wantState(t, "session logging", r, activities.StatePassed, "")
+	wantState(t, "session logging", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, `pgaudit.log = "read,write,ddl": session logging of reads and writes covers public`) {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -72,18 +73,18 @@ func TestPgAuditPassesWhenItsSettingsCoverTheSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSetting(t, server, "pgaudit.log", "ddl")
-	wantState(t, "ddl only", runDBCheck(t, c, urls), activities.StateFailed, "logs neither read nor write")
+	wantState(t, "ddl only", runDBCheck(t, c, urls), record.ItemFailed, "logs neither read nor write")
 	for _, q := range []string{"ALTER SYSTEM SET pgaudit.role = 'auditor'", "SELECT pg_reload_conf()", "GRANT SELECT, INSERT, UPDATE, DELETE ON patients TO auditor"} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatal(q, err)
 		}
 	}
 	waitSetting(t, server, "pgaudit.role", "auditor")
-	wantState(t, "object logging misses a table", runDBCheck(t, c, urls), activities.StateFailed, "does not cover: public.notes")
+	wantState(t, "object logging misses a table", runDBCheck(t, c, urls), record.ItemFailed, "does not cover: public.notes")
 	if _, err := conn.Exec(ctx, "GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO auditor"); err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, "object logging covers all", runDBCheck(t, c, urls), activities.StatePassed, "")
+	wantState(t, "object logging covers all", runDBCheck(t, c, urls), record.ItemPassed, "")
 }
 
 func waitSetting(t *testing.T, url, name, want string) {
@@ -108,13 +109,13 @@ func TestPgBouncerPassesWhenThePoolerServesAPool(t *testing.T) {
 	name := db[strings.LastIndex(db, "/")+1 : strings.Index(db, "?")]
 	urls := map[string]string{"POOLER": b.AdminURL}
 	c := spec.Check{Kind: "pgbouncer", Database: &spec.Database{PoolerURL: "env://POOLER"}}
-	wantState(t, "no pool yet", runDBCheck(t, c, urls), activities.StateFailed, "serves no database pool yet")
+	wantState(t, "no pool yet", runDBCheck(t, c, urls), record.ItemFailed, "serves no database pool yet")
 	client := pgtest.Connect(t, b.PoolURL(name)) // a client through the pooler opens the pool
 	if _, err := client.Exec(context.Background(), "SELECT 1"); err != nil {
 		t.Fatal(err)
 	}
 	r := runDBCheck(t, c, urls)
-	wantState(t, "pool served", r, activities.StatePassed, "")
+	wantState(t, "pool served", r, record.ItemPassed, "")
 	if want := "pool_mode transaction, default_pool_size 5, max_client_conn 50, 1 pool(s): " + name + "/postgres"; r.Value != want {
 		t.Errorf("value = %q, want %q", r.Value, want)
 	}
@@ -123,7 +124,7 @@ func TestPgBouncerPassesWhenThePoolerServesAPool(t *testing.T) {
 func TestPgBouncerFailsWhenThePoolerURLIsNotAPooler(t *testing.T) {
 	urls := map[string]string{"POOLER": pgtest.NewDatabase(t)}
 	r := runDBCheck(t, spec.Check{Kind: "pgbouncer", Database: &spec.Database{PoolerURL: "env://POOLER"}}, urls)
-	wantState(t, "plain PostgreSQL", r, activities.StateFailed, "SHOW CONFIG")
+	wantState(t, "plain PostgreSQL", r, record.ItemFailed, "SHOW CONFIG")
 }
 
 // catalog writes a script that prints a backup catalog, as pgbackrest or wal-g would.
@@ -142,10 +143,10 @@ func TestBackupCatalogPassesWhenTheNewestBackupIsYoungerThanMaxAge(t *testing.T)
 	 {"label": "20261206-010000I", "type": "incr", "error": true, "timestamp": {"start": %d, "stop": %d}}]}]`, stop-7200-86400, stop-86400, stop-60, stop)
 	c := spec.Check{Kind: "backup.catalog", MaxAge: spec.Duration(24 * time.Hour), Backup: &spec.Backup{CatalogCommand: catalog(t, pgbackrest)}}
 	// The newest backup failed (error: true); the one before it is 27 h old.
-	wantState(t, "pgbackrest, newest failed", runDBCheck(t, c, nil), activities.StateFailed, "older than 24h0m0s")
+	wantState(t, "pgbackrest, newest failed", runDBCheck(t, c, nil), record.ItemFailed, "older than 24h0m0s")
 	c.MaxAge = spec.Duration(48 * time.Hour)
 	r := runDBCheck(t, c, nil)
-	wantState(t, "pgbackrest", r, activities.StatePassed, "")
+	wantState(t, "pgbackrest", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "pgbackrest: newest of 1 backups main/20261205-010000F") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -153,12 +154,12 @@ func TestBackupCatalogPassesWhenTheNewestBackupIsYoungerThanMaxAge(t *testing.T)
 		time.Now().Add(-2*time.Hour).UTC().Format(time.RFC3339), time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
 	c = spec.Check{Kind: "backup.catalog", MaxAge: spec.Duration(24 * time.Hour), Backup: &spec.Backup{CatalogCommand: catalog(t, walg)}}
 	r = runDBCheck(t, c, nil)
-	wantState(t, "wal-g", r, activities.StatePassed, "")
+	wantState(t, "wal-g", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, "(1h0m0s ago)") {
 		t.Errorf("value = %q", r.Value)
 	}
 	c.Backup.CatalogCommand = catalog(t, `[]`)
-	wantState(t, "no backups", runDBCheck(t, c, nil), activities.StateFailed, "no successful backup")
+	wantState(t, "no backups", runDBCheck(t, c, nil), record.ItemFailed, "no successful backup")
 	c.Backup.CatalogCommand = []string{"false"}
-	wantState(t, "command fails", runDBCheck(t, c, nil), activities.StateFailed, "exit status 1")
+	wantState(t, "command fails", runDBCheck(t, c, nil), record.ItemFailed, "exit status 1")
 }

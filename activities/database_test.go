@@ -16,6 +16,7 @@ import (
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/migrate"
 	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -61,7 +62,7 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 	if err := val.Get(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.State != activities.StatePassed || res.Before != 0 || res.After != 3 || len(res.Applied) != 3 {
+	if res.State != record.ItemPassed || res.Before != 0 || res.After != 3 || len(res.Applied) != 3 {
 		t.Fatalf("migrate: %+v", res)
 	}
 	t.Logf("migrate: %s — %s", res.Value, res.Detail)
@@ -77,13 +78,13 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		kind  string
-		state string
+		state record.ItemState
 	}{
-		{"postgres.pending_migrations", activities.StatePassed},
-		{"postgres.rls", activities.StatePassed},
-		{"postgres.fk_indexes", activities.StatePassed},
-		{"postgres.connections", activities.StatePassed},
-		{"postgres.slow_queries", activities.StateUnavailable}, // pg_stat_statements is not loaded here
+		{"postgres.pending_migrations", record.ItemPassed},
+		{"postgres.rls", record.ItemPassed},
+		{"postgres.fk_indexes", record.ItemPassed},
+		{"postgres.connections", record.ItemPassed},
+		{"postgres.slow_queries", record.ItemUnavailable}, // pg_stat_statements is not loaded here
 	} {
 		r, err := d.CheckDatabase(ctx, dbCheck(tc.kind, db, nil))
 		if err != nil || r.State != tc.state {
@@ -92,16 +93,16 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 		t.Logf("%s: %s %s %s", tc.kind, r.State, r.Value, r.Detail)
 	}
 	r, err := d.CheckDatabase(ctx, dbCheck("backup", db, func(c *spec.Check) { c.Backup = &spec.Backup{Type: "postgres"} }))
-	if err != nil || r.State != activities.StatePassed {
+	if err != nil || r.State != record.ItemPassed {
 		t.Fatalf("backup check: %+v %v", r, err)
 	}
 	r, err = d.CheckDatabase(ctx, dbCheck("sql", db, func(c *spec.Check) { c.Query = "SELECT count(*) = 500 FROM patients" }))
-	if err != nil || r.State != activities.StatePassed {
+	if err != nil || r.State != record.ItemPassed {
 		t.Fatalf("sql check: %+v %v", r, err)
 	}
 	// Checks connect read-only.
 	r, err = d.CheckDatabase(ctx, dbCheck("sql", db, func(c *spec.Check) { c.Query = "DELETE FROM patients RETURNING id" }))
-	if err != nil || r.State != activities.StateFailed || !strings.Contains(r.Detail, "read-only") {
+	if err != nil || r.State != record.ItemFailed || !strings.Contains(r.Detail, "read-only") {
 		t.Fatalf("sql check writing: %+v %v", r, err)
 	}
 
@@ -112,12 +113,12 @@ func TestDatabaseMigrateCheckRollback(t *testing.T) {
 	if err := val.Get(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.State != activities.StatePassed || res.Before != 4 || res.After != 3 || res.Blocking != "" {
+	if res.State != record.ItemPassed || res.Before != 4 || res.After != 3 || res.Blocking != "" {
 		t.Fatalf("migrate down: %+v", res)
 	}
 	// After the rollback, 004 is pending again: above the schema version, reversible,
 	// so it is "to apply at T-0", not a gap.
-	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != activities.StatePassed || !regexp.MustCompile(`to apply at T-0: 004_clinical_notes.up.sql sha256:[0-9a-f]{12}`).MatchString(r.Detail) {
+	if r, _ := d.CheckDatabase(ctx, dbCheck("postgres.pending_migrations", db, nil)); r.State != record.ItemPassed || !regexp.MustCompile(`to apply at T-0: 004_clinical_notes.up.sql sha256:[0-9a-f]{12}`).MatchString(r.Detail) {
 		t.Fatalf("pending after rollback: %+v", r)
 	}
 }
@@ -132,7 +133,7 @@ func TestDatabaseRollbackBlocked(t *testing.T) {
 		t.Fatalf("migrate: %+v %v", res, err)
 	}
 	res, err := d.MigrateDown(ctx, activities.MigrateInput{Database: db, TargetVersion: 0})
-	if err != nil || res.Blocking != "002_b.up.sql" || res.State != activities.StateFailed || res.Before != 2 || res.After != 2 {
+	if err != nil || res.Blocking != "002_b.up.sql" || res.State != record.ItemFailed || res.Before != 2 || res.After != 2 {
 		t.Fatalf("migrate down: %+v %v", res, err)
 	}
 	t.Logf("%s — %s", res.Value, res.Detail)
@@ -140,7 +141,7 @@ func TestDatabaseRollbackBlocked(t *testing.T) {
 	// A syntax error is a failed result naming file and line, not a retried error.
 	os.WriteFile(filepath.Join(dir, "003_c.sql"), []byte("-- +goose Up\nCREATE TABLE c (id int);\nCREAT TABLE d (id int);\n"), 0o644)
 	res, err = d.Migrate(ctx, activities.MigrateInput{Database: db})
-	if err != nil || res.State != activities.StateFailed || !strings.Contains(res.Detail, "003_c.sql:3") || res.After != 2 {
+	if err != nil || res.State != record.ItemFailed || !strings.Contains(res.Detail, "003_c.sql:3") || res.After != 2 {
 		t.Fatalf("syntax error: %+v %v", res, err)
 	}
 }
@@ -168,18 +169,18 @@ func TestVerifyBackupActivity(t *testing.T) {
 	if err := val.Get(&r); err != nil {
 		t.Fatal(err)
 	}
-	if r.State != activities.StatePassed || !strings.Contains(r.Value, "2 checksums; restore matches") {
+	if r.State != record.ItemPassed || !strings.Contains(r.Value, "2 checksums; restore matches") {
 		t.Fatalf("verify: %+v", r)
 	}
 	t.Logf("%s\n%s", r.Value, r.Detail)
 
 	in.Backup.ChecksumTables = []string{"no_such_table"}
 	// A checksum table the database does not have yet (created at T-0) is named, not failed.
-	if r, err := d.VerifyBackup(ctx, in); err != nil || r.State != activities.StatePassed || !strings.Contains(r.Value, "not in the source yet, not compared: no_such_table") {
+	if r, err := d.VerifyBackup(ctx, in); err != nil || r.State != record.ItemPassed || !strings.Contains(r.Value, "not in the source yet, not compared: no_such_table") {
 		t.Fatalf("absent checksum table: %+v %v", r, err)
 	}
 	in.Backup.Type = "none"
-	if r, err := d.VerifyBackup(ctx, in); err != nil || r.State != activities.StateSkipped {
+	if r, err := d.VerifyBackup(ctx, in); err != nil || r.State != record.ItemSkipped {
 		t.Fatalf("type none: %+v %v", r, err)
 	}
 }

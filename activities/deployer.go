@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/golive/golive/internal/awsclient"
+	"github.com/golive/golive/internal/render"
 )
 
 // maxOutput bounds the command output kept in DeployResult.Output.
@@ -187,7 +188,7 @@ func (d *Deployer) demoDeploy(ctx context.Context, in DeployInput, version, key 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	msg := truncate(firstLine(string(raw)), maxValueLen)
+	msg := render.Truncate(firstLine(string(raw)), maxValueLen)
 	switch {
 	case resp.StatusCode >= 500:
 		return DeployResult{}, fmt.Errorf("demo deploy %s: %s: %s", version, resp.Status, msg)

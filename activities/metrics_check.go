@@ -15,6 +15,7 @@ import (
 
 	"github.com/golive/golive/internal/analysis"
 	"github.com/golive/golive/internal/metrics"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -33,7 +34,7 @@ func (m *Metrics) CheckMetric(ctx context.Context, in CheckInput) (Result, error
 	var r Result
 	switch {
 	case c.Metrics == nil:
-		r = Result{State: StateUnavailable, Detail: "not configured: the check carries no metrics provider"}
+		r = Result{State: record.ItemUnavailable, Detail: "not configured: the check carries no metrics provider"}
 	case c.CheckKind() == spec.KindMetric:
 		r = m.checkMetric(cctx, c)
 	case c.CheckKind() == spec.KindAlerts:
@@ -55,21 +56,21 @@ func (m *Metrics) provider(ms spec.Metrics) (metrics.Provider, error) {
 func (m *Metrics) checkMetric(ctx context.Context, c spec.Check) Result {
 	cond, err := analysis.Parse(c.Condition)
 	if err != nil || c.Condition == "" {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("bad check: condition %q: %v", c.Condition, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("bad check: condition %q: %v", c.Condition, err)}
 	}
 	p, err := m.provider(*c.Metrics)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}
 	}
 	v, err := p.Query(ctx, c.Query, time.Time{})
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: fmt.Sprintf("%s: %v", c.Metrics.Provider, err)}
+		return Result{State: record.ItemUnavailable, Detail: fmt.Sprintf("%s: %v", c.Metrics.Provider, err)}
 	}
 	r := Result{Value: fmt.Sprintf("%s = %g (want %s)", c.Metrics.Provider, v, c.Condition)}
 	if cond.Eval(v) {
-		r.State = StatePassed
+		r.State = record.ItemPassed
 	} else {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%g does not meet %s", v, c.Condition)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%g does not meet %s", v, c.Condition)
 	}
 	return r
 }
@@ -81,7 +82,7 @@ func (m *Metrics) checkAlerts(ctx context.Context, c spec.Check) Result {
 	case "prometheus":
 		rules, err := m.promRules(ctx, c.Metrics.URL)
 		if err != nil {
-			return Result{State: StateUnavailable, Detail: "prometheus rules: " + err.Error()}
+			return Result{State: record.ItemUnavailable, Detail: "prometheus rules: " + err.Error()}
 		}
 		state = func(name string) (string, error) {
 			if s, ok := rules[name]; ok {
@@ -92,7 +93,7 @@ func (m *Metrics) checkAlerts(ctx context.Context, c spec.Check) Result {
 	case "cloudwatch":
 		p, err := m.provider(*c.Metrics)
 		if err != nil {
-			return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}
+			return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}
 		}
 		state = func(name string) (string, error) {
 			n, err := p.Query(ctx, fmt.Sprintf("ALARMS(%q)", name), time.Time{})
@@ -105,7 +106,7 @@ func (m *Metrics) checkAlerts(ctx context.Context, c spec.Check) Result {
 			return "ok", nil
 		}
 	default:
-		return Result{State: StateFailed, Detail: fmt.Sprintf("bad check: provider %q has no alert rules golive can read", c.Metrics.Provider)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("bad check: provider %q has no alert rules golive can read", c.Metrics.Provider)}
 	}
 	var missing, firing, seen []string
 	for _, metric := range slices.Sorted(maps.Keys(c.Alerts)) {
@@ -119,7 +120,7 @@ func (m *Metrics) checkAlerts(ctx context.Context, c spec.Check) Result {
 		}
 		seen = append(seen, metric+" "+orDash(s))
 	}
-	r := Result{State: StatePassed, Value: fmt.Sprintf("%s: %s", c.Metrics.Provider, strings.Join(seen, ", "))}
+	r := Result{State: record.ItemPassed, Value: fmt.Sprintf("%s: %s", c.Metrics.Provider, strings.Join(seen, ", "))}
 	var why []string
 	if len(missing) > 0 {
 		why = append(why, "no rule: "+strings.Join(missing, "; "))
@@ -128,7 +129,7 @@ func (m *Metrics) checkAlerts(ctx context.Context, c spec.Check) Result {
 		why = append(why, "already firing (a release started now would take it as normal): "+strings.Join(firing, ", "))
 	}
 	if len(why) > 0 {
-		r.State, r.Detail = StateFailed, strings.Join(why, "; ")
+		r.State, r.Detail = record.ItemFailed, strings.Join(why, "; ")
 	}
 	return r
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/metrics"
 	"github.com/golive/golive/internal/promtest"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -36,16 +37,16 @@ func TestMetricCheckReadsItsProviderAndJudgesTheCondition(t *testing.T) {
 	}
 	src := &spec.Metrics{Provider: "http", URL: app.URL + "/stats"}
 	r := metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "metric", Query: "$.error_rate", Condition: "result < 1", Metrics: src})
-	wantState(t, "error rate under 1", r, activities.StatePassed, "")
+	wantState(t, "error rate under 1", r, record.ItemPassed, "")
 	if r.Value != "http = 0 (want result < 1)" {
 		t.Errorf("value = %q", r.Value)
 	}
 	r = metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "metric", Query: "$.requests", Condition: "result > 100", Metrics: src})
-	wantState(t, "too few requests", r, activities.StateFailed, "does not meet result > 100")
+	wantState(t, "too few requests", r, record.ItemFailed, "does not meet result > 100")
 	r = metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "metric", Query: "$.nothing", Condition: "result > 0", Metrics: src})
-	wantState(t, "unreadable", r, activities.StateUnavailable, "")
+	wantState(t, "unreadable", r, record.ItemUnavailable, "")
 	r = metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "metric", Query: "x", Condition: "result > 0", Metrics: &spec.Metrics{Provider: "cloudwatch"}})
-	wantState(t, "provider not configured", r, activities.StateUnavailable, "not configured")
+	wantState(t, "provider not configured", r, record.ItemUnavailable, "not configured")
 }
 
 // The real Prometheus evaluates a rule file: one rule never fires, one fires at once.
@@ -62,12 +63,12 @@ func TestAlertsCheckPassesWhenEveryWatchedMetricHasAQuietRule(t *testing.T) {
 	prom := promtest.Start(t, promtest.Options{Rules: alertRules})
 	src := &spec.Metrics{Provider: "prometheus", URL: prom.URL}
 	r := metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "alerts", Alerts: map[string]string{"error_rate": "PortalHighErrorRate"}, Metrics: src})
-	wantState(t, "quiet rule", r, activities.StatePassed, "")
+	wantState(t, "quiet rule", r, record.ItemPassed, "")
 	if r.Value != "prometheus: error_rate inactive" {
 		t.Errorf("value = %q", r.Value)
 	}
 	r = metricCheck(t, &activities.Metrics{}, spec.Check{Kind: "alerts", Alerts: map[string]string{"error_rate": "PortalHighErrorRate", "failed_logins": "PortalLoginFailures"}, Metrics: src})
-	wantState(t, "missing rule", r, activities.StateFailed, "no rule: failed_logins (PortalLoginFailures)")
+	wantState(t, "missing rule", r, record.ItemFailed, "no rule: failed_logins (PortalLoginFailures)")
 }
 
 func TestAlertsCheckFailsWhenAWatchedAlertIsAlreadyFiring(t *testing.T) {
@@ -80,7 +81,7 @@ func TestAlertsCheckFailsWhenAWatchedAlertIsAlreadyFiring(t *testing.T) {
 			break
 		}
 	}
-	wantState(t, "firing", r, activities.StateFailed, "already firing (a release started now would take it as normal): latency_p95 (PortalSlow)")
+	wantState(t, "firing", r, record.ItemFailed, "already firing (a release started now would take it as normal): latency_p95 (PortalSlow)")
 }
 
 func TestAlertsCheckReadsCloudWatchAlarms(t *testing.T) {
@@ -90,9 +91,9 @@ func TestAlertsCheckReadsCloudWatchAlarms(t *testing.T) {
 	m := &activities.Metrics{CloudWatch: metrics.CloudWatchFactory(cloud.Config(t))}
 	src := &spec.Metrics{Provider: "cloudwatch", CloudWatch: &spec.CloudWatchMetrics{Window: spec.Duration(5 * time.Minute)}}
 	r := metricCheck(t, m, spec.Check{Kind: "alerts", Alerts: map[string]string{"error_rate": "portal-5xx"}, Metrics: src})
-	wantState(t, "alarm OK", r, activities.StatePassed, "")
+	wantState(t, "alarm OK", r, record.ItemPassed, "")
 	r = metricCheck(t, m, spec.Check{Kind: "alerts", Alerts: map[string]string{"error_rate": "portal-5xx", "latency_p95": "portal-p95", "failed_logins": "portal-logins"}, Metrics: src})
-	wantState(t, "alarm firing and missing", r, activities.StateFailed, "no rule: failed_logins (portal-logins)")
+	wantState(t, "alarm firing and missing", r, record.ItemFailed, "no rule: failed_logins (portal-logins)")
 	if !strings.Contains(r.Detail, "already firing (a release started now would take it as normal): latency_p95 (portal-p95)") {
 		t.Errorf("detail = %q", r.Detail)
 	}

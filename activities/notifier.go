@@ -64,7 +64,7 @@ func (n *Notifier) Notify(ctx context.Context, in NotifyInput) (NotifyResult, er
 	case "live":
 		return n.live(ctx, in), nil
 	}
-	return undelivered(in, StateUnavailable, "not configured: unknown notify channel "+in.Notify.Channel), nil
+	return undelivered(in, record.ItemUnavailable, "not configured: unknown notify channel "+in.Notify.Channel), nil
 }
 
 func (n *Notifier) logger() *slog.Logger {
@@ -84,7 +84,7 @@ func (n *Notifier) log(ctx context.Context, in NotifyInput) NotifyResult {
 		}
 		n.logger().InfoContext(ctx, "notify", attrs...)
 	}
-	res := NotifyResult{Result: Result{State: StatePassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}
+	res := NotifyResult{Result: Result{State: record.ItemPassed, Value: "logged for " + names(in.To)}, Delivered: len(in.To)}
 	for _, to := range in.To {
 		res.Deliveries = append(res.Deliveries, record.Notice{Event: in.Event, Person: to.Person, Channel: "log", OK: true})
 	}
@@ -92,7 +92,7 @@ func (n *Notifier) log(ctx context.Context, in NotifyInput) NotifyResult {
 }
 
 // undelivered is the result when nothing could be tried: every recipient missed, for one reason.
-func undelivered(in NotifyInput, state, detail string) NotifyResult {
+func undelivered(in NotifyInput, state record.ItemState, detail string) NotifyResult {
 	res := NotifyResult{Result: Result{State: state, Detail: detail}, Failed: len(in.To)}
 	for _, to := range in.To {
 		res.Deliveries = append(res.Deliveries, record.Notice{Event: in.Event, Person: to.Person, Error: detail, Permanent: true})
@@ -116,11 +116,11 @@ func notices(ds []notify.Delivery) []record.Notice {
 func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	ev, ok := notify.Lookup(in.Event)
 	if !ok {
-		return undelivered(in, StateFailed, fmt.Sprintf("event %q is not in the message catalogue", in.Event))
+		return undelivered(in, record.ItemFailed, fmt.Sprintf("event %q is not in the message catalogue", in.Event))
 	}
 	d := n.dispatcher(ctx, in.Notify)
 	if d.Email == nil && d.SMS == nil {
-		return undelivered(in, StateUnavailable, "not configured: "+unavailable(d.Unavailable))
+		return undelivered(in, record.ItemUnavailable, "not configured: "+unavailable(d.Unavailable))
 	}
 	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts), Decided: decided(in.Decided)}
 	for _, r := range in.To {
@@ -142,7 +142,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	}
 	rep, err := d.Deliver(ctx, req)
 	if err != nil {
-		return undelivered(in, StateFailed, err.Error())
+		return undelivered(in, record.ItemFailed, err.Error())
 	}
 	for _, dl := range rep.Deliveries {
 		lg := n.logger().With("release", in.ReleaseID, "event", in.Event, "to", dl.Person, "channel", dl.Channel, "key", dl.Key)
@@ -156,18 +156,18 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 		}
 	}
 	value, detail := rep.Summary()
-	res := NotifyResult{Result: Result{State: StatePassed, Value: value, Detail: detail}, Delivered: len(rep.Reached), Failed: len(rep.Missed), Deliveries: notices(rep.Deliveries)}
+	res := NotifyResult{Result: Result{State: record.ItemPassed, Value: value, Detail: detail}, Delivered: len(rep.Reached), Failed: len(rep.Missed), Deliveries: notices(rep.Deliveries)}
 	switch {
 	case len(rep.Missed) > 0:
-		res.State = StateFailed
+		res.State = record.ItemFailed
 	case ev.Route == notify.EveryChannel && (len(rep.Failures()) > 0 || len(d.Unavailable) > 0):
 		// The T+1h test message checks that each enabled channel works: one that
 		// failed, or could not be configured, fails it.
-		res.State = StateFailed
+		res.State = record.ItemFailed
 	case len(in.To) == 0:
-		res.State, res.Detail = StateFailed, "no recipients"
+		res.State, res.Detail = record.ItemFailed, "no recipients"
 	}
-	if msg := unavailable(d.Unavailable); msg != "" && res.State != StatePassed {
+	if msg := unavailable(d.Unavailable); msg != "" && res.State != record.ItemPassed {
 		res.Detail = strings.TrimPrefix(res.Detail+"; not configured: "+msg, "; ")
 	}
 	return res

@@ -19,6 +19,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/notify"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -193,7 +194,7 @@ func TestNotifyLiveWithoutCredentialsIsUnavailableAndNamesTheReference(t *testin
 	p := newProviders(t)
 	n := notifier(p, nil, nil)
 	res, _ := n.Notify(context.Background(), input("deploy_started", liveSpec(), alice))
-	if res.State != activities.StateUnavailable {
+	if res.State != record.ItemUnavailable {
 		t.Fatalf("state %s, want unavailable: %+v", res.State, res)
 	}
 	for _, want := range []string{"env://RESEND_API_KEY", "env://TWILIO_ACCOUNT_SID"} {
@@ -212,7 +213,7 @@ func TestNotifyLiveWithoutCredentialsIsUnavailableAndNamesTheReference(t *testin
 func TestNotifyTestMessageFailsWhenOneChannelFails(t *testing.T) {
 	p := newProviders(t, alice.Phone)
 	res, _ := notifier(p, env, nil).Notify(context.Background(), input("test_message", liveSpec(), alice, bob))
-	if res.State != activities.StateFailed || !strings.Contains(res.Detail, "sms to alice failed") {
+	if res.State != record.ItemFailed || !strings.Contains(res.Detail, "sms to alice failed") {
 		t.Fatalf("test message with a failing SMS: %+v", res)
 	}
 	if emails, sms := p.counts(); emails != 2 || sms != 2 {

@@ -16,6 +16,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -84,7 +86,7 @@ func (p *Prober) Check(ctx context.Context, in CheckInput) (Result, error) {
 	if run, ok := proberKinds[c.CheckKind()]; ok {
 		r = run(p, cctx, in)
 	} else if c.Kind == "" {
-		r = Result{State: StateFailed, Detail: "bad check: kind is empty"}
+		r = Result{State: record.ItemFailed, Detail: "bad check: kind is empty"}
 	} else {
 		r = unknownKind("Prober.Check", c.CheckKind())
 	}
@@ -121,7 +123,7 @@ func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Resu
 	u := c.URL
 	if u == "" {
 		if app.URL == "" {
-			return Result{State: StateFailed, Detail: "bad check: no url and no app url"}
+			return Result{State: record.ItemFailed, Detail: "bad check: no url and no app url"}
 		}
 		u = joinURL(app.URL, c.Path)
 	}
@@ -129,7 +131,7 @@ func (p *Prober) checkHTTP(ctx context.Context, c spec.Check, app spec.App) Resu
 		// Headers or a body to judge: run it as a one-request flow.
 		r := p.flow(ctx, spec.App{URL: u}, spec.Flow{ID: "check", Method: http.MethodGet, ExpectStatus: c.ExpectStatus,
 			Headers: c.Headers, ExpectBody: c.ExpectBody, ExpectJSON: c.ExpectJSON}, new(string))
-		if r.State == StatePassed && c.ExpectHeader != "" {
+		if r.State == record.ItemPassed && c.ExpectHeader != "" {
 			return probeHTTP(ctx, p.client(), http.MethodGet, u, c.ExpectStatus, c.ExpectHeader)
 		}
 		return r
@@ -152,13 +154,13 @@ func probeHTTP(ctx context.Context, client *http.Client, method, u string, expec
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("bad url %q: %v", u, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("bad url %q: %v", u, err)}
 	}
 	req.Header.Set("User-Agent", "golive-prober")
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -166,11 +168,11 @@ func probeHTTP(ctx context.Context, client *http.Client, method, u string, expec
 	r := Result{Value: fmt.Sprintf("HTTP %d in %dms", resp.StatusCode, took.Milliseconds())}
 	switch {
 	case resp.StatusCode != expect:
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: want HTTP %d, got %s", method, u, expect, resp.Status)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: want HTTP %d, got %s", method, u, expect, resp.Status)
 	case header != "" && resp.Header.Get(header) == "":
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: header %s missing", method, u, header)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: header %s missing", method, u, header)
 	default:
-		r.State = StatePassed
+		r.State = record.ItemPassed
 	}
 	return r
 }
@@ -186,38 +188,38 @@ func checkDNS(ctx context.Context, c spec.Check, app spec.App) Result {
 		}
 	}
 	if host == "" {
-		return Result{State: StateFailed, Detail: "bad check: dns needs a host, an app domain or an app url"}
+		return Result{State: record.ItemFailed, Detail: "bad check: dns needs a host, an app domain or an app url"}
 	}
 	host, _, _ = splitHostPort(host, "")
 	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("dns %s: %v", host, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("dns %s: %v", host, err)}
 	}
 	if len(addrs) == 0 {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("dns %s: no addresses", host)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("dns %s: no addresses", host)}
 	}
-	return Result{State: StatePassed, Value: truncate(strings.Join(addrs, ", "), maxValueLen)}
+	return Result{State: record.ItemPassed, Value: render.Truncate(strings.Join(addrs, ", "), maxValueLen)}
 }
 
 // checkCommand runs argv without a shell; exit 0 passes, the value is the first line of output.
 func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Result {
 	if len(argv) == 0 || argv[0] == "" {
-		return Result{State: StateFailed, Detail: "bad check: command is empty"}
+		return Result{State: record.ItemFailed, Detail: "bad check: command is empty"}
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.CombinedOutput()
-	r := Result{Value: truncate(firstLine(string(out)), maxValueLen)}
+	r := Result{Value: render.Truncate(firstLine(string(out)), maxValueLen)}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		r.State = StatePassed
+		r.State = record.ItemPassed
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s: timed out after %s", argv[0], timeout)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s: timed out after %s", argv[0], timeout)
 	case errors.As(err, &exit):
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s: %v", argv[0], err)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s: %v", argv[0], err)
 	default:
-		r.State, r.Detail = StateFailed, fmt.Sprintf("cannot run %s: %v", argv[0], err)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("cannot run %s: %v", argv[0], err)
 	}
 	return r
 }
@@ -225,7 +227,7 @@ func checkCommand(ctx context.Context, argv []string, timeout time.Duration) Res
 // Health asks the app's health path (default /healthz) for HTTP 200.
 func (p *Prober) Health(ctx context.Context, app spec.App) (Result, error) {
 	if app.URL == "" {
-		return Result{State: StateFailed, Detail: "bad input: no app url"}, nil
+		return Result{State: record.ItemFailed, Detail: "bad input: no app url"}, nil
 	}
 	path := app.HealthPath
 	if path == "" {
@@ -245,7 +247,7 @@ func (p *Prober) Health(ctx context.Context, app spec.App) (Result, error) {
 // version it last saw. Past the timeout the result is failed, naming what is live.
 func (p *Prober) VerifyVersion(ctx context.Context, in VerifyInput) (Result, error) {
 	if in.App.URL == "" || in.Version == "" {
-		return Result{State: StateFailed, Detail: "bad input: need an app url and a version"}, nil
+		return Result{State: record.ItemFailed, Detail: "bad input: need an app url and a version"}, nil
 	}
 	path := in.App.VersionPath
 	if path == "" {
@@ -269,13 +271,13 @@ func (p *Prober) VerifyVersion(ctx context.Context, in VerifyInput) (Result, err
 		if err == nil && live == in.Version {
 			took := time.Since(start).Round(100 * time.Millisecond)
 			p.logger().InfoContext(ctx, "version live", "version", live, "after", took)
-			return Result{State: StatePassed, Value: fmt.Sprintf("%s live after %s", live, took)}, nil
+			return Result{State: record.ItemPassed, Value: fmt.Sprintf("%s live after %s", live, took)}, nil
 		}
 		if time.Now().After(deadline) {
 			if err != nil {
-				return Result{State: StateFailed, Detail: fmt.Sprintf("version %s not seen within %s: %v", in.Version, timeout, err)}, nil
+				return Result{State: record.ItemFailed, Detail: fmt.Sprintf("version %s not seen within %s: %v", in.Version, timeout, err)}, nil
 			}
-			return Result{State: StateFailed, Value: live, Detail: fmt.Sprintf("live version is %q, want %q after %s", live, in.Version, timeout)}, nil
+			return Result{State: record.ItemFailed, Value: live, Detail: fmt.Sprintf("live version is %q, want %q after %s", live, in.Version, timeout)}, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -376,17 +378,6 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // checkCSP judges the Content-Security-Policy the app serves: some policy has a
@@ -18,7 +21,7 @@ func (p *Prober) checkCSP(ctx context.Context, in CheckInput) Result {
 	}
 	resp, err := p.send(ctx, http.MethodGet, u, nil, nil)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("GET %s: %v", u, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("GET %s: %v", u, err)}
 	}
 	var policies []string
 	for _, h := range resp.Header.Values("Content-Security-Policy") {
@@ -29,7 +32,7 @@ func (p *Prober) checkCSP(ctx context.Context, in CheckInput) Result {
 		if resp.Header.Get("Content-Security-Policy-Report-Only") != "" {
 			detail += " (only Report-Only, which enforces nothing)"
 		}
-		return Result{State: StateFailed, Value: fmt.Sprintf("HTTP %d", resp.StatusCode), Detail: u + ": " + detail}
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("HTTP %d", resp.StatusCode), Detail: u + ": " + detail}
 	}
 	hasDefault, scriptsSafe := false, false
 	var problems []string
@@ -48,14 +51,14 @@ func (p *Prober) checkCSP(ctx context.Context, in CheckInput) Result {
 			scriptsSafe = true
 		}
 	}
-	value := truncate(strings.Join(policies, ", "), maxValueLen)
+	value := render.Truncate(strings.Join(policies, ", "), maxValueLen)
 	switch {
 	case !hasDefault:
-		return Result{State: StateFailed, Value: value, Detail: "no default-src: what the policy does not name is allowed"}
+		return Result{State: record.ItemFailed, Value: value, Detail: "no default-src: what the policy does not name is allowed"}
 	case !scriptsSafe:
-		return Result{State: StateFailed, Value: value, Detail: strings.Join(problems, "; ")}
+		return Result{State: record.ItemFailed, Value: value, Detail: strings.Join(problems, "; ")}
 	}
-	return Result{State: StatePassed, Value: value}
+	return Result{State: record.ItemPassed, Value: value}
 }
 
 // parseCSP reads one policy into directive -> sources (lower-cased names).

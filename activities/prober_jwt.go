@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -35,15 +36,15 @@ func (p *Prober) checkJWT(ctx context.Context, in CheckInput) Result {
 	}
 	j := in.Check.JWT
 	if j == nil || j.Key == "" {
-		return Result{State: StateFailed, Detail: "bad check: jwt.key (a reference to the test-only key) is not set"}
+		return Result{State: record.ItemFailed, Detail: "bad check: jwt.key (a reference to the test-only key) is not set"}
 	}
 	key, err := p.secrets().Resolve(ctx, j.Key)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}
+		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}
 	}
 	cases, err := jwtCases(*j, []byte(key), time.Now())
 	if err != nil {
-		return Result{State: StateFailed, Detail: "bad check: " + err.Error()}
+		return Result{State: record.ItemFailed, Detail: "bad check: " + err.Error()}
 	}
 	var seen, wrong []string
 	for _, tc := range cases {
@@ -53,7 +54,7 @@ func (p *Prober) checkJWT(ctx context.Context, in CheckInput) Result {
 		}
 		resp, err := p.send(ctx, http.MethodGet, u, nil, h)
 		if err != nil {
-			return Result{State: StateFailed, Detail: fmt.Sprintf("GET %s (%s token): %v", u, tc.name, err)}
+			return Result{State: record.ItemFailed, Detail: fmt.Sprintf("GET %s (%s token): %v", u, tc.name, err)}
 		}
 		code := resp.StatusCode
 		seen = append(seen, fmt.Sprintf("%s %d", tc.name, code))
@@ -64,9 +65,9 @@ func (p *Prober) checkJWT(ctx context.Context, in CheckInput) Result {
 			wrong = append(wrong, fmt.Sprintf("valid token answered %d, want 2xx (does the app use this key and algorithm?)", code))
 		}
 	}
-	r := Result{State: StatePassed, Value: strings.Join(seen, ", ")}
+	r := Result{State: record.ItemPassed, Value: strings.Join(seen, ", ")}
 	if len(wrong) > 0 {
-		r.State, r.Detail = StateFailed, u+": "+strings.Join(wrong, "; ")
+		r.State, r.Detail = record.ItemFailed, u+": "+strings.Join(wrong, "; ")
 	}
 	return r
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -29,11 +31,11 @@ type report struct {
 func (p *Prober) checkReport(ctx context.Context, in CheckInput) Result {
 	c := in.Check
 	if c.Report == "" {
-		return Result{State: StateFailed, Detail: "bad check: report (a path or URL) is not set"}
+		return Result{State: record.ItemFailed, Detail: "bad check: report (a path or URL) is not set"}
 	}
 	rep, err := p.loadReport(ctx, c.Report)
 	if err != nil {
-		return Result{State: StateUnavailable, Detail: fmt.Sprintf("report %s: %v", c.Report, err)}
+		return Result{State: record.ItemUnavailable, Detail: fmt.Sprintf("report %s: %v", c.Report, err)}
 	}
 	var r Result
 	var at time.Time
@@ -56,9 +58,9 @@ func (p *Prober) checkReport(ctx context.Context, in CheckInput) Result {
 	}
 	switch age := time.Since(at); {
 	case at.IsZero():
-		r.State, r.Detail = StateFailed, join(r.Detail, "the report's age is unknown (no time inside it, no Last-Modified)")
+		r.State, r.Detail = record.ItemFailed, join(r.Detail, "the report's age is unknown (no time inside it, no Last-Modified)")
 	case age > maxAge:
-		r.State, r.Detail = StateFailed, join(r.Detail, fmt.Sprintf("the report is %s old, more than max_age %s", age.Round(time.Minute), maxAge))
+		r.State, r.Detail = record.ItemFailed, join(r.Detail, fmt.Sprintf("the report is %s old, more than max_age %s", age.Round(time.Minute), maxAge))
 	default:
 		r.Value += fmt.Sprintf(", %s old", age.Round(time.Second))
 	}
@@ -147,7 +149,7 @@ func (s junitSuite) count() (tests, failed, skipped int, at time.Time) {
 func judgeJUnit(data []byte) (Result, time.Time) {
 	var s junitSuite
 	if err := xml.Unmarshal(data, &s); err != nil {
-		return Result{State: StateFailed, Detail: "not a JUnit XML report: " + err.Error()}, time.Time{}
+		return Result{State: record.ItemFailed, Detail: "not a JUnit XML report: " + err.Error()}, time.Time{}
 	}
 	tests, failed, skipped, at := s.count()
 	ran := tests - skipped
@@ -157,11 +159,11 @@ func judgeJUnit(data []byte) (Result, time.Time) {
 	}
 	switch {
 	case ran <= 0:
-		return Result{State: StateFailed, Value: v, Detail: "the report holds no test that ran"}, at
+		return Result{State: record.ItemFailed, Value: v, Detail: "the report holds no test that ran"}, at
 	case failed > 0:
-		return Result{State: StateFailed, Value: v, Detail: fmt.Sprintf("%d test(s) failed: want 100%% passed", failed)}, at
+		return Result{State: record.ItemFailed, Value: v, Detail: fmt.Sprintf("%d test(s) failed: want 100%% passed", failed)}, at
 	}
-	return Result{State: StatePassed, Value: v}, at
+	return Result{State: record.ItemPassed, Value: v}, at
 }
 
 // judgeK6 reads a k6 JSON summary (--summary-export or handleSummary's JSON):
@@ -171,12 +173,12 @@ func judgeK6(data []byte, c spec.Check) Result {
 		Metrics map[string]map[string]any `json:"metrics"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil || doc.Metrics == nil {
-		return Result{State: StateFailed, Detail: "not a k6 JSON summary (no metrics)"}
+		return Result{State: record.ItemFailed, Detail: "not a k6 JSON summary (no metrics)"}
 	}
 	p95, okP := k6Value(doc.Metrics["http_req_duration"], "p(95)")
 	rate, okR := k6Value(doc.Metrics["http_req_failed"], "rate", "value")
 	if !okP || !okR {
-		return Result{State: StateFailed, Detail: "k6 summary lacks http_req_duration p(95) or http_req_failed"}
+		return Result{State: record.ItemFailed, Detail: "k6 summary lacks http_req_duration p(95) or http_req_failed"}
 	}
 	errPct := rate * 100
 	v := fmt.Sprintf("p95 %.0fms, errors %.2f%%", p95, errPct)
@@ -188,9 +190,9 @@ func judgeK6(data []byte, c spec.Check) Result {
 		over = append(over, fmt.Sprintf("error rate %.2f%% above %s", errPct, c.MaxErrorRate))
 	}
 	if len(over) > 0 {
-		return Result{State: StateFailed, Value: v, Detail: strings.Join(over, "; ")}
+		return Result{State: record.ItemFailed, Value: v, Detail: strings.Join(over, "; ")}
 	}
-	return Result{State: StatePassed, Value: v}
+	return Result{State: record.ItemPassed, Value: v}
 }
 
 // k6Value reads a metric's field, at its top level or under "values".
@@ -223,7 +225,7 @@ func judgeAxe(data []byte) (Result, time.Time) {
 	if err := json.Unmarshal(data, &pages); err != nil {
 		var one axeResult
 		if err := json.Unmarshal(data, &one); err != nil {
-			return Result{State: StateFailed, Detail: "not an axe JSON report: " + err.Error()}, time.Time{}
+			return Result{State: record.ItemFailed, Detail: "not an axe JSON report: " + err.Error()}, time.Time{}
 		}
 		pages = []axeResult{one}
 	}
@@ -243,12 +245,12 @@ func judgeAxe(data []byte) (Result, time.Time) {
 	}
 	v := fmt.Sprintf("%d page(s), %d violation(s), %d serious or critical", len(pages), total, len(blocking))
 	if len(pages) == 0 {
-		return Result{State: StateFailed, Value: v, Detail: "the report holds no page"}, at
+		return Result{State: record.ItemFailed, Value: v, Detail: "the report holds no page"}, at
 	}
 	if len(blocking) > 0 {
-		return Result{State: StateFailed, Value: v, Detail: truncate(strings.Join(blocking, ", "), 400)}, at
+		return Result{State: record.ItemFailed, Value: v, Detail: render.Truncate(strings.Join(blocking, ", "), 400)}, at
 	}
-	return Result{State: StatePassed, Value: v}, at
+	return Result{State: record.ItemPassed, Value: v}, at
 }
 
 // parseTime reads the timestamps CI tools write (RFC 3339, or JUnit's local time without a zone).

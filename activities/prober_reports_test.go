@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -38,7 +38,7 @@ const junitRed = `<testsuite name="e2e" tests="3" failures="1">
 
 func TestJUnitReportPassesWhenEveryTestThatRanPassed(t *testing.T) {
 	r := check(t, prober(), spec.Check{Kind: "report.junit", Report: reportFile(t, "e2e.xml", junitGreen, time.Hour)}, spec.App{})
-	wantState(t, "green", r, activities.StatePassed, "")
+	wantState(t, "green", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "3/3 passed (1 skipped), 1h0m0s old") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -46,25 +46,25 @@ func TestJUnitReportPassesWhenEveryTestThatRanPassed(t *testing.T) {
 
 func TestJUnitReportFailsOnAFailedTestOrWhenStale(t *testing.T) {
 	r := check(t, prober(), spec.Check{Kind: "report.junit", Report: reportFile(t, "e2e.xml", junitRed, time.Hour)}, spec.App{})
-	wantState(t, "red", r, activities.StateFailed, "1 test(s) failed: want 100% passed")
+	wantState(t, "red", r, record.ItemFailed, "1 test(s) failed: want 100% passed")
 	if !strings.HasPrefix(r.Value, "2/3 passed") {
 		t.Errorf("value = %q", r.Value)
 	}
 	c := spec.Check{Kind: "report.junit", Report: reportFile(t, "e2e.xml", junitGreen, 30*time.Hour), MaxAge: spec.Duration(24 * time.Hour)}
-	wantState(t, "stale", check(t, prober(), c, spec.App{}), activities.StateFailed, "more than max_age 24h0m0s")
-	wantState(t, "missing", check(t, prober(), spec.Check{Kind: "report.junit", Report: "/nonexistent/e2e.xml"}, spec.App{}), activities.StateUnavailable, "no such file")
+	wantState(t, "stale", check(t, prober(), c, spec.App{}), record.ItemFailed, "more than max_age 24h0m0s")
+	wantState(t, "missing", check(t, prober(), spec.Check{Kind: "report.junit", Report: "/nonexistent/e2e.xml"}, spec.App{}), record.ItemUnavailable, "no such file")
 }
 
 func TestK6SummaryPassesUnderTheTargetsAndFailsAboveThem(t *testing.T) {
 	c := spec.Check{Kind: "report.k6", MaxP95: spec.Duration(500 * time.Millisecond), MaxErrorRate: 0.1}
 	c.Report = reportFile(t, "k6.json", `{"metrics": {"http_req_duration": {"values": {"p(95)": 310.5}}, "http_req_failed": {"values": {"rate": 0.0005}}}}`, time.Minute)
 	r := check(t, prober(), c, spec.App{})
-	wantState(t, "handleSummary format", r, activities.StatePassed, "")
+	wantState(t, "handleSummary format", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "p95 310ms, errors 0.05%") && !strings.HasPrefix(r.Value, "p95 311ms, errors 0.05%") {
 		t.Errorf("value = %q", r.Value)
 	}
 	c.Report = reportFile(t, "k6.json", `{"metrics": {"http_req_duration": {"p(95)": 812}, "http_req_failed": {"passes": 30, "fails": 970, "value": 0.03}}}`, time.Minute)
-	wantState(t, "summary-export format, too slow", check(t, prober(), c, spec.App{}), activities.StateFailed, "p95 812ms above 500ms; error rate 3.00% above 0.1%")
+	wantState(t, "summary-export format, too slow", check(t, prober(), c, spec.App{}), record.ItemFailed, "p95 812ms above 500ms; error rate 3.00% above 0.1%")
 }
 
 const axeReport = `[{"url": "https://portal.example.org/", "timestamp": "%s", "violations": [
@@ -76,11 +76,11 @@ func TestAxeReportFailsOnSeriousOrCriticalViolationsOnly(t *testing.T) {
 		return reportFile(t, "axe.json", strings.Replace(strings.Replace(axeReport, "%s", now, 1), "%s", impact, 1), 0)
 	}
 	r := check(t, prober(), spec.Check{Kind: "report.axe", Report: report("minor")}, spec.App{})
-	wantState(t, "minor only", r, activities.StatePassed, "")
+	wantState(t, "minor only", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "1 page(s), 2 violation(s), 0 serious or critical") {
 		t.Errorf("value = %q", r.Value)
 	}
-	wantState(t, "serious", check(t, prober(), spec.Check{Kind: "report.axe", Report: report("serious")}, spec.App{}), activities.StateFailed, "color-contrast (serious)")
+	wantState(t, "serious", check(t, prober(), spec.Check{Kind: "report.axe", Report: report("serious")}, spec.App{}), record.ItemFailed, "color-contrast (serious)")
 }
 
 func TestAReportFromAURLIsAsOldAsItsLastModified(t *testing.T) {
@@ -91,7 +91,7 @@ func TestAReportFromAURLIsAsOldAsItsLastModified(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := spec.Check{Kind: "report.junit", Report: srv.URL + "/e2e.xml", MaxAge: spec.Duration(24 * time.Hour)}
-	wantState(t, "stale url", check(t, prober(), c, spec.App{}), activities.StateFailed, "48h0m0s old, more than max_age")
+	wantState(t, "stale url", check(t, prober(), c, spec.App{}), record.ItemFailed, "48h0m0s old, more than max_age")
 	c.MaxAge = spec.Duration(72 * time.Hour)
-	wantState(t, "fresh enough", check(t, prober(), c, spec.App{}), activities.StatePassed, "")
+	wantState(t, "fresh enough", check(t, prober(), c, spec.App{}), record.ItemPassed, "")
 }

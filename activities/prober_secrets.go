@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/golive/golive/internal/record"
 )
 
 // checkSecrets is "Secrets management configured (all API keys stored
@@ -13,7 +15,7 @@ import (
 func (p *Prober) checkSecrets(ctx context.Context, in CheckInput) Result {
 	refs := in.Check.Refs
 	if len(refs) == 0 {
-		return Result{State: StateFailed, Detail: "bad check: the spec names no credential reference to resolve"}
+		return Result{State: record.ItemFailed, Detail: "bad check: the spec names no credential reference to resolve"}
 	}
 	store, env := 0, 0
 	var missing []string
@@ -28,9 +30,9 @@ func (p *Prober) checkSecrets(ctx context.Context, in CheckInput) Result {
 			env++
 		}
 	}
-	r := Result{State: StatePassed, Value: fmt.Sprintf("%d of %d references resolve: %d from a secret store, %d from the worker's environment", store+env, len(refs), store, env)}
+	r := Result{State: record.ItemPassed, Value: fmt.Sprintf("%d of %d references resolve: %d from a secret store, %d from the worker's environment", store+env, len(refs), store, env)}
 	if len(missing) > 0 {
-		r.State, r.Detail = StateFailed, "do not resolve on this worker: "+strings.Join(missing, ", ")
+		r.State, r.Detail = record.ItemFailed, "do not resolve on this worker: "+strings.Join(missing, ", ")
 	}
 	return r
 }

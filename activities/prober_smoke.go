@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -29,7 +30,7 @@ func (p *Prober) Smoke(ctx context.Context, in SmokeInput) (SmokeResult, error) 
 		heartbeat(ctx, f.ID)
 		var r Result
 		if in.App.URL == "" {
-			r = Result{State: StateFailed, Detail: "bad input: no app url"}
+			r = Result{State: record.ItemFailed, Detail: "bad input: no app url"}
 		} else {
 			fctx, cancel := context.WithTimeout(ctx, defaultCheckTimeout)
 			r = p.flow(fctx, in.App, f, &session)
@@ -62,38 +63,38 @@ func (p *Prober) flow(ctx context.Context, app spec.App, f spec.Flow, session *s
 	start := time.Now()
 	resp, err := p.client().Do(req)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	r := Result{Value: fmt.Sprintf("HTTP %d in %dms", resp.StatusCode, time.Since(start).Milliseconds())}
 	if err != nil {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: reading the answer: %v", method, u, err)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: reading the answer: %v", method, u, err)
 		return r
 	}
 	if resp.StatusCode != expect {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: want HTTP %d, got %s", method, u, expect, resp.Status)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: want HTTP %d, got %s", method, u, expect, resp.Status)
 		return r
 	}
 	if f.ExpectBody != "" && !strings.Contains(string(body), f.ExpectBody) {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: the answer does not contain the expected text", method, u)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: the answer does not contain the expected text", method, u)
 		return r
 	}
 	if f.ExpectJSON != "" || f.Session != "" {
 		var doc any
 		if err := json.Unmarshal(body, &doc); err != nil {
-			r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: the answer is not JSON", method, u)
+			r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: the answer is not JSON", method, u)
 			return r
 		}
 		if _, ok := jsonPath(doc, f.ExpectJSON); f.ExpectJSON != "" && !ok {
-			r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: %s is not in the answer", method, u, f.ExpectJSON)
+			r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: %s is not in the answer", method, u, f.ExpectJSON)
 			return r
 		}
 		if f.Session != "" {
 			tok, ok := jsonPath(doc, f.Session)
 			s, isStr := tok.(string)
 			if !ok || !isStr || s == "" {
-				r.State, r.Detail = StateFailed, fmt.Sprintf("%s %s: no session token at %s", method, u, f.Session)
+				r.State, r.Detail = record.ItemFailed, fmt.Sprintf("%s %s: no session token at %s", method, u, f.Session)
 				return r
 			}
 			*session = s
@@ -103,18 +104,18 @@ func (p *Prober) flow(ctx context.Context, app spec.App, f spec.Flow, session *s
 	if f.Auth == "session" {
 		r.Value += ", logged in"
 	}
-	r.State = StatePassed
+	r.State = record.ItemPassed
 	return r
 }
 
 // flowRequest builds a flow's request with its references resolved.
 func (p *Prober) flowRequest(ctx context.Context, method, u string, f spec.Flow, session string) (*http.Request, *Result) {
 	fail := func(format string, args ...any) (*http.Request, *Result) {
-		return nil, &Result{State: StateFailed, Detail: fmt.Sprintf(format, args...)}
+		return nil, &Result{State: record.ItemFailed, Detail: fmt.Sprintf(format, args...)}
 	}
 	body, err := p.expand(ctx, f.Body, strings.HasPrefix(strings.TrimSpace(f.Body), "{") || strings.HasPrefix(strings.TrimSpace(f.Body), "["))
 	if err != nil {
-		return nil, &Result{State: StateUnavailable, Detail: "not configured: body: " + err.Error()}
+		return nil, &Result{State: record.ItemUnavailable, Detail: "not configured: body: " + err.Error()}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
 	if err != nil {
@@ -127,7 +128,7 @@ func (p *Prober) flowRequest(ctx context.Context, method, u string, f spec.Flow,
 	for _, name := range sortedNames(f.Headers) {
 		v, err := p.expand(ctx, f.Headers[name], false)
 		if err != nil {
-			return nil, &Result{State: StateUnavailable, Detail: "not configured: header " + name + ": " + err.Error()}
+			return nil, &Result{State: record.ItemUnavailable, Detail: "not configured: header " + name + ": " + err.Error()}
 		}
 		req.Header.Set(name, v)
 	}
@@ -139,7 +140,7 @@ func (p *Prober) flowRequest(ctx context.Context, method, u string, f spec.Flow,
 	case a != "":
 		tok, err := p.secrets().Resolve(ctx, a)
 		if err != nil {
-			return nil, &Result{State: StateUnavailable, Detail: "not configured: auth: " + err.Error()}
+			return nil, &Result{State: record.ItemUnavailable, Detail: "not configured: auth: " + err.Error()}
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -43,7 +44,7 @@ func check(t *testing.T, p *activities.Prober, c spec.Check, app spec.App) activ
 	return r
 }
 
-func wantState(t *testing.T, what string, r activities.Result, state, detail string) {
+func wantState(t *testing.T, what string, r activities.Result, state record.ItemState, detail string) {
 	t.Helper()
 	if r.State != state || !strings.Contains(r.Detail, detail) {
 		t.Errorf("%s = %+v, want state %s with detail containing %q", what, r, state, detail)
@@ -54,17 +55,17 @@ func TestCheckHTTP(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	p := &activities.Prober{Logger: quiet()}
 	r := check(t, p, spec.Check{Kind: "http", Path: "/healthz"}, app)
-	wantState(t, "healthz", r, activities.StatePassed, "")
+	wantState(t, "healthz", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "HTTP 200 in ") || !strings.HasSuffix(r.Value, "ms") {
 		t.Errorf("value = %q", r.Value)
 	}
-	wantState(t, "header present", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "Strict-Transport-Security"}, app), activities.StatePassed, "")
-	wantState(t, "header missing", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "X-Nope"}, app), activities.StateFailed, "header X-Nope missing")
-	wantState(t, "auth required", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe, ExpectStatus: 401}, app), activities.StatePassed, "")
-	wantState(t, "wrong status", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe}, app), activities.StateFailed, "want HTTP 200, got 401")
-	wantState(t, "explicit url", check(t, p, spec.Check{Kind: "http", URL: app.URL + "/version"}, spec.App{}), activities.StatePassed, "")
-	wantState(t, "refused", check(t, p, spec.Check{Kind: "http", URL: closedURL()}, app), activities.StateFailed, "refused")
-	wantState(t, "no url", check(t, p, spec.Check{Kind: "http"}, spec.App{}), activities.StateFailed, "no url")
+	wantState(t, "header present", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "Strict-Transport-Security"}, app), record.ItemPassed, "")
+	wantState(t, "header missing", check(t, p, spec.Check{Kind: "http", Path: "/", ExpectHeader: "X-Nope"}, app), record.ItemFailed, "header X-Nope missing")
+	wantState(t, "auth required", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe, ExpectStatus: 401}, app), record.ItemPassed, "")
+	wantState(t, "wrong status", check(t, p, spec.Check{Kind: "http", Path: demoapp.PathMe}, app), record.ItemFailed, "want HTTP 200, got 401")
+	wantState(t, "explicit url", check(t, p, spec.Check{Kind: "http", URL: app.URL + "/version"}, spec.App{}), record.ItemPassed, "")
+	wantState(t, "refused", check(t, p, spec.Check{Kind: "http", URL: closedURL()}, app), record.ItemFailed, "refused")
+	wantState(t, "no url", check(t, p, spec.Check{Kind: "http"}, spec.App{}), record.ItemFailed, "no url")
 }
 
 func TestCheckTLS(t *testing.T) {
@@ -77,41 +78,41 @@ func TestCheckTLS(t *testing.T) {
 
 	trusting := &activities.Prober{HTTP: srv.Client(), Logger: quiet()}
 	r := check(t, trusting, spec.Check{Kind: "tls", Host: host}, spec.App{})
-	wantState(t, "tls", r, activities.StatePassed, "")
+	wantState(t, "tls", r, record.ItemPassed, "")
 	if r.Value != wantValue {
 		t.Errorf("value = %q, want %q", r.Value, wantValue)
 	}
-	wantState(t, "tls from https app url", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: srv.URL}), activities.StatePassed, "")
+	wantState(t, "tls from https app url", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: srv.URL}), record.ItemPassed, "")
 	wantState(t, "tls too short", check(t, trusting, spec.Check{Kind: "tls", Host: host, MinDaysValid: days + 1}, spec.App{}),
-		activities.StateFailed, fmt.Sprintf("expires in %d days, want at least %d", days, days+1))
+		record.ItemFailed, fmt.Sprintf("expires in %d days, want at least %d", days, days+1))
 
 	r = check(t, &activities.Prober{Logger: quiet()}, spec.Check{Kind: "tls", Host: host}, spec.App{})
-	wantState(t, "untrusted", r, activities.StateFailed, "certificate not valid")
+	wantState(t, "untrusted", r, record.ItemFailed, "certificate not valid")
 	if r.Value != wantValue {
 		t.Errorf("untrusted cert still reports its expiry: value = %q", r.Value)
 	}
-	wantState(t, "plain http app", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: "http://127.0.0.1:8080"}), activities.StateFailed, "plain http")
-	wantState(t, "refused", check(t, trusting, spec.Check{Kind: "tls", Host: strings.TrimPrefix(closedURL(), "http://")}, spec.App{}), activities.StateFailed, "refused")
+	wantState(t, "plain http app", check(t, trusting, spec.Check{Kind: "tls"}, spec.App{URL: "http://127.0.0.1:8080"}), record.ItemFailed, "plain http")
+	wantState(t, "refused", check(t, trusting, spec.Check{Kind: "tls", Host: strings.TrimPrefix(closedURL(), "http://")}, spec.App{}), record.ItemFailed, "refused")
 }
 
 func TestCheckDNS(t *testing.T) {
 	p := &activities.Prober{Logger: quiet()}
 	r := check(t, p, spec.Check{Kind: "dns", Host: "localhost"}, spec.App{})
-	wantState(t, "localhost", r, activities.StatePassed, "")
+	wantState(t, "localhost", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, "127.0.0.1") {
 		t.Errorf("value = %q", r.Value)
 	}
-	wantState(t, "from app url", check(t, p, spec.Check{Kind: "dns"}, spec.App{URL: "http://localhost:9/x"}), activities.StatePassed, "")
+	wantState(t, "from app url", check(t, p, spec.Check{Kind: "dns"}, spec.App{URL: "http://localhost:9/x"}), record.ItemPassed, "")
 	// An invalid name fails without a query leaving the machine.
-	wantState(t, "invalid name", check(t, p, spec.Check{Kind: "dns", Host: "invalid..name", Timeout: spec.Duration(2 * time.Second)}, spec.App{}), activities.StateFailed, "invalid..name")
+	wantState(t, "invalid name", check(t, p, spec.Check{Kind: "dns", Host: "invalid..name", Timeout: spec.Duration(2 * time.Second)}, spec.App{}), record.ItemFailed, "invalid..name")
 }
 
 func TestCheckCommand(t *testing.T) {
 	p := &activities.Prober{Logger: quiet()}
-	wantState(t, "true", check(t, p, spec.Check{Kind: "command", Command: []string{"true"}}, spec.App{}), activities.StatePassed, "")
-	wantState(t, "false", check(t, p, spec.Check{Kind: "command", Command: []string{"false"}}, spec.App{}), activities.StateFailed, "exit status 1")
+	wantState(t, "true", check(t, p, spec.Check{Kind: "command", Command: []string{"true"}}, spec.App{}), record.ItemPassed, "")
+	wantState(t, "false", check(t, p, spec.Check{Kind: "command", Command: []string{"false"}}, spec.App{}), record.ItemFailed, "exit status 1")
 	r := check(t, p, spec.Check{Kind: "command", Command: []string{"sh", "-c", "echo; echo '  first line  '; echo second"}}, spec.App{})
-	if r.State != activities.StatePassed || r.Value != "first line" {
+	if r.State != record.ItemPassed || r.Value != "first line" {
 		t.Errorf("output = %+v", r)
 	}
 	r = check(t, p, spec.Check{Kind: "command", Command: []string{"sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x"}}, spec.App{})
@@ -119,12 +120,12 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("value not truncated: %d bytes", len(r.Value))
 	}
 	start := time.Now()
-	wantState(t, "timeout", check(t, p, spec.Check{Kind: "command", Command: []string{"sleep", "10"}, Timeout: spec.Duration(200 * time.Millisecond)}, spec.App{}), activities.StateFailed, "timed out")
+	wantState(t, "timeout", check(t, p, spec.Check{Kind: "command", Command: []string{"sleep", "10"}, Timeout: spec.Duration(200 * time.Millisecond)}, spec.App{}), record.ItemFailed, "timed out")
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("timeout took %s", time.Since(start))
 	}
-	wantState(t, "missing binary", check(t, p, spec.Check{Kind: "command", Command: []string{"/nonexistent/golive-check"}}, spec.App{}), activities.StateFailed, "cannot run")
-	wantState(t, "empty", check(t, p, spec.Check{Kind: "command"}, spec.App{}), activities.StateFailed, "command is empty")
+	wantState(t, "missing binary", check(t, p, spec.Check{Kind: "command", Command: []string{"/nonexistent/golive-check"}}, spec.App{}), record.ItemFailed, "cannot run")
+	wantState(t, "empty", check(t, p, spec.Check{Kind: "command"}, spec.App{}), record.ItemFailed, "command is empty")
 }
 
 func TestCheckCancelledIsAnError(t *testing.T) {
@@ -176,7 +177,7 @@ func TestHealth(t *testing.T) {
 		t.Errorf("healthy app: %+v, %v", r, err)
 	}
 	_, bad := demo(t, "2.0.0-bad")
-	if r, err := p.Health(context.Background(), bad); err != nil || r.State != activities.StateFailed || !strings.Contains(r.Detail, "503") {
+	if r, err := p.Health(context.Background(), bad); err != nil || r.State != record.ItemFailed || !strings.Contains(r.Detail, "503") {
 		t.Errorf("bad app: %+v, %v", r, err)
 	}
 }
@@ -193,7 +194,7 @@ func TestVerifyVersion(t *testing.T) {
 		t.Errorf("verify = %+v, %v", r, err)
 	}
 	r, err = p.VerifyVersion(context.Background(), activities.VerifyInput{App: sa, Version: "9.9.9", Timeout: time.Second})
-	if err != nil || r.State != activities.StateFailed || !strings.Contains(r.Detail, `live version is "2.0.0"`) {
+	if err != nil || r.State != record.ItemFailed || !strings.Contains(r.Detail, `live version is "2.0.0"`) {
 		t.Errorf("verify timeout = %+v, %v", r, err)
 	}
 
@@ -253,7 +254,7 @@ func TestSmokeFlowsSendCredentialsByReferenceAndCheckTheBody(t *testing.T) {
 	}
 	unset := spec.Flow{ID: "records", Method: "GET", Path: demoapp.PathPatients, Auth: "env://GOLIVE_TEST_UNSET_TOKEN"}
 	res, _ = p.Smoke(context.Background(), activities.SmokeInput{App: app, Flows: []spec.Flow{unset}})
-	if res.Flows[0].Result.State != activities.StateUnavailable {
+	if res.Flows[0].Result.State != record.ItemUnavailable {
 		t.Errorf("unset credential = %+v", res)
 	}
 }
@@ -264,9 +265,9 @@ func TestHTTPCheckSendsHeadersByReferenceAndJudgesTheBody(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(string) (string, bool) { return demoapp.SessionToken, true }}}
 	c := spec.Check{Kind: "http", Path: demoapp.PathPatients, ExpectStatus: 200, Headers: map[string]string{"Authorization": "Bearer ${env://TOKEN}"}, ExpectJSON: "$.patients[1].id"}
-	wantState(t, "records as a user", check(t, p, c, app), activities.StatePassed, "")
+	wantState(t, "records as a user", check(t, p, c, app), record.ItemPassed, "")
 	c.ExpectJSON = "$.patients[7].id"
-	wantState(t, "absent path", check(t, p, c, app), activities.StateFailed, "$.patients[7].id is not in the answer")
+	wantState(t, "absent path", check(t, p, c, app), record.ItemFailed, "$.patients[7].id is not in the answer")
 	c.ExpectJSON, c.ExpectBody = "", "P-0009"
-	wantState(t, "absent text", check(t, p, c, app), activities.StateFailed, "does not contain the expected text")
+	wantState(t, "absent text", check(t, p, c, app), record.ItemFailed, "does not contain the expected text")
 }

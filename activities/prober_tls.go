@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -57,19 +58,19 @@ func (p *Prober) rootCAs() *x509.CertPool {
 func (p *Prober) checkTLS(ctx context.Context, c spec.Check, app spec.App) Result {
 	host, port, err := tlsTarget(c, app)
 	if err != nil {
-		return Result{State: StateFailed, Detail: "tls: " + err.Error()}
+		return Result{State: record.ItemFailed, Detail: "tls: " + err.Error()}
 	}
 	addr := net.JoinHostPort(host, port)
 	// Verify after the handshake ourselves, so an untrusted or expired certificate still reports its expiry.
 	d := tls.Dialer{Config: &tls.Config{ServerName: host, InsecureSkipVerify: true}} //nolint:gosec // verified below
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: %v", addr, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("tls %s: %v", addr, err)}
 	}
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
 	conn.Close()
 	if len(certs) == 0 {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("tls %s: no certificate", addr)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("tls %s: no certificate", addr)}
 	}
 	leaf := certs[0]
 	days := int(time.Until(leaf.NotAfter) / (24 * time.Hour))
@@ -83,13 +84,13 @@ func (p *Prober) checkTLS(ctx context.Context, c spec.Check, app spec.App) Resul
 		minDays = defaultMinDaysValid
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: p.rootCAs(), Intermediates: inter}); err != nil {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate not valid: %v", addr, err)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("tls %s: certificate not valid: %v", addr, err)
 	} else if days < minDays {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("tls %s: certificate expires in %d days, want at least %d", addr, days, minDays)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("tls %s: certificate expires in %d days, want at least %d", addr, days, minDays)
 	} else {
-		r.State = StatePassed
+		r.State = record.ItemPassed
 	}
-	if r.State == StatePassed && c.CheckKind() == spec.KindTLSRenewal {
+	if r.State == record.ItemPassed && c.CheckKind() == spec.KindTLSRenewal {
 		return renewal(ctx, c, leaf, r)
 	}
 	return r
@@ -110,12 +111,12 @@ func renewal(ctx context.Context, c spec.Check, leaf *x509.Certificate, r Result
 		return r
 	}
 	if len(c.RenewCommand) == 0 {
-		r.State, r.Detail = StateFailed, fmt.Sprintf("certificate lives %d days, more than %d, and no renew_command proves renewal", lifetime, limit)
+		r.State, r.Detail = record.ItemFailed, fmt.Sprintf("certificate lives %d days, more than %d, and no renew_command proves renewal", lifetime, limit)
 		return r
 	}
 	cr := checkCommand(ctx, c.RenewCommand, orDefault(c.Timeout.D(), defaultCheckTimeout))
-	if cr.State != StatePassed {
-		r.State, r.Detail = StateFailed, "renewal command failed: "+cr.Detail
+	if cr.State != record.ItemPassed {
+		r.State, r.Detail = record.ItemFailed, "renewal command failed: "+cr.Detail
 		return r
 	}
 	r.Value += ", renewal command succeeded"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -18,7 +19,7 @@ func webTarget(c spec.Check, app spec.App) (string, *Result) {
 		return c.URL, nil
 	}
 	if app.URL == "" {
-		return "", &Result{State: StateFailed, Detail: "bad check: no url and no app url"}
+		return "", &Result{State: record.ItemFailed, Detail: "bad check: no url and no app url"}
 	}
 	return joinURL(app.URL, c.Path), nil
 }
@@ -64,7 +65,7 @@ func (p *Prober) checkCORS(ctx context.Context, in CheckInput) Result {
 		}
 		resp, err := p.send(ctx, m, u, nil, h)
 		if err != nil {
-			return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s: %v", m, u, err)}
+			return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s %s: %v", m, u, err)}
 		}
 		switch acao := resp.Header.Get("Access-Control-Allow-Origin"); {
 		case acao == "":
@@ -78,9 +79,9 @@ func (p *Prober) checkCORS(ctx context.Context, in CheckInput) Result {
 	}
 	value := fmt.Sprintf("Origin %s", origin)
 	if len(allowed) > 0 {
-		return Result{State: StateFailed, Value: value + " allowed", Detail: u + ": a disallowed origin may read it: " + strings.Join(allowed, "; ")}
+		return Result{State: record.ItemFailed, Value: value + " allowed", Detail: u + ": a disallowed origin may read it: " + strings.Join(allowed, "; ")}
 	}
-	return Result{State: StatePassed, Value: value + " not allowed (request and preflight)"}
+	return Result{State: record.ItemPassed, Value: value + " not allowed (request and preflight)"}
 }
 
 // checkRateLimit sends at most Burst requests within Within and passes at the
@@ -93,7 +94,7 @@ func (p *Prober) checkRateLimit(ctx context.Context, in CheckInput) Result {
 	}
 	pu, err := url.Parse(u)
 	if err != nil || !spec.BurstAllowed(pu.Hostname(), in.App) {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("refused: %s is neither loopback nor the app's host, a burst is sent only there", u)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("refused: %s is neither loopback nor the app's host, a burst is sent only there", u)}
 	}
 	burst, within := c.Burst, c.Within.D()
 	if burst <= 0 || burst > spec.MaxBurst {
@@ -116,7 +117,7 @@ func (p *Prober) checkRateLimit(ctx context.Context, in CheckInput) Result {
 			if bctx.Err() != nil {
 				break
 			}
-			return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s (request %d): %v", method, u, n, err)}
+			return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s %s (request %d): %v", method, u, n, err)}
 		}
 		codes[resp.StatusCode]++
 		if resp.StatusCode == http.StatusTooManyRequests {
@@ -124,14 +125,14 @@ func (p *Prober) checkRateLimit(ctx context.Context, in CheckInput) Result {
 			if ra := resp.Header.Get("Retry-After"); ra != "" {
 				v += ", Retry-After " + ra
 			}
-			return Result{State: StatePassed, Value: v}
+			return Result{State: record.ItemPassed, Value: v}
 		}
 	}
 	sent := 0
 	for _, k := range codes {
 		sent += k
 	}
-	return Result{State: StateFailed, Value: fmt.Sprintf("no 429 in %d requests within %s", sent, within),
+	return Result{State: record.ItemFailed, Value: fmt.Sprintf("no 429 in %d requests within %s", sent, within),
 		Detail: fmt.Sprintf("%s %s was never rate limited (statuses %v)", method, u, codes)}
 }
 
@@ -152,18 +153,18 @@ func (p *Prober) checkCSRF(ctx context.Context, in CheckInput) Result {
 	h := http.Header{"Content-Type": {"application/json"}, "Origin": {spec.DefaultProbeOrigin}}
 	resp, err := p.send(ctx, method, u, strings.NewReader("{}"), h)
 	if err != nil {
-		return Result{State: StateFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
+		return Result{State: record.ItemFailed, Detail: fmt.Sprintf("%s %s: %v", method, u, err)}
 	}
 	v := fmt.Sprintf("%s without a CSRF token: HTTP %d", method, resp.StatusCode)
 	switch code := resp.StatusCode; {
 	case csrfRefusals[code]:
-		return Result{State: StatePassed, Value: v + " (refused)"}
+		return Result{State: record.ItemPassed, Value: v + " (refused)"}
 	case code == http.StatusUnauthorized:
-		return Result{State: StateFailed, Value: v, Detail: "refused as unauthenticated, which says nothing about CSRF: point the check at a state-changing path a session may call"}
+		return Result{State: record.ItemFailed, Value: v, Detail: "refused as unauthenticated, which says nothing about CSRF: point the check at a state-changing path a session may call"}
 	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
-		return Result{State: StateFailed, Value: v, Detail: fmt.Sprintf("%s %s is not a state-changing endpoint", method, u)}
+		return Result{State: record.ItemFailed, Value: v, Detail: fmt.Sprintf("%s %s is not a state-changing endpoint", method, u)}
 	case code < 400:
-		return Result{State: StateFailed, Value: v, Detail: "a state change without the CSRF token was accepted"}
+		return Result{State: record.ItemFailed, Value: v, Detail: "a state change without the CSRF token was accepted"}
 	}
-	return Result{State: StateFailed, Value: v, Detail: "neither accepted nor refused for the token: " + http.StatusText(resp.StatusCode)}
+	return Result{State: record.ItemFailed, Value: v, Detail: "neither accepted nor refused for the token: " + http.StatusText(resp.StatusCode)}
 }

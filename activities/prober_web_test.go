@@ -18,6 +18,7 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/internal/spec"
 )
@@ -27,7 +28,7 @@ func prober() *activities.Prober { return &activities.Prober{Logger: quiet()} }
 func TestCORSPassesWhenADisallowedOriginIsNotReflected(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "cors", Path: demoapp.PathPatients}, app)
-	wantState(t, "good policy", r, activities.StatePassed, "")
+	wantState(t, "good policy", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, spec.DefaultProbeOrigin+" not allowed") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -36,13 +37,13 @@ func TestCORSPassesWhenADisallowedOriginIsNotReflected(t *testing.T) {
 func TestCORSFailsWhenAnyOriginIsReflected(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "cors", Path: "/?weak=cors", Origin: "https://attacker.invalid"}, app)
-	wantState(t, "reflecting policy", r, activities.StateFailed, "Access-Control-Allow-Origin: https://attacker.invalid with credentials")
+	wantState(t, "reflecting policy", r, record.ItemFailed, "Access-Control-Allow-Origin: https://attacker.invalid with credentials")
 }
 
 func TestRateLimitPassesWhenTheBurstSees429(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "rate_limit", Path: demoapp.PathSearch, Burst: 50, Within: spec.Duration(5 * time.Second)}, app)
-	wantState(t, "limited", r, activities.StatePassed, "")
+	wantState(t, "limited", r, record.ItemPassed, "")
 	if !strings.HasPrefix(r.Value, "HTTP 429 at request 21 of at most 50") {
 		t.Errorf("value = %q, want the 429 right after the demo's burst of %d", r.Value, demoapp.RateBurst)
 	}
@@ -51,7 +52,7 @@ func TestRateLimitPassesWhenTheBurstSees429(t *testing.T) {
 func TestRateLimitFailsWhenTheBurstIsNeverLimited(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "rate_limit", Path: demoapp.PathSearch + "?weak=ratelimit", Burst: 40, Within: spec.Duration(5 * time.Second)}, app)
-	wantState(t, "unlimited", r, activities.StateFailed, "never rate limited")
+	wantState(t, "unlimited", r, record.ItemFailed, "never rate limited")
 	if r.Value != "no 429 in 40 requests within 5s" {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -64,7 +65,7 @@ func TestRateLimitSendsNothingToAHostThatIsNotLoopbackOrTheApp(t *testing.T) {
 	// The app is elsewhere; the check names another host: refused before any request.
 	app := spec.App{URL: "https://portal.example.org"}
 	r := check(t, prober(), spec.Check{Kind: "rate_limit", URL: "http://192.0.2.10/api/search", Burst: 10, Within: spec.Duration(time.Second)}, app)
-	wantState(t, "foreign host", r, activities.StateFailed, "neither loopback nor the app's host")
+	wantState(t, "foreign host", r, record.ItemFailed, "neither loopback nor the app's host")
 	if hits != 0 {
 		t.Errorf("%d requests sent", hits)
 	}
@@ -73,7 +74,7 @@ func TestRateLimitSendsNothingToAHostThatIsNotLoopbackOrTheApp(t *testing.T) {
 func TestCSRFPassesWhenAStateChangeWithoutTheTokenIsRefused(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "csrf", Path: demoapp.PathProfile, Method: "POST"}, app)
-	wantState(t, "protected", r, activities.StatePassed, "")
+	wantState(t, "protected", r, record.ItemPassed, "")
 	if r.Value != "POST without a CSRF token: HTTP 403 (refused)" {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -82,16 +83,16 @@ func TestCSRFPassesWhenAStateChangeWithoutTheTokenIsRefused(t *testing.T) {
 func TestCSRFFailsWhenAStateChangeWithoutTheTokenIsAccepted(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "csrf", Path: demoapp.PathProfile + "?weak=csrf", Method: "POST"}, app)
-	wantState(t, "unprotected", r, activities.StateFailed, "accepted")
+	wantState(t, "unprotected", r, record.ItemFailed, "accepted")
 	// A refusal for want of a login says nothing about CSRF.
 	r = check(t, prober(), spec.Check{Kind: "csrf", Path: demoapp.PathAppointments, Method: "POST"}, app)
-	wantState(t, "unauthenticated", r, activities.StateFailed, "says nothing about CSRF")
+	wantState(t, "unauthenticated", r, record.ItemFailed, "says nothing about CSRF")
 }
 
 func TestCSPPassesWithADefaultSrcAndNoUnsafeScripts(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	r := check(t, prober(), spec.Check{Kind: "csp", Path: "/"}, app)
-	wantState(t, "strict", r, activities.StatePassed, "")
+	wantState(t, "strict", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, "default-src 'none'") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -99,7 +100,7 @@ func TestCSPPassesWithADefaultSrcAndNoUnsafeScripts(t *testing.T) {
 
 func TestCSPFailsWithUnsafeInlineScriptsOrNoDefaultSrc(t *testing.T) {
 	_, app := demo(t, "1.0.0")
-	wantState(t, "weak", check(t, prober(), spec.Check{Kind: "csp", Path: "/?weak=csp"}, app), activities.StateFailed, "no default-src")
+	wantState(t, "weak", check(t, prober(), spec.Check{Kind: "csp", Path: "/?weak=csp"}, app), record.ItemFailed, "no default-src")
 	for policy, want := range map[string]string{
 		"default-src 'self'; script-src 'self' 'unsafe-inline'":            "script-src allows 'unsafe-inline'",
 		"default-src 'self' 'unsafe-eval'":                                 "script-src allows 'unsafe-eval'",
@@ -112,9 +113,9 @@ func TestCSPFailsWithUnsafeInlineScriptsOrNoDefaultSrc(t *testing.T) {
 		r := check(t, prober(), spec.Check{Kind: "csp", URL: srv.URL}, spec.App{})
 		srv.Close()
 		if want == "" {
-			wantState(t, policy, r, activities.StatePassed, "")
+			wantState(t, policy, r, record.ItemPassed, "")
 		} else {
-			wantState(t, policy, r, activities.StateFailed, want)
+			wantState(t, policy, r, record.ItemFailed, want)
 		}
 	}
 }
@@ -128,7 +129,7 @@ func TestJWTPassesWhenEveryBadTokenIsRefusedAndAValidOneAccepted(t *testing.T) {
 	_, app := demo(t, "1.0.0")
 	c := spec.Check{Kind: "jwt", Path: demoapp.PathJWT, JWT: &spec.JWTProbe{Key: "env://DEMO_JWT_KEY"}}
 	r := check(t, jwtProber(t), c, app)
-	wantState(t, "validating app", r, activities.StatePassed, "")
+	wantState(t, "validating app", r, record.ItemPassed, "")
 	if r.Value != "missing 401, expired 401, wrongly signed 401, alg none 401, valid 200" {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -146,15 +147,15 @@ func TestJWTFailsForEachTokenTheAppWronglyAccepts(t *testing.T) {
 		"jwt-none":    "alg none token answered 200",
 	} {
 		c := spec.Check{Kind: "jwt", Path: demoapp.PathJWT + "?weak=" + weak, JWT: &spec.JWTProbe{Key: "env://DEMO_JWT_KEY"}}
-		wantState(t, weak, check(t, jwtProber(t), c, app), activities.StateFailed, want)
+		wantState(t, weak, check(t, jwtProber(t), c, app), record.ItemFailed, want)
 	}
 	// A key the app does not use: the valid token is refused too, so the check cannot pass vacuously.
 	c := spec.Check{Kind: "jwt", Path: demoapp.PathJWT, JWT: &spec.JWTProbe{Key: "env://OTHER_KEY"}}
 	p := &activities.Prober{Logger: quiet(), Secrets: &secrets.Resolver{LookupEnv: func(string) (string, bool) { return "another-key", true }}}
-	wantState(t, "wrong key", check(t, p, c, app), activities.StateFailed, "valid token answered 401")
+	wantState(t, "wrong key", check(t, p, c, app), record.ItemFailed, "valid token answered 401")
 	// A key reference that does not resolve: unavailable, naming the reference only.
 	c.JWT.Key = "env://GOLIVE_TEST_UNSET_KEY"
-	wantState(t, "unset key", check(t, prober(), c, app), activities.StateUnavailable, "GOLIVE_TEST_UNSET_KEY")
+	wantState(t, "unset key", check(t, prober(), c, app), record.ItemUnavailable, "GOLIVE_TEST_UNSET_KEY")
 }
 
 // tlsServer serves a certificate valid for lifetime (trusted by the returned prober).
@@ -183,7 +184,7 @@ func tlsServer(t *testing.T, lifetime time.Duration) (host string, p *activities
 func TestTLSRenewalPassesForACertificateOf90DaysOrLess(t *testing.T) {
 	host, p := tlsServer(t, 90*24*time.Hour)
 	r := check(t, p, spec.Check{Kind: "tls.renewal", Host: host, MinDaysValid: 14}, spec.App{})
-	wantState(t, "acme-style", r, activities.StatePassed, "")
+	wantState(t, "acme-style", r, record.ItemPassed, "")
 	if !strings.Contains(r.Value, "lifetime 90 days (at most 90: automated renewal)") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -192,12 +193,12 @@ func TestTLSRenewalPassesForACertificateOf90DaysOrLess(t *testing.T) {
 func TestTLSRenewalFailsForALongLivedCertificateUnlessTheRenewalCommandSucceeds(t *testing.T) {
 	host, p := tlsServer(t, 398*24*time.Hour)
 	c := spec.Check{Kind: "tls.renewal", Host: host, MinDaysValid: 14}
-	wantState(t, "long-lived", check(t, p, c, spec.App{}), activities.StateFailed, "lives 398 days, more than 90, and no renew_command")
+	wantState(t, "long-lived", check(t, p, c, spec.App{}), record.ItemFailed, "lives 398 days, more than 90, and no renew_command")
 	c.RenewCommand = []string{"false"}
-	wantState(t, "renewal fails", check(t, p, c, spec.App{}), activities.StateFailed, "renewal command failed")
+	wantState(t, "renewal fails", check(t, p, c, spec.App{}), record.ItemFailed, "renewal command failed")
 	c.RenewCommand = []string{"true"}
 	r := check(t, p, c, spec.App{})
-	wantState(t, "renewal succeeds", r, activities.StatePassed, "")
+	wantState(t, "renewal succeeds", r, record.ItemPassed, "")
 	if !strings.HasSuffix(r.Value, "renewal command succeeded") {
 		t.Errorf("value = %q", r.Value)
 	}
@@ -210,13 +211,13 @@ func TestSecretsPassWhenEveryReferenceResolvesAndNameTheOnesThatDoNot(t *testing
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}}
 	c := spec.Check{Kind: "secrets", Refs: []string{"env://DATABASE_URL", "secret://aws/portal/jwt-test#key"}}
 	r := check(t, p, c, spec.App{})
-	wantState(t, "all resolve", r, activities.StatePassed, "")
+	wantState(t, "all resolve", r, record.ItemPassed, "")
 	if r.Value != "2 of 2 references resolve: 1 from a secret store, 1 from the worker's environment" {
 		t.Errorf("value = %q", r.Value)
 	}
 	c.Refs = append(c.Refs, "env://RESEND_API_KEY")
 	r = check(t, p, c, spec.App{})
-	wantState(t, "one missing", r, activities.StateFailed, "do not resolve on this worker: env://RESEND_API_KEY")
+	wantState(t, "one missing", r, record.ItemFailed, "do not resolve on this worker: env://RESEND_API_KEY")
 	if strings.Contains(r.Value+r.Detail, "postgres://db") {
 		t.Error("a value leaked into the result")
 	}

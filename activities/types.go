@@ -11,14 +11,6 @@ import (
 	"github.com/golive/golive/internal/spec"
 )
 
-// Result states shared by checks. They match workflows.ItemState values.
-const (
-	StatePassed      = "passed"
-	StateFailed      = "failed"
-	StateUnavailable = "unavailable"
-	StateSkipped     = "skipped"
-)
-
 // Error types of non-retryable application errors.
 const (
 	// ErrNotConfigured: the integration this step needs is not configured.
@@ -31,8 +23,9 @@ const (
 
 // Result is the outcome of one checklist step done by an activity.
 type Result struct {
-	// State is passed, failed, unavailable or skipped.
-	State string `json:"state"`
+	// State is passed, failed, unavailable or skipped (record.Item*: the
+	// state the checklist item gets).
+	State record.ItemState `json:"state"`
 	// Value is what was measured, short (e.g. "HTTP 200 in 12ms").
 	Value string `json:"value,omitempty"`
 	// Detail explains a failure or lists offenders; never secrets or patient data.
@@ -40,7 +33,7 @@ type Result struct {
 }
 
 // Passed reports whether the step passed.
-func (r Result) Passed() bool { return r.State == StatePassed }
+func (r Result) Passed() bool { return r.State == record.ItemPassed }
 
 // CheckInput runs one automatic readiness check.
 type CheckInput struct {

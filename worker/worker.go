@@ -19,6 +19,7 @@ import (
 	"github.com/golive/golive/internal/metrics"
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/rdsbackup"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/workflows"
 )
@@ -133,7 +134,7 @@ func checkers(o Options) activities.Checkers {
 			},
 			CheckRDS: func(ctx context.Context, in activities.CheckInput) (activities.Result, error) {
 				if in.Check.Backup == nil {
-					return activities.Result{State: activities.StateUnavailable, Detail: "not configured: the check carries no backup settings"}, nil
+					return activities.Result{State: record.ItemUnavailable, Detail: "not configured: the check carries no backup settings"}, nil
 				}
 				res, err := rds.Verify(ctx, in.ReleaseID, "readiness", *in.Check.Backup)
 				return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err

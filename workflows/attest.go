@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -73,7 +74,7 @@ func (r *release) collectAttests(ctx workflow.Context, stage record.Stage, timeo
 	}
 	r.openAttests(ctx, stage)
 	roles := r.waitingRoles(stage)
-	r.notifyRoles(ctx, "attestation_requested", roles, 0, "Checklist items wait for your attestation ("+string(stage)+")")
+	r.notifyRoles(ctx, notify.EventAttestationRequested, roles, 0, "Checklist items wait for your attestation ("+string(stage)+")")
 	r.st.Waiting = "attestations by " + strings.Join(roles, ", ")
 	defer func() { r.st.Waiting = "" }()
 	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{

@@ -44,5 +44,5 @@ func (r *release) guardHistory(ctx workflow.Context) {
 	}
 	reason := "aborted by golive: " + why + " (a flood of inputs?); what was done is compensated"
 	r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, reason, "history-budget")
-	r.stopLifecycle(stopAbort, "golive", reason)
+	r.stopLifecycle(record.OutcomeAborted, "golive", reason)
 }

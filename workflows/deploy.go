@@ -7,7 +7,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // compensation undoes one step on rollback.
@@ -26,9 +28,9 @@ func (r *release) deploy(ctx workflow.Context) error {
 
 	// Code freeze: announced to the team and recorded; lifted when the release ends either way.
 	r.mark(ctx, itemFreeze, record.ItemRunning, "", "")
-	r.markNotify(ctx, itemFreeze, r.notifyRoles(ctx, "code_freeze", []string{"full_team"}, 0, "Code freeze on for "+r.in.Version))
+	r.markNotify(ctx, itemFreeze, r.notifyRoles(ctx, notify.EventCodeFreeze, []string{"full_team"}, 0, "Code freeze on for "+r.in.Version))
 	r.comps = append(r.comps, compensation{"lift code freeze", func(ctx workflow.Context) error {
-		r.notifyRoles(ctx, "code_freeze_lifted", []string{"full_team"}, 0, "Code freeze lifted")
+		r.notifyRoles(ctx, notify.EventCodeFreezeLifted, []string{"full_team"}, 0, "Code freeze lifted")
 		return nil
 	}})
 
@@ -45,7 +47,7 @@ func (r *release) deploy(ctx workflow.Context) error {
 		return err
 	}
 	if err := r.smoke(ctx, itemSmoke); err != nil {
-		r.notifyRoles(ctx, "smoke_failed", r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
+		r.notifyRoles(ctx, notify.EventSmokeFailed, r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
 		return err
 	}
 	if err := r.errorRate(ctx); err != nil {
@@ -73,7 +75,7 @@ func (r *release) baseline(ctx workflow.Context) error {
 		return nil // a missing baseline weakens the degradation trigger but does not stop the release
 	}
 	r.st.Baseline = readings(sample, "baseline", 0, "baseline")
-	r.mark(ctx, itemBaseline, record.ItemPassed, summarize(r.st.Baseline), "")
+	r.mark(ctx, itemBaseline, record.ItemPassed, render.Readings(r.st.Baseline), "")
 	return nil
 }
 
@@ -97,14 +99,14 @@ func (r *release) migrate(ctx workflow.Context) error {
 	if value == "" {
 		value = fmt.Sprintf("schema version %d → %d", res.Before, res.After)
 	}
-	r.mark(ctx, itemMigrate, record.ItemState(res.State), value, res.Detail)
+	r.mark(ctx, itemMigrate, res.State, value, res.Detail)
 	// Pushed before judging the result: a run that applied some migrations and
 	// then failed must still be migrated back down.
 	if res.After != res.Before {
 		before := res.Before
 		r.comps = append(r.comps, compensation{"migrate down", func(ctx workflow.Context) error { return r.migrateDown(ctx, before) }})
 	}
-	if res.State == activities.StateFailed || res.State == activities.StateUnavailable {
+	if res.State == record.ItemFailed || res.State == record.ItemUnavailable {
 		return fmt.Errorf("migrations %s: %s", res.State, res.Detail)
 	}
 	return nil
@@ -113,7 +115,7 @@ func (r *release) migrate(ctx workflow.Context) error {
 // deployApp pushes the new version; the previous one is recorded for rollback.
 func (r *release) deployApp(ctx workflow.Context) error {
 	r.mark(ctx, itemDeployApp, record.ItemRunning, "", "")
-	r.notifyRoles(ctx, "deploy_started", []string{"full_team"}, 0, "Deploying "+r.in.Version)
+	r.notifyRoles(ctx, notify.EventDeployStarted, []string{"full_team"}, 0, "Deploying "+r.in.Version)
 	var res activities.DeployResult
 	err := workflow.ExecuteActivity(act(ctx, "Deploy application code: "+r.in.Version, r.spec.Deploy.Timeout.D()), deployer.Deploy, r.deployInput(r.in.Version)).Get(ctx, &res)
 	// The revert is pushed even when the deploy failed: it may have been half applied.
@@ -129,7 +131,7 @@ func (r *release) deployApp(ctx workflow.Context) error {
 	r.st.DeployAt = workflow.Now(ctx)
 	value := fmt.Sprintf("%s live (previous %s)", r.in.Version, orUnknown(r.st.PreviousVersion))
 	r.mark(ctx, itemDeployApp, record.ItemPassed, value, res.Output)
-	r.notifyRoles(ctx, "deploy_completed", []string{"full_team"}, 0, "Deployed "+r.in.Version)
+	r.notifyRoles(ctx, notify.EventDeployCompleted, []string{"full_team"}, 0, "Deployed "+r.in.Version)
 	return nil
 }
 
@@ -159,7 +161,7 @@ func (r *release) smoke(ctx workflow.Context, id string) error {
 	}
 	var parts, failed []string
 	for _, f := range res.Flows {
-		parts = append(parts, f.ID+" "+f.Result.State)
+		parts = append(parts, f.ID+" "+string(f.Result.State))
 		if !f.Result.Passed() {
 			failed = append(failed, f.ID+": "+f.Result.Detail)
 		}
@@ -190,9 +192,13 @@ func (r *release) errorRate(ctx workflow.Context) error {
 	case record.VerdictCritical, record.VerdictTargetMissed:
 		state = record.ItemFailed
 	case record.VerdictRollback:
-		r.mark(ctx, itemErrors, record.ItemFailed, summarize(rs), breaches(rs))
+		r.mark(ctx, itemErrors, record.ItemFailed, render.Readings(rs), breaches(rs))
 		return fmt.Errorf("rollback trigger right after deploy: %s", breaches(rs))
 	}
-	r.mark(ctx, itemErrors, state, summarize(rs), breaches(rs))
+	r.mark(ctx, itemErrors, state, render.Readings(rs), breaches(rs))
 	return nil
+}
+
+func (r *release) deployInput(version string) activities.DeployInput {
+	return activities.DeployInput{ReleaseID: r.st.ReleaseID, Deploy: r.spec.Deploy, App: r.spec.App, Version: version, Previous: r.st.PreviousVersion}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -62,9 +63,7 @@ func (r *release) pinDirectory(ctx workflow.Context) error {
 // is recorded like any refused input, and nothing was changed.
 func (r *release) refuseStart(ctx workflow.Context, reason string) error {
 	_, _ = r.refuse(ctx, record.ChannelStart, StartName, r.in.Requester, "", reason, nil)
-	r.st.Outcome = record.OutcomeFailed
-	r.st.Reason = "start refused: " + clip(reason, maxReason)
-	return fmt.Errorf("%s", r.st.Reason)
+	return end(record.OutcomeFailed, "start refused: "+render.Truncate(reason, maxReason))
 }
 
 // requesterNote names the requester as proven: with the key that signed the

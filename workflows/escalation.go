@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -78,8 +79,8 @@ func (e *escalations) ladder(ctx workflow.Context, id string) {
 		a := e.alert(id)
 		lv := e.r.level(a.Level)
 		a.Sent++
-		e.r.notifyRoles(ctx, fmt.Sprintf("alert_level_%d", a.Level), lv.Contacts, a.Level,
-			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, strings.TrimPrefix(e.r.st.ReleaseID, "release:"), id))
+		e.r.notifyRoles(ctx, notify.AlertEvent(a.Level), lv.Contacts, a.Level,
+			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, ShortRelease(e.r.st.ReleaseID), id))
 		if lv.Response <= 0 && a.Level >= top || a.Sent >= maxSends {
 			return
 		}

@@ -10,17 +10,10 @@ import (
 	"github.com/golive/golive/internal/spec"
 )
 
-// Metric names with checklist thresholds. Other metrics are recorded for manual review.
-const (
-	MetricErrorRate     = "error_rate"
-	MetricLatencyP95    = "latency_p95"
-	MetricDBConnections = "db_connections"
-	MetricSlowQueries   = "slow_queries"
-	MetricFailedLogins  = "failed_logins"
-	// MetricAlarms counts listed CloudWatch alarms in ALARM: any is a rollback
-	// trigger, as in CodeDeploy's alarm-based rollback.
-	MetricAlarms = "alarms"
-)
+// MetricAlarms counts listed CloudWatch alarms in ALARM: any is a rollback
+// trigger, as in CodeDeploy's alarm-based rollback. The metrics with
+// checklist thresholds are spec.Metric*.
+const MetricAlarms = "alarms"
 
 // readings turns a sample into record readings, unjudged.
 func readings(s activities.Sample, phase string, offset time.Duration, _ string) []record.Reading {
@@ -52,7 +45,7 @@ func evaluate(rs []record.Reading, th spec.Thresholds, baseline []record.Reading
 			}
 		}
 		switch rd.Metric {
-		case MetricErrorRate:
+		case spec.MetricErrorRate:
 			if v > float64(th.Rollback.ErrorRate) {
 				set(record.VerdictRollback, fmt.Sprintf("error rate %.2f%% > %s", v, th.Rollback.ErrorRate))
 			} else if v > float64(th.Critical.ErrorRate) {
@@ -60,7 +53,7 @@ func evaluate(rs []record.Reading, th spec.Thresholds, baseline []record.Reading
 			} else if targets && v >= float64(th.Targets.ErrorRate) {
 				set(record.VerdictTargetMissed, fmt.Sprintf("error rate %.2f%% not < %s", v, th.Targets.ErrorRate))
 			}
-		case MetricLatencyP95:
+		case spec.MetricLatencyP95:
 			limit := base * (1 + float64(th.Rollback.Degradation)/100)
 			if hasBase && base > 0 && v > limit && v-base > ms(th.Rollback.DegradationMin) {
 				set(record.VerdictRollback, fmt.Sprintf("p95 %.0fms is %.0f%% above the baseline %.0fms (> %s)", v, (v/base-1)*100, base, th.Rollback.Degradation))
@@ -70,13 +63,13 @@ func evaluate(rs []record.Reading, th spec.Thresholds, baseline []record.Reading
 			} else if targets && v >= ms(th.Targets.LatencyP95) {
 				set(record.VerdictTargetMissed, fmt.Sprintf("p95 %.0fms not < %s", v, th.Targets.LatencyP95))
 			}
-		case MetricDBConnections:
+		case spec.MetricDBConnections:
 			if v > float64(th.Critical.DBConnections) {
 				set(record.VerdictCritical, fmt.Sprintf("DB connections %.1f%% of limit > %s", v, th.Critical.DBConnections))
 			} else if targets && hasBase && drift(v, base) > float64(th.Targets.ConnectionsDrift) {
 				set(record.VerdictTargetMissed, fmt.Sprintf("DB connections %.1f%% moved %.0f%% from baseline %.1f%% (not stable)", v, drift(v, base), base))
 			}
-		case MetricSlowQueries:
+		case spec.MetricSlowQueries:
 			if v > th.Critical.SlowQueries {
 				set(record.VerdictCritical, fmt.Sprintf("%.0f slow queries/h > %.0f", v, th.Critical.SlowQueries))
 			} else if targets && hasBase && v > base*(1+float64(th.Targets.SlowQuerySpike)/100) && v-base >= 1 {
@@ -86,7 +79,7 @@ func evaluate(rs []record.Reading, th spec.Thresholds, baseline []record.Reading
 			if v > 0 {
 				set(record.VerdictRollback, fmt.Sprintf("%.0f listed alarm(s) in ALARM", v))
 			}
-		case MetricFailedLogins:
+		case spec.MetricFailedLogins:
 			if v > float64(th.Critical.FailedLogins) {
 				set(record.VerdictCritical, fmt.Sprintf("failed logins %.2f%% > %s", v, th.Critical.FailedLogins))
 			}
@@ -144,19 +137,6 @@ func worstVerdict(rs []record.Reading) record.Verdict {
 		}
 	}
 	return worst
-}
-
-// summarize renders readings as "error_rate 0.2% · latency_p95 12ms".
-func summarize(rs []record.Reading) string {
-	parts := make([]string, 0, len(rs))
-	for _, rd := range rs {
-		if rd.Verdict == record.VerdictUnavailable {
-			parts = append(parts, rd.Metric+" unavailable")
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %.3g%s", rd.Metric, rd.Value, rd.Unit))
-	}
-	return strings.Join(parts, " · ")
 }
 
 // breaches lists the details of readings that are not ok.

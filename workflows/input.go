@@ -19,10 +19,8 @@ import (
 
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
-
-// errRefused is the application error type of a refused human input.
-const errRefused = "Refused"
 
 // Bounds on what refusals cost: distinct refusals kept in full (the rest are
 // counted together), and the length of any text an outsider controls.
@@ -99,8 +97,8 @@ func (r *release) refuseUnknownSignals(ctx workflow.Context) {
 				ch := workflow.GetSignalChannel(ctx, name)
 				var raw converter.RawValue
 				for ch.ReceiveAsync(&raw) {
-					_, _ = r.refuse(ctx, record.ChannelSignal, clip(name, maxClaim), claimOf(raw),
-						"", fmt.Sprintf("no input is named %q; a release takes %s", clip(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
+					_, _ = r.refuse(ctx, record.ChannelSignal, render.Truncate(name, maxClaim), claimOf(raw),
+						"", fmt.Sprintf("no input is named %q; a release takes %s", render.Truncate(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
 				}
 			}
 		}
@@ -199,7 +197,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 	if r.v < versionIdentity {
 		return r.refuseLegacy(ctx, input, person, slot, reason)
 	}
-	person, slot, reason = clip(person, maxClaim), clip(slot, maxClaim), clip(reason, maxReason)
+	person, slot, reason = render.Truncate(person, maxClaim), render.Truncate(slot, maxClaim), render.Truncate(reason, maxReason)
 	now := workflow.Now(ctx)
 	r.st.RefusedTotal++
 	key := strings.Join([]string{string(ch), input, person, reason}, "\x00")
@@ -210,7 +208,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 		rf := &r.st.Refused[i-1]
 		rf.Count++
 		rf.LastAt = now
-		return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+		return InputResult{}, temporal.NewNonRetryableApplicationError(reason, ErrRefused, nil)
 	}
 	size, digest := payloadDigest(raw)
 	r.st.Refused = append(r.st.Refused, record.Refusal{
@@ -226,7 +224,7 @@ func (r *release) refuse(ctx workflow.Context, ch record.Channel, input, person,
 	workflow.Go(ctx, r.flushAudit)
 	r.publish(ctx)
 	workflow.GetLogger(ctx).Warn("input refused", "input", input, "channel", ch, "person", person, "reason", reason)
-	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, ErrRefused, nil)
 }
 
 // auditRepeats writes one ledger row per refusal that came more than once,
@@ -260,7 +258,7 @@ func decodeInput[T any](p *commonpb.Payload, strict bool) (T, error) {
 	case converter.MetadataEncodingNil:
 		return v, errors.New("the payload is null, not a JSON object")
 	default:
-		return v, fmt.Errorf("the payload is encoded as %q, not a JSON object", clip(enc, maxClaim))
+		return v, fmt.Errorf("the payload is encoded as %q, not a JSON object", render.Truncate(enc, maxClaim))
 	}
 	if kind := jsonKind(p.GetData()); kind != "an object" {
 		return v, fmt.Errorf("the payload is %s, not a JSON object", kind)
@@ -270,7 +268,7 @@ func decodeInput[T any](p *commonpb.Payload, strict bool) (T, error) {
 		dec.DisallowUnknownFields()
 	}
 	if err := dec.Decode(&v); err != nil {
-		return v, fmt.Errorf("the payload does not fit: %s", clip(err.Error(), 200))
+		return v, fmt.Errorf("the payload does not fit: %s", render.Truncate(err.Error(), 200))
 	}
 	return v, nil
 }
@@ -313,14 +311,6 @@ func payloadDigest(p *commonpb.Payload) (int, string) {
 	}
 	d := sha256.Sum256(p.GetData())
 	return len(p.GetData()), hex.EncodeToString(d[:])
-}
-
-// clip shortens outsider-controlled text for the record.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 func inputWho(in any) (person, slot string) {
@@ -367,11 +357,10 @@ func validRollback(q RollbackRequest) error {
 	if err := needPerson(q.Person); err != nil {
 		return err
 	}
-	switch q.Reason {
-	case ReasonCriticalBug, ReasonDataCorruption, ReasonSecurity, ReasonPerformance, ReasonErrorRate:
+	if slices.Contains(RollbackReasons, q.Reason) {
 		return nil
 	}
-	return fmt.Errorf("reason must be one of critical_bug, data_corruption, security, performance, error_rate; got %q", q.Reason)
+	return fmt.Errorf("reason must be one of %s; got %q", RollbackReasonList(", "), q.Reason)
 }
 
 func validAck(a Ack) error {
@@ -405,21 +394,6 @@ func (r *release) anyRole(person string, roles []string, what string) error {
 	return fmt.Errorf("%s may %s only with one of the roles %v; %s holds %v", person, what, roles, person, r.spec.Roles(person))
 }
 
-// maySteer: who may abort, hold or resume. The requester, the spec's rollback
-// approvers and, once the directory is pinned, only people its policy lets
-// steer or roll back in this environment.
-func (r *release) maySteer(person, what string) error {
-	if r.dir != nil {
-		if err := r.dirRole(person, slices.Concat(r.dir.Policy.Steer, r.dir.Policy.Rollback), what); err != nil && person != r.in.Requester {
-			return err
-		}
-	}
-	if person == r.in.Requester {
-		return nil
-	}
-	return r.anyRole(person, r.spec.Rollback.Approvers, what)
-}
-
 // dirRole checks the directory's policy grants one of roles to person.
 func (r *release) dirRole(person string, roles []string, what string) error {
 	if r.dir == nil || len(roles) == 0 || r.dir.AnyRole(person, roles) {
@@ -427,103 +401,4 @@ func (r *release) dirRole(person string, roles []string, what string) error {
 	}
 	p, _ := r.dir.Person(person)
 	return fmt.Errorf("%s may %s in %s only with one of the roles %v (team directory); %s holds %v", person, what, r.dir.Environment, roles, person, p.Roles)
-}
-
-func (r *release) abort(ctx workflow.Context, a Abort) (InputResult, error) {
-	if err := r.maySteer(a.Person, "abort"); err != nil {
-		return InputResult{}, err
-	}
-	fp, err := r.proveInput(ctx, a)
-	if err != nil {
-		return InputResult{}, err
-	}
-	if r.stop != nil {
-		return InputResult{Message: "release is already stopping", Duplicate: true}, nil
-	}
-	if r.st.Stage == record.StageEvidence || r.st.Stage == record.StageDone || r.st.Stage == record.StageRollback {
-		return InputResult{}, fmt.Errorf("release is in stage %s; nothing left to abort", r.st.Stage)
-	}
-	reason := "aborted by " + a.Person
-	if a.Reason != "" {
-		reason += ": " + a.Reason
-	}
-	r.proven(ctx, AbortName, a.Person, fp, reason)
-	r.stopLifecycle(stopAbort, a.Person, reason)
-	return InputResult{Message: reason + "; compensating what was done" + proofNote(fp)}, nil
-}
-
-func (r *release) hold(ctx workflow.Context, h Hold) (InputResult, error) {
-	if err := r.maySteer(h.Person, "hold"); err != nil {
-		return InputResult{}, err
-	}
-	fp, err := r.proveInput(ctx, h)
-	if err != nil {
-		return InputResult{}, err
-	}
-	if r.st.Held {
-		return InputResult{Message: "already held by " + r.st.HeldBy, Duplicate: true}, nil
-	}
-	r.st.Held, r.st.HeldBy = true, h.Person
-	r.proven(ctx, HoldName, h.Person, fp, h.Reason)
-	return InputResult{Message: "held by " + h.Person + "; the release stops before its next step" + proofNote(fp)}, nil
-}
-
-func (r *release) resume(ctx workflow.Context, h Resume) (InputResult, error) {
-	if err := r.maySteer(h.Person, "resume"); err != nil {
-		return InputResult{}, err
-	}
-	fp, err := r.proveInput(ctx, h)
-	if err != nil {
-		return InputResult{}, err
-	}
-	if !r.st.Held {
-		return InputResult{}, errors.New("release is not held")
-	}
-	r.st.Held, r.st.HeldBy = false, ""
-	r.proven(ctx, ResumeName, h.Person, fp, "")
-	return InputResult{Message: "resumed by " + h.Person + proofNote(fp)}, nil
-}
-
-func (r *release) requestRollback(ctx workflow.Context, q RollbackRequest) (InputResult, error) {
-	if err := r.anyRole(q.Person, r.spec.Rollback.Approvers, "request a rollback"); err != nil {
-		return InputResult{}, err
-	}
-	if r.dir != nil {
-		if err := r.dirRole(q.Person, r.dir.Policy.Rollback, "request a rollback"); err != nil {
-			return InputResult{}, err
-		}
-	}
-	fp, err := r.proveInput(ctx, q)
-	if err != nil {
-		return InputResult{}, err
-	}
-	if r.stop != nil {
-		return InputResult{Message: "release is already stopping", Duplicate: true}, nil
-	}
-	if len(r.comps) == 0 {
-		return InputResult{}, fmt.Errorf("nothing has been deployed yet (stage %s); use abort to end the release", r.st.Stage)
-	}
-	reason := fmt.Sprintf("rollback requested by %s: %s", q.Person, q.Reason)
-	if q.Comment != "" {
-		reason += " (" + q.Comment + ")"
-	}
-	r.proven(ctx, RollbackName, q.Person, fp, reason)
-	r.stopLifecycle(stopRollback, q.Person, reason)
-	return InputResult{Message: reason + proofNote(fp)}, nil
-}
-
-// proofNote tells the sender how their input was proven.
-func proofNote(fingerprint string) string {
-	if fingerprint == "" {
-		return ""
-	}
-	return " (signed " + fingerprint + ")"
-}
-
-// stopLifecycle cancels the lifecycle; run then compensates.
-func (r *release) stopLifecycle(kind stopKind, by, reason string) {
-	r.stop = &stopReason{kind: kind, by: by, reason: reason}
-	if r.cancelLifecycle != nil {
-		r.cancelLifecycle()
-	}
 }

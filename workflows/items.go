@@ -159,7 +159,7 @@ func (r *release) mark(ctx workflow.Context, id string, state record.ItemState, 
 
 // markResult records an activity result on an item.
 func (r *release) markResult(ctx workflow.Context, id string, res activities.Result) {
-	r.mark(ctx, id, record.ItemState(res.State), res.Value, res.Detail)
+	r.mark(ctx, id, res.State, res.Value, res.Detail)
 }
 
 // markErr records an activity failure on an item.

@@ -31,5 +31,5 @@ func (r *release) refuseLegacy(ctx workflow.Context, input, person, slot, reason
 	r.inputAudit(ctx, input, person, slot, "refused", reason)
 	r.publish(ctx)
 	workflow.GetLogger(ctx).Warn("input refused", "input", input, "person", person, "reason", reason)
-	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, errRefused, nil)
+	return InputResult{}, temporal.NewNonRetryableApplicationError(reason, ErrRefused, nil)
 }

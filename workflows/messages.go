@@ -168,6 +168,18 @@ const (
 	ReasonErrorRate      RollbackReason = "error_rate"
 )
 
+// RollbackReasons lists the rollback reasons, in the checklist's order.
+var RollbackReasons = []RollbackReason{ReasonCriticalBug, ReasonDataCorruption, ReasonSecurity, ReasonPerformance, ReasonErrorRate}
+
+// RollbackReasonList spells the rollback reasons joined by sep, for messages and flag help.
+func RollbackReasonList(sep string) string {
+	names := make([]string, len(RollbackReasons))
+	for i, r := range RollbackReasons {
+		names[i] = string(r)
+	}
+	return strings.Join(names, sep)
+}
+
 // RollbackRequest asks for a rollback; the person must hold a rollback approver role.
 type RollbackRequest struct {
 	Person  string         `json:"person"`
@@ -226,6 +238,11 @@ type InputResult struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
+// ErrRefused is the application error type of a refused human input (an
+// Update's failure). A release refused at its start or its input fails with
+// activities.ErrBadInput; activities' own error types are the activities.Err* constants.
+const ErrRefused = "Refused"
+
 // StatusQuery returns the release's Status.
 const StatusQuery = "status"
 
@@ -246,3 +263,21 @@ func ParseRelease(s string) string {
 }
 
 const releasePrefix = "release:"
+
+// ShortRelease is the short form of a release ID that commands print and accept
+// ("SERVICE:ENVIRONMENT"), the inverse of ParseRelease.
+func ShortRelease(releaseID string) string { return strings.TrimPrefix(releaseID, releasePrefix) }
+
+// Monitoring windows: the MonitorInput.Window and record.CheckReport.Window of
+// the watch and of the post-rollback watch.
+const (
+	WindowWatch    = "watch"
+	WindowRollback = "post-rollback"
+)
+
+// Sign-off blocks: record.SlotState.Block, the block an Signoff is for.
+const (
+	BlockApprovals  = "approvals"
+	BlockCompletion = "completion"
+	BlockReview     = "review"
+)

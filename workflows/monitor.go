@@ -12,12 +12,6 @@ import (
 	"github.com/golive/golive/internal/telemetry"
 )
 
-// Monitoring windows.
-const (
-	WindowWatch    = "watch"
-	WindowRollback = "post-rollback"
-)
-
 // Checkpoint is one scheduled check, at an exact offset from the deploy time.
 type Checkpoint struct {
 	Offset time.Duration `json:"offset"`
@@ -172,7 +166,7 @@ func rollbackCheckpoints(p spec.Phase) []Checkpoint {
 		return out
 	}
 	for o := p.Every.D(); o <= p.Until.D(); o += p.Every.D() {
-		out = append(out, Checkpoint{Offset: o, Phase: "post-rollback"})
+		out = append(out, Checkpoint{Offset: o, Phase: WindowRollback})
 	}
 	return out
 }

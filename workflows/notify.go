@@ -44,7 +44,7 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 	}
 	var res activities.NotifyResult
 	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
-		res = activities.NotifyResult{Result: activities.Result{State: activities.StateFailed, Detail: errText(err)}, Failed: len(to)}
+		res = activities.NotifyResult{Result: activities.Result{State: record.ItemFailed, Detail: errText(err)}, Failed: len(to)}
 		for _, p := range to {
 			res.Deliveries = append(res.Deliveries, record.Notice{Event: event, Person: p.Person, Error: res.Detail})
 		}
@@ -101,7 +101,7 @@ func (r *release) recordNotices(ctx workflow.Context, event string, level int, r
 	}
 	if len(res.Deliveries) == 0 {
 		// Nobody to tell (no recipients): still on the record.
-		r.audit(ctx, audit.KindNotification, "golive", event+" "+res.State, res.Detail,
+		r.audit(ctx, audit.KindNotification, "golive", event+" "+string(res.State), res.Detail,
 			map[string]string{"delivered": "0", "failed": strconv.Itoa(res.Failed), "level": strconv.Itoa(level)})
 	}
 }

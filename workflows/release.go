@@ -8,6 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
@@ -53,9 +55,10 @@ type release struct {
 
 	// lifecycle is cancelled by an abort, a rollback request or a rollback trigger.
 	cancelLifecycle workflow.CancelFunc
-	// stop is why the lifecycle was cancelled (nil while it runs).
-	stop *stopReason
-	// rejected is set by a rejected sign-off.
+	// stop is how the lifecycle was stopped (nil while it runs): an abort or
+	// a rollback, with who decided it (see stopLifecycle).
+	stop *endError
+	// rejected is set by a rejected sign-off in the open block.
 	rejected *record.SignedBy
 	// open is the sign-off block that currently accepts sign-offs.
 	open string
@@ -67,30 +70,12 @@ type release struct {
 	ledger  auditLog
 }
 
-// stopKind says why the lifecycle stopped early.
-type stopKind int
-
-const (
-	stopAbort stopKind = iota + 1
-	stopRollback
-)
-
-// stopReason is why the lifecycle was cancelled and by whom.
-type stopReason struct {
-	kind   stopKind
-	by     string
-	reason string
-}
-
-// errStopped is returned by steps after the lifecycle has been cancelled.
-var errStopped = errors.New("release stopped")
-
 func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 	if in.Spec.Service == "" || in.Spec.Environment == "" {
-		return nil, temporal.NewNonRetryableApplicationError("spec has no service or environment", "BadInput", nil)
+		return nil, temporal.NewNonRetryableApplicationError("spec has no service or environment", activities.ErrBadInput, nil)
 	}
 	if in.Version == "" {
-		return nil, temporal.NewNonRetryableApplicationError("no version to release", "BadInput", nil)
+		return nil, temporal.NewNonRetryableApplicationError("no version to release", activities.ErrBadInput, nil)
 	}
 	now := workflow.Now(ctx)
 	window := in.Window
@@ -127,7 +112,8 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 	return r, nil
 }
 
-// run drives the lifecycle, then the rollback saga or the review, then the evidence.
+// run drives the lifecycle, then the rollback saga or the review, then the
+// evidence. It alone sets the outcome, once, from how the lifecycle ended.
 func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 	r.alerts.root = ctx
 	lctx, cancel := workflow.WithCancel(ctx)
@@ -137,20 +123,17 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 	// From here on, work runs on a disconnected context so that a cancelled
 	// release (abort, UI cancel) still compensates and records what happened.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	switch {
-	case err == nil:
-		r.st.Outcome = record.OutcomeCompleted
-	case r.st.Outcome != record.OutcomeRunning:
-		// The stage that failed has already set a terminal outcome (rejected, not ready, timed out).
-	default:
-		r.finishWithRollback(dctx, err)
+	e := r.decide(dctx, err)
+	if e.undo {
+		aborted := e.Outcome == record.OutcomeAborted
+		telemetry.Rollback(workflow.GetMetricsHandler(dctx), telemetry.RollbackReason(aborted, r.requested(), e.By, e.Reason))
+		r.rollback(dctx, e.Reason, e.By)
 	}
-	r.setStage(dctx, record.StageEvidence)
-	// The ledger's chain head goes into the evidence: flush everything first.
-	_ = workflow.Await(dctx, func() bool { return !r.ledger.flushing })
-	r.flushAudit(dctx)
-	r.writeEvidence(dctx)
-	r.setStage(dctx, record.StageDone)
+	r.st.Outcome, r.st.Reason = e.Outcome, e.Reason
+	if e.undo && e.Outcome == record.OutcomeRolledBack {
+		r.postRollbackReview(dctx)
+	}
+	r.evidence(dctx)
 	telemetry.ReleaseFinished(workflow.GetMetricsHandler(dctx), string(r.st.Outcome))
 	return ReleaseResult{
 		Outcome:      r.st.Outcome,
@@ -161,55 +144,19 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 	}, nil
 }
 
-// finishWithRollback decides what an interrupted lifecycle means and runs the saga.
-func (r *release) finishWithRollback(ctx workflow.Context, err error) {
-	trigger, by := r.stopCause(ctx, err)
-	aborted := r.stop != nil && r.stop.kind == stopAbort
-	if len(r.comps) == 0 {
-		// Nothing was changed yet: there is nothing to roll back.
-		r.st.Outcome = record.OutcomeFailed
-		if aborted {
-			r.st.Outcome = record.OutcomeAborted
-		}
-		r.st.Reason = trigger
-		return
-	}
-	telemetry.Rollback(workflow.GetMetricsHandler(ctx), telemetry.RollbackReason(aborted, r.stop != nil && r.stop.kind == stopRollback, by, trigger))
-	r.rollback(ctx, trigger, by)
-	r.st.Outcome = record.OutcomeRolledBack
-	if aborted {
-		r.st.Outcome = record.OutcomeAborted
-	}
-	r.st.Reason = trigger
-	if !aborted {
-		r.postRollbackReview(ctx)
-	}
-}
-
-// stopCause names why the lifecycle ended early and who decided it.
-func (r *release) stopCause(ctx workflow.Context, err error) (string, string) {
-	if r.stop != nil {
-		return r.stop.reason, r.stop.by
-	}
-	if temporal.IsCanceledError(err) || ctx.Err() != nil {
-		return "release cancelled from Temporal", "temporal"
-	}
-	return err.Error(), "golive"
-}
-
-// stopped reports whether the lifecycle was interrupted; steps turn that into errStopped.
-func (r *release) stopped() bool { return r.stop != nil }
-
-// lifecycle runs stages 1-7 and 9. Any error sends the release to rollback.
+// lifecycle runs the stages of record.Stages up to the review, one file each;
+// the first that ends the release early returns its end (or an error, which
+// run treats as a rollback trigger). Rollback (rollback.go) and evidence
+// (evidence.go) follow in run.
 func (r *release) lifecycle(ctx workflow.Context) error {
 	steps := []func(workflow.Context) error{
-		r.plan,
-		r.readiness,
-		r.approvals,
-		r.prepare,
-		r.deploy,
-		r.watch,
-		r.review,
+		r.plan,      // plan.go
+		r.readiness, // readiness.go
+		r.approvals, // approvals.go
+		r.prepare,   // prepare.go: T-4h
+		r.deploy,    // deploy.go: T-0
+		r.watch,     // watch.go, with post_deploy.go (T+1h) inside the first hour
+		r.review,    // review.go
 	}
 	for _, step := range steps {
 		if err := r.step(ctx, step); err != nil {
@@ -219,26 +166,34 @@ func (r *release) lifecycle(ctx workflow.Context) error {
 	return nil
 }
 
-// step waits out a hold, then runs one stage, turning a cancellation caused by
-// an abort or rollback request into errStopped.
+// step waits out a hold, then runs one stage. A stage's own end stands; after
+// an abort or a rollback request its error (a cancellation) becomes the stop.
 func (r *release) step(ctx workflow.Context, f func(workflow.Context) error) error {
-	if err := r.waitHold(ctx); err != nil {
-		return r.stopErr(err)
+	err := r.waitHold(ctx)
+	if err == nil {
+		err = f(ctx)
 	}
-	if err := f(ctx); err != nil {
-		return r.stopErr(err)
+	var ended *endError
+	if errors.As(err, &ended) {
+		return err
 	}
-	if r.stopped() {
-		return errStopped
-	}
-	return nil
-}
-
-func (r *release) stopErr(err error) error {
-	if r.stopped() {
-		return errStopped
+	if r.stop != nil {
+		return r.stop
 	}
 	return err
+}
+
+// setStage moves the release to a stage and keeps the search attribute current.
+func (r *release) setStage(ctx workflow.Context, s record.Stage) {
+	r.st.Stage = s
+	telemetry.StageEntered(workflow.GetMetricsHandler(ctx), string(s))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SAStage.ValueSet(string(s)))
+	r.audit(ctx, audit.KindStage, "golive", string(s), r.st.Reason, nil)
+	if s != record.StageEvidence && s != record.StageDone {
+		workflow.Go(ctx, r.flushAudit)
+	}
+	workflow.GetLogger(ctx).Info("stage", "release", r.st.ReleaseID, "stage", s)
+	r.publish(ctx)
 }
 
 // waitHold blocks while the release is held.

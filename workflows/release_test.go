@@ -337,3 +337,24 @@ func TestComplianceSignsLast(t *testing.T) {
 		t.Errorf("compliance signed at %s, before the last other slot at %s", compliance, last)
 	}
 }
+
+// A rolled-back release whose post-rollback review sign-offs time out (on_timeout
+// abort) stays rolled back: only run sets the outcome, and a late review does
+// not undo the rollback.
+func TestRolledBackReleaseStaysRolledBackWhenItsReviewSignoffsTimeOut(t *testing.T) {
+	h := newHarness(t)
+	h.spec.Review.Signoffs.OnTimeout = "abort"
+	h.answer = func(h *harness, sl record.SlotState) bool { return sl.Block == workflows.BlockReview }
+	h.env.RegisterDelayedCallback(func() { h.metrics.set("error_rate", 7.5) }, 6*time.Hour+5*time.Hour+50*time.Minute)
+	res := h.run(h.input("1.1.0"))
+	st := h.status()
+	if res.Outcome != record.OutcomeRolledBack || st.Outcome != record.OutcomeRolledBack {
+		t.Fatalf("outcome %s (status %s), want rolled_back (reason %q)", res.Outcome, st.Outcome, res.Reason)
+	}
+	if !strings.Contains(res.Reason, "review sign-offs overdue") || !strings.Contains(res.Reason, "review_24h") {
+		t.Errorf("reason %q should say which review sign-offs are overdue", res.Reason)
+	}
+	if st.Rollback == nil || !strings.Contains(st.Rollback.Trigger, "error rate 7.50% > 5%") {
+		t.Errorf("rollback record %+v should keep the trigger", st.Rollback)
+	}
+}

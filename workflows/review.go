@@ -7,7 +7,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
@@ -65,15 +64,15 @@ func (r *release) reviewRoles() []string {
 
 // reviewSignoffs collects "24-Hour Review" and "All Issues Resolved".
 func (r *release) reviewSignoffs(ctx workflow.Context) error {
-	r.rejected = nil
-	err := r.collectSignoffs(ctx, blockReview)
-	switch err {
-	case errRejected:
-		r.st.Reason = fmt.Sprintf("review sign-off rejected by %s: %s", r.rejected.Person, r.rejected.Comment)
+	err := r.collectSignoffs(ctx, BlockReview)
+	if why, timedOut := signoffTimedOut(err); timedOut {
+		// An overdue review does not undo the release: it is noted in the
+		// reason, with the slots still missing (the block is closed by now).
+		r.st.Reason = "review sign-offs overdue (" + why + ")"
 		return nil
-	case errSignoffTimeout:
-		r.st.Outcome = record.OutcomeRunning
-		r.st.Reason = "review sign-offs overdue: " + strings.Join(r.openSlotIDs(), ", ")
+	}
+	if err == errRejected {
+		r.st.Reason = fmt.Sprintf("review sign-off rejected by %s: %s", r.rejected.Person, r.rejected.Comment)
 		return nil
 	}
 	return err
@@ -146,15 +145,4 @@ func (r *release) openItems(stage record.Stage) []string {
 		}
 	}
 	return ids
-}
-
-// writeEvidence writes the filled checklist (stage 10).
-func (r *release) writeEvidence(ctx workflow.Context) {
-	var path string
-	in := activities.RecordInput{Dir: r.spec.Evidence.Dir, Status: r.st, Thresholds: &r.spec.Thresholds}
-	if err := workflow.ExecuteActivity(act(ctx, "Write the filled checklist (evidence)", 0), recorder.Evidence, in).Get(ctx, &path); err != nil {
-		workflow.GetLogger(ctx).Error("evidence not written", "error", err)
-		return
-	}
-	r.st.Evidence = path
 }

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 )
 
@@ -26,7 +27,7 @@ func (r *release) rollback(ctx workflow.Context, trigger, by string) {
 		it.Actor = by
 	}
 	r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "rollback: "+trigger, "rollback")
-	r.markNotify(ctx, itemRBNotify, r.notifyUsers(ctx, "rollback_declared", "Rollback of "+r.in.Version+": "+trigger))
+	r.markNotify(ctx, itemRBNotify, r.notifyUsers(ctx, notify.EventRollbackDeclared, "Rollback of "+r.in.Version+": "+trigger))
 
 	var errs []error
 	for i := len(r.comps) - 1; i >= 0; i-- {
@@ -58,7 +59,7 @@ func (r *release) rollback(ctx workflow.Context, trigger, by string) {
 		r.st.Rollback.Error = errors.Join(errs...).Error()
 		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "rollback incomplete: "+r.st.Rollback.Error, "rollback-failed")
 	}
-	r.notifyRoles(ctx, "rollback_completed", []string{"full_team"}, 0, "Rollback of "+r.in.Version+" finished; live: "+orUnknown(r.st.LiveVersion))
+	r.notifyRoles(ctx, notify.EventRollbackCompleted, []string{"full_team"}, 0, "Rollback of "+r.in.Version+" finished; live: "+orUnknown(r.st.LiveVersion))
 }
 
 // revertApp deploys the recorded previous version again (no rebuild).
@@ -99,7 +100,7 @@ func (r *release) migrateDown(ctx workflow.Context, to int64) error {
 		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "database rollback blocked: "+msg, "db-frozen")
 		return errors.New(msg)
 	}
-	r.mark(ctx, itemRBMigrations, record.ItemState(res.State), fmt.Sprintf("version %d → %d", res.Before, res.After), res.Detail)
+	r.mark(ctx, itemRBMigrations, res.State, fmt.Sprintf("version %d → %d", res.Before, res.After), res.Detail)
 	return nil
 }
 

@@ -11,15 +11,9 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/approval"
+	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
-)
-
-// Sign-off block names.
-const (
-	blockApprovals  = "approvals"
-	blockCompletion = "completion"
-	blockReview     = "review"
 )
 
 func slotStates(s spec.Spec) []record.SlotState {
@@ -29,17 +23,17 @@ func slotStates(s spec.Spec) []record.SlotState {
 			out = append(out, record.SlotState{Block: block, ID: sl.ID, Title: sl.Title, Role: sl.Role, MinPeople: max(sl.MinPeople, 1), State: record.ItemPending})
 		}
 	}
-	add(blockApprovals, s.Approvals)
-	add(blockCompletion, s.Completion)
-	add(blockReview, s.Review.Signoffs)
+	add(BlockApprovals, s.Approvals)
+	add(BlockCompletion, s.Completion)
+	add(BlockReview, s.Review.Signoffs)
 	return out
 }
 
 func (r *release) block(name string) spec.SignoffBlock {
 	switch name {
-	case blockApprovals:
+	case BlockApprovals:
 		return r.spec.Approvals
-	case blockCompletion:
+	case BlockCompletion:
 		return r.spec.Completion
 	}
 	return r.spec.Review.Signoffs
@@ -200,8 +194,15 @@ func (r *release) blockDone(block string) bool {
 // errRejected ends the release: a sign-off was rejected.
 var errRejected = errors.New("sign-off rejected")
 
-// errSignoffTimeout ends the release: a sign-off block timed out with on_timeout abort.
-var errSignoffTimeout = errors.New("sign-off timed out")
+// signoffTimedOut reports whether a sign-off block ended by its timeout
+// (on_timeout abort), and why; the block's stage decides what that means.
+func signoffTimedOut(err error) (string, bool) {
+	var e *endError
+	if !errors.As(err, &e) || e.Outcome != record.OutcomeTimedOut {
+		return "", false
+	}
+	return e.Reason, true
+}
 
 // collectSignoffs opens a block, asks its slots, reminds and escalates on durable
 // timers, and returns when every slot is filled, one is rejected, or it times out.
@@ -210,14 +211,14 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 	if len(b.Slots) == 0 {
 		return nil
 	}
-	r.open = block
+	r.open, r.rejected = block, nil
 	defer func() { r.open = "" }()
 	for i := range r.st.Slots {
 		if r.st.Slots[i].Block == block && r.st.Slots[i].State == record.ItemPending {
 			r.st.Slots[i].State = record.ItemWaiting
 		}
 	}
-	r.notifyRoles(ctx, "signoff_requested", r.openSlotRoles(), 0, "Sign-off requested: "+block)
+	r.notifyRoles(ctx, notify.EventSignoffRequested, r.openSlotRoles(), 0, "Sign-off requested: "+block)
 	start := workflow.Now(ctx)
 	deadline := start.Add(b.Timeout.D())
 	nextRemind := start.Add(b.RemindEvery.D())
@@ -258,23 +259,22 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 			escalated = true
 			r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "sign-off overdue: "+strings.Join(r.openSlotIDs(), ", "), "")
 		default:
-			r.notifyRoles(ctx, "signoff_reminder", r.openSlotRoles(), 0, "Reminder: sign-off pending: "+strings.Join(r.openSlotIDs(), ", "))
+			r.notifyRoles(ctx, notify.EventSignoffReminder, r.openSlotRoles(), 0, "Reminder: sign-off pending: "+strings.Join(r.openSlotIDs(), ", "))
 			nextRemind = now.Add(b.RemindEvery.D())
 		}
 	}
 }
 
-// signoffTimeout applies on_timeout: abort ends the release, hold waits for a resume.
+// signoffTimeout applies on_timeout: abort ends the block with a timed-out
+// end (the release's, in the approvals stage), hold waits for a resume.
 func (r *release) signoffTimeout(ctx workflow.Context, block string, b spec.SignoffBlock) error {
 	missing := strings.Join(r.openSlotIDs(), ", ")
 	if b.OnTimeout == "hold" {
 		r.st.Held, r.st.HeldBy = true, "golive (sign-off timeout: "+missing+")"
-		r.notifyRoles(ctx, "signoff_timeout", r.openSlotRoles(), 0, "Sign-off timed out, release held: "+missing)
+		r.notifyRoles(ctx, notify.EventSignoffTimeout, r.openSlotRoles(), 0, "Sign-off timed out, release held: "+missing)
 		return r.waitHold(ctx)
 	}
-	r.st.Outcome = record.OutcomeTimedOut
-	r.st.Reason = fmt.Sprintf("%s sign-off timed out after %s; missing: %s", block, b.Timeout, missing)
-	return errSignoffTimeout
+	return end(record.OutcomeTimedOut, fmt.Sprintf("%s sign-off timed out after %s; missing: %s", block, b.Timeout, missing))
 }
 
 func (r *release) openSlotRoles() []string {

@@ -3,7 +3,6 @@ package workflows
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
@@ -11,6 +10,7 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // startMonitor starts a monitoring child for one window.
@@ -56,69 +56,6 @@ func (r *release) watch(ctx workflow.Context) error {
 	return nil
 }
 
-// postDeploy is the T+1h stage.
-func (r *release) postDeploy(ctx workflow.Context) error {
-	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
-		return err
-	}
-	// The monitoring child's T+1h report may have arrived before this timer fired.
-	if r.item(itemPostMetrics).State == record.ItemPending {
-		r.mark(ctx, itemPostMetrics, record.ItemRunning, "", "")
-	}
-	r.openAttests(ctx, record.StagePostDeploy)
-	if err := r.smoke(ctx, itemPostWorkflows); err != nil {
-		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "critical workflows failing at T+1h", "")
-		return err
-	}
-	r.mark(ctx, itemPostNotify, record.ItemRunning, "", "")
-	res := r.notifyRoles(ctx, "test_message", []string{"full_team"}, 0, "Test notification: Email/SMS notifications working")
-	r.markNotify(ctx, itemPostNotify, res)
-	if !res.Passed() {
-		r.alerts.raise(ctx, r.spec.Escalation.TargetLevel, "test notification failed: "+res.Detail, itemPostNotify)
-	}
-	if err := r.verifyBackup(ctx, itemPostBackup, "post-deploy"); err != nil {
-		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, err.Error(), itemPostBackup)
-	}
-	// The T+1h metric check is the monitor's; wait for its report.
-	if err := r.awaitT1HReport(ctx); err != nil {
-		return err
-	}
-	if _, err := r.collectAttests(ctx, record.StagePostDeploy, r.spec.Completion.Timeout.D()); err != nil {
-		return err
-	}
-	err := r.collectSignoffs(ctx, blockCompletion)
-	switch err {
-	case errRejected:
-		return fmt.Errorf("deployment completion rejected by %s: %s", r.rejected.Person, r.rejected.Comment)
-	case errSignoffTimeout:
-		r.st.Outcome = record.OutcomeRunning // a late completion sign-off does not undo a live release
-		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "Deployment Completed By sign-off overdue", blockCompletion)
-		return nil
-	}
-	return err
-}
-
-// awaitT1HReport waits for the T+1h check's report. Since the team directory
-// the wait has a deadline: past it the item is unavailable (never a pass) and
-// an alert is raised, so a check that never reports cannot wedge the release.
-func (r *release) awaitT1HReport(ctx workflow.Context) error {
-	done := func() bool { return r.item(itemPostMetrics).State.Done() }
-	if r.v < versionIdentity {
-		return workflow.Await(ctx, done)
-	}
-	deadline := r.st.DeployAt.Add(r.spec.Watch.T1H.D()).Add(checkGrace)
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      max(deadline.Sub(workflow.Now(ctx)), time.Millisecond),
-		TimerOptions: workflow.TimerOptions{Summary: "T+1h: waiting for the key-metrics check until " + deadline.UTC().Format(time.RFC3339)},
-	}, done)
-	if err != nil || ok {
-		return err
-	}
-	r.mark(ctx, itemPostMetrics, record.ItemUnavailable, "", "no T+1h metrics report by "+deadline.UTC().Format(time.RFC3339))
-	r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, "T+1h key metrics could not be checked", itemPostMetrics)
-	return nil
-}
-
 // onReport records a monitoring report, judges the T+1h targets, raises alerts,
 // and stops the lifecycle on a rollback trigger even while it waits elsewhere.
 func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
@@ -137,7 +74,7 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 		case record.VerdictTargetMissed, record.VerdictCritical, record.VerdictRollback:
 			state = record.ItemFailed
 		}
-		r.mark(ctx, itemPostMetrics, state, summarize(rep.Readings), breaches(rep.Readings))
+		r.mark(ctx, itemPostMetrics, state, render.Readings(rep.Readings), breaches(rep.Readings))
 	}
 	for _, rd := range rep.Readings {
 		if rd.Verdict != record.VerdictOK {
@@ -162,7 +99,7 @@ func (r *release) onReport(ctx workflow.Context, rep record.CheckReport) {
 		r.alerts.raise(ctx, r.spec.Escalation.CriticalLevel, msg, key)
 	}
 	if rep.Worst == record.VerdictRollback && rep.Window == WindowWatch && r.stop == nil {
-		r.stopLifecycle(stopRollback, "golive", "rollback trigger at +"+rep.Offset.String()+": "+breaches(rep.Readings))
+		r.stopLifecycle(record.OutcomeRolledBack, "golive", "rollback trigger at +"+rep.Offset.String()+": "+breaches(rep.Readings))
 	}
 	r.publish(ctx)
 }

@@ -5,6 +5,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/workflows"
 )
@@ -23,8 +26,8 @@ import (
 func newDemoCmd(g *globals) *cobra.Command {
 	var f devFlags
 	var specPath, appAddr, good, bad string
-	var stay bool
-	var pgServer, promFlag string
+	var stay, verbose bool
+	var pgServer, promFlag, logPath string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run two whole releases live: a good one, then a bad one that rolls back by itself",
@@ -48,7 +51,12 @@ virtual authenticator before the first release; the change to a copy of the
 directory (.golive/demo/directory.yaml) is signed by the demo admins olivia and
 henry, the releases pin it, and carol's compliance_officer slot is approved
 on the page her notice links to. Without them the demo says so and signs
-every slot by CLI.`,
+every slot by CLI.
+
+It prints the release as a person follows it: each stage, each item as it
+ends, every command as typed, the watch's readings and the decision. The
+structured logs of the server, the worker and the demo app go to a file it
+names (--log, .golive/demo/demo.log); --verbose also prints them in between.`,
 		Example: "  golive demo\n  golive demo --stay   # keep the UI and Prometheus up afterwards until Ctrl-C\n  golive demo --prometheus=off   # read /stats directly",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,7 +69,11 @@ every slot by CLI.`,
 			if err != nil {
 				return err
 			}
-			log := g.logger()
+			log, closeLog, err := demoLogger(g, logPath, verbose)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
 			if err := demoDatabases(ctx, pgServer); err != nil {
 				return err
 			}
@@ -147,6 +159,8 @@ every slot by CLI.`,
 	cmd.Flags().StringVar(&pgServer, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the local PostgreSQL the demo creates its databases on")
 	cmd.Flags().StringVar(&promFlag, "prometheus", "prometheus", "Prometheus binary (name on $PATH or path) the watch reads the demo app's metrics through; off reads /stats directly")
 	cmd.Flags().BoolVar(&stay, "stay", false, "keep the server, UI and Prometheus running after the demo until Ctrl-C")
+	cmd.Flags().StringVar(&logPath, "log", demoLog, "file the server's, worker's and demo app's structured logs go to")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print those logs, interleaved with the release")
 	return cmd
 }
 
@@ -157,6 +171,27 @@ const (
 	demoDirectoryAdmins = "examples/directory/admins"
 	demoKeys            = "examples/directory/keys"
 )
+
+// demoLog is where the demo's structured logs go by default.
+const demoLog = ".golive/demo/demo.log"
+
+// demoLogger opens the demo's log file (truncated at each start) and says
+// where it is; with verbose the logs also go to stderr.
+func demoLogger(g *globals, path string, verbose bool) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo log: %w", err)
+	}
+	var w io.Writer = f
+	if verbose {
+		w = io.MultiWriter(f, os.Stderr)
+	}
+	fmt.Printf("logs             %s (server, worker, demo app; --verbose prints them here too)\n", path)
+	return g.loggerTo(w), func() { _ = f.Close() }, nil
+}
 
 // demo drives releases the way people would: by running golive commands.
 type demo struct {
@@ -212,12 +247,12 @@ func (d *demo) release(ctx context.Context, version string) error {
 		for _, it := range st.Items {
 			if it.State.Done() && seen[it.ID] != it.State {
 				seen[it.ID] = it.State
-				fmt.Printf("  %s %s — %s\n", boxOf(it.State), it.Title, truncate(it.Value+" "+it.Detail, 110))
+				fmt.Printf("  %s %s — %s\n", render.Mark(it.State), it.Title, truncate(it.Value+" "+it.Detail, 110))
 			}
 		}
 		for ; checks < len(st.Checks); checks++ {
 			ck := st.Checks[checks]
-			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, readingLine(ck.Readings), ck.Worst)
+			fmt.Printf("  %s check %d at +%s (%s): %s → %s\n", ck.Window, ck.Index, ck.Offset, ck.Phase, render.Readings(ck.Readings), ck.Worst)
 			printDecisive(ck.Readings)
 		}
 		if st.Stage == record.StageDone {
@@ -272,7 +307,7 @@ func (d *demo) answer(ctx context.Context, id string, st record.Status, asked ma
 		}
 		asked[key] = true
 		used[p+"/"+sl.Block] = true
-		if d.web != nil && p == d.web.person && sl.Block == "approvals" {
+		if d.web != nil && p == d.web.person && sl.Block == workflows.BlockApprovals {
 			if err := d.web.approve(id, sl.ID); err != nil {
 				return err
 			}
@@ -310,16 +345,4 @@ func printDecisive(rs []record.Reading) {
 			fmt.Printf("    ↳ %s n/a: %s\n", r.Metric, truncate(r.Detail, 160))
 		}
 	}
-}
-
-func boxOf(s record.ItemState) string {
-	switch s {
-	case record.ItemPassed:
-		return "✔"
-	case record.ItemFailed:
-		return "✘"
-	case record.ItemUnavailable:
-		return "?"
-	}
-	return "-"
 }

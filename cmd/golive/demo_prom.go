@@ -4,23 +4,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/golive/golive/internal/metrics"
+	"github.com/golive/golive/internal/promproc"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -107,13 +104,9 @@ func demoPrometheus(ctx context.Context, bin, note, specPath, target string) (*d
 
 // demoProm is the Prometheus child process of one demo run.
 type demoProm struct {
-	// URL is the server's base URL, http://127.0.0.1:PORT.
-	URL string
+	*promproc.Process
 	// graph is the path of the server's graph page (see findGraph).
-	graph  string
-	dir    string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	graph string
 }
 
 // startDemoPrometheus wipes dir, writes a configuration scraping target's
@@ -123,78 +116,20 @@ func startDemoPrometheus(ctx context.Context, bin, dir, target string) (*demoPro
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("wipe %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	scrape := promDuration(demoPromScrape)
+	scrape := promproc.Duration(demoPromScrape)
 	cfg := fmt.Sprintf("# Written by golive demo at each start.\nglobal:\n  scrape_interval: %s\n  scrape_timeout: %s\n"+
 		"scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: [%s]\n", scrape, scrape, strconv.Quote(target))
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	var err error
-	// The free port can be taken between choosing it and Prometheus binding it: try again then.
-	for range 3 {
-		var p *demoProm
-		if p, err = launchDemoPrometheus(ctx, bin, dir); err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, syscall.EADDRINUSE) {
-			break
-		}
-	}
-	return nil, err
-}
-
-// promDuration formats d as Prometheus durations are written ("1s", "500ms").
-func promDuration(d time.Duration) string {
-	if d%time.Second == 0 {
-		return strconv.Itoa(int(d/time.Second)) + "s"
-	}
-	return strconv.Itoa(int(d/time.Millisecond)) + "ms"
-}
-
-func launchDemoPrometheus(ctx context.Context, bin, dir string) (*demoProm, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	proc, err := promproc.Start(ctx, promproc.Options{Bin: bin, Dir: dir, Retention: "1d", ReadyTimeout: demoPromStartTimeout})
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--storage.tsdb.retention.time=1d",
-		"--web.listen-address="+addr,
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = demoPromSysProcAttr()
-	p := &demoProm{URL: "http://" + addr, dir: dir, cmd: cmd, exited: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that started the child
-		// ends, not the process: hold this thread for the child's lifetime.
-		runtime.LockOSThread()
-		defer logf.Close()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	if err := p.waitReady(ctx); err != nil {
-		p.stop()
-		return nil, err
-	}
+	p := &demoProm{Process: proc}
 	p.graph = p.findGraph()
 	return p, nil
 }
@@ -210,33 +145,6 @@ func (p *demoProm) findGraph() string {
 		}
 	}
 	return "/graph"
-}
-
-// waitReady polls /-/ready until the server answers 200.
-func (p *demoProm) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, demoPromStartTimeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		select {
-		case <-p.exited:
-			if strings.Contains(p.log(), "address already in use") {
-				return fmt.Errorf("prometheus on %s: %w", p.URL, syscall.EADDRINUSE)
-			}
-			return fmt.Errorf("prometheus exited during start-up (%v)%s", p.cmd.ProcessState, p.logTail())
-		case <-ctx.Done():
-			return fmt.Errorf("prometheus at %s not ready: %w%s", p.URL, ctx.Err(), p.logTail())
-		case <-tick.C:
-		}
-		if resp, err := client.Get(p.URL + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
 }
 
 // waitReadings polls until every query answers with a number: the target has
@@ -263,39 +171,20 @@ func (p *demoProm) waitReadings(ctx context.Context, queries [][2]string) error 
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("prometheus exited before the first readings%s", p.logTail())
+		case <-p.Exited():
+			return fmt.Errorf("prometheus exited before the first readings%s", p.LogTail())
 		case <-ctx.Done():
-			return fmt.Errorf("no reading from prometheus at %s within %s (last: %v)%s", p.URL, demoPromStartTimeout, last, p.logTail())
+			return fmt.Errorf("no reading from prometheus at %s within %s (last: %v)%s", p.URL, demoPromStartTimeout, last, p.LogTail())
 		case <-tick.C:
 		}
 	}
 }
 
-// stop ends the server (SIGTERM, SIGKILL after 10 s) and waits for it. Safe to call twice.
+// stop ends the server; safe on a nil demoProm (no Prometheus).
 func (p *demoProm) stop() {
-	if p == nil || p.cmd.Process == nil {
-		return
+	if p != nil {
+		p.Stop()
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-func (p *demoProm) log() string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "prometheus.log"))
-	return string(b)
-}
-
-// logTail is the end of the server's log, for errors.
-func (p *demoProm) logTail() string {
-	lines := strings.Split(strings.TrimSpace(p.log()), "\n")
-	lines = lines[max(0, len(lines)-8):]
-	return "\n--- " + filepath.Join(p.dir, "prometheus.log") + " ---\n" + strings.Join(lines, "\n")
 }
 
 // graphURL opens the error-rate query on the server's graph page.

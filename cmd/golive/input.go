@@ -200,7 +200,7 @@ func newRollbackCmd(g *globals) *cobra.Command {
 		},
 	}
 	addSignFlags(cmd, &sign)
-	cmd.Flags().StringVar(&reason, "reason", "critical_bug", "critical_bug, data_corruption, security, performance or error_rate")
+	cmd.Flags().StringVar(&reason, "reason", string(workflows.ReasonCriticalBug), "one of: "+workflows.RollbackReasonList(", "))
 	cmd.Flags().StringVarP(&comment, "message", "m", "", "what was seen")
 	return cmd
 }

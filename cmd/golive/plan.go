@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -155,7 +155,7 @@ func printReadiness(w io.Writer, checks []planCheck, migrations *planCheck) {
 	failed := 0
 	fmt.Fprintf(w, "\nreadiness checks, run now (%d):\n", len(checks))
 	for _, c := range checks {
-		if c.State != activities.StatePassed && c.State != activities.StateSkipped && !c.Optional {
+		if c.State != record.ItemPassed && c.State != record.ItemSkipped && !c.Optional {
 			failed++
 		}
 		fmt.Fprintf(w, "  %-11s %-28s %s %s\n", c.State, c.ItemID, c.Value, truncate(c.Detail, 160))

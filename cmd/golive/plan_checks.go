@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/worker"
 	"github.com/golive/golive/workflows"
@@ -16,14 +17,14 @@ import (
 
 // planCheck is one automatic readiness item as golive plan ran it now.
 type planCheck struct {
-	ItemID   string        `json:"item_id"`
-	Title    string        `json:"title"`
-	Kind     string        `json:"kind"`
-	Optional bool          `json:"optional,omitempty"`
-	State    string        `json:"state"`
-	Value    string        `json:"value,omitempty"`
-	Detail   string        `json:"detail,omitempty"`
-	Took     time.Duration `json:"took_ns"`
+	ItemID   string           `json:"item_id"`
+	Title    string           `json:"title"`
+	Kind     string           `json:"kind"`
+	Optional bool             `json:"optional,omitempty"`
+	State    record.ItemState `json:"state"`
+	Value    string           `json:"value,omitempty"`
+	Detail   string           `json:"detail,omitempty"`
+	Took     time.Duration    `json:"took_ns"`
 }
 
 // runReadinessChecks runs the spec's automatic readiness items now, in
@@ -67,7 +68,7 @@ func runOneCheck(ctx context.Context, ch activities.Checkers, s spec.Spec, it sp
 	res, err := runBounded(ctx, func(ctx context.Context) (activities.Result, error) { return ch.Run(ctx, in) })
 	pc := planCheck{ItemID: it.ID, Title: it.Title, Kind: it.Auto.Kind, Optional: it.Optional, State: res.State, Value: res.Value, Detail: res.Detail, Took: time.Since(begin)}
 	if err != nil {
-		pc.State, pc.Detail = activities.StateUnavailable, err.Error()
+		pc.State, pc.Detail = record.ItemUnavailable, err.Error()
 	}
 	return pc
 }

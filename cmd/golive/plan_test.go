@@ -224,7 +224,7 @@ func TestPlanRunsTheReadinessChecksAndListsPendingMigrations(t *testing.T) {
 	}
 	states := map[string]string{}
 	for _, c := range p.Readiness {
-		states[c.ItemID] = c.State + ": " + c.Value + " " + c.Detail
+		states[c.ItemID] = string(c.State) + ": " + c.Value + " " + c.Detail
 	}
 	for _, id := range []string{"env.hosting", "sec.cors", "sec.csrf", "env.database", "db.rls"} {
 		if !strings.HasPrefix(states[id], "passed") {

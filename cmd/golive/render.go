@@ -10,6 +10,7 @@ import (
 
 	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // renderStatus draws a release for a terminal. compact hides finished stages' items.
@@ -38,7 +39,7 @@ func renderStatus(st record.Status, compact bool) string {
 			stage = it.Stage
 			fmt.Fprintf(&b, "\n%s\n", evidence.StageTitle(stage))
 		}
-		line := fmt.Sprintf("  %s %-28s %s", evidence.Box(it.State), it.ID, it.Title)
+		line := fmt.Sprintf("  %s %-28s %s", render.Box(it.State), it.ID, it.Title)
 		if it.Value != "" {
 			line += " — " + it.Value
 		}
@@ -56,11 +57,11 @@ func renderStatus(st record.Status, compact bool) string {
 		for _, by := range sl.By {
 			who += fmt.Sprintf(" %s(%s %s)", by.Person, by.Decision, by.At.UTC().Format("15:04:05"))
 		}
-		fmt.Fprintf(&b, "  %s %-11s %-20s %s%s\n", evidence.Box(sl.State), sl.Block, sl.ID, sl.State, who)
+		fmt.Fprintf(&b, "  %s %-11s %-20s %s%s\n", render.Box(sl.State), sl.Block, sl.ID, sl.State, who)
 	}
 	if n := len(st.Checks); n > 0 {
 		last := st.Checks[n-1]
-		fmt.Fprintf(&b, "\nWatch: %d check(s); last %s #%d at +%s (%s): %s\n", n, last.Window, last.Index, last.Offset, last.Worst, readingLine(last.Readings))
+		fmt.Fprintf(&b, "\nWatch: %d check(s); last %s #%d at +%s (%s): %s\n", n, last.Window, last.Index, last.Offset, last.Worst, render.Readings(last.Readings))
 	}
 	for _, a := range st.Alerts {
 		state := "OPEN"
@@ -93,18 +94,6 @@ func renderStatus(st record.Status, compact bool) string {
 	return b.String()
 }
 
-func readingLine(rs []record.Reading) string {
-	parts := make([]string, 0, len(rs))
-	for _, r := range rs {
-		if r.Verdict == record.VerdictUnavailable {
-			parts = append(parts, r.Metric+" n/a")
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s=%.3g%s", r.Metric, r.Value, r.Unit))
-	}
-	return strings.Join(parts, " ")
-}
-
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -112,12 +101,9 @@ func dash(s string) string {
 	return s
 }
 
+// truncate puts s on one line and shortens it to n bytes (render.Truncate).
 func truncate(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n-1] + "…"
-	}
-	return s
+	return render.Truncate(strings.Join(strings.Fields(s), " "), n)
 }
 
 // keyword reads a Keyword search attribute from a listed execution.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -71,14 +72,17 @@ func defaultPerson() string {
 
 // logger builds the process logger at the chosen level and format; every line
 // about a release carries release=<workflow ID> (telemetry.LogHandler).
-func (g *globals) logger() *slog.Logger {
+func (g *globals) logger() *slog.Logger { return g.loggerTo(os.Stderr) }
+
+// loggerTo is the logger of --log-level and --log-format writing to w.
+func (g *globals) loggerTo(w io.Writer) *slog.Logger {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(g.logLevel)); err != nil {
 		lv = slog.LevelInfo
 	}
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})
+	var h slog.Handler = slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})
 	if g.logFormat == "json" {
-		h = slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv})
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})
 	}
 	return slog.New(telemetry.NewLogHandler(h))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/workflows"
 )
 
@@ -11,6 +12,6 @@ func temporalSA(service, env, version string) temporal.SearchAttributes {
 		workflows.SAService.ValueSet(service),
 		workflows.SAEnvironment.ValueSet(env),
 		workflows.SAVersion.ValueSet(version),
-		workflows.SAStage.ValueSet("plan"),
+		workflows.SAStage.ValueSet(string(record.StagePlan)),
 	)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/golive/golive/internal/directory"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // Plan is what the release page shows: the plan and its state, read from the
@@ -69,20 +70,8 @@ type Me struct {
 // stateOrder puts failures first, then what waits for people, then the rest.
 var stateOrder = []record.ItemState{record.ItemFailed, record.ItemUnavailable, record.ItemWaiting, record.ItemRunning, record.ItemPending, record.ItemPassed, record.ItemSkipped}
 
-func classOf(s record.ItemState) string {
-	switch s {
-	case record.ItemFailed, record.ItemUnavailable:
-		return "fail"
-	case record.ItemPassed:
-		return "pass"
-	case record.ItemWaiting:
-		return "wait"
-	}
-	return "none"
-}
-
 func itemView(it record.Item) ItemView {
-	return ItemView{ID: it.ID, Title: it.Title, State: string(it.State), Value: it.Value, Detail: it.Detail, Role: it.Role, Class: classOf(it.State)}
+	return ItemView{ID: it.ID, Title: it.Title, State: string(it.State), Value: it.Value, Detail: it.Detail, Role: it.Role, Class: render.Class(it.State)}
 }
 
 // BuildPlan lays out st for reading in zone; snap (the server's directory
@@ -127,7 +116,7 @@ func BuildPlan(st record.Status, snap *directory.Snapshot, person string, zone *
 }
 
 func slotView(sl record.SlotState, snap *directory.Snapshot, zone *time.Location) SlotView {
-	v := SlotView{Block: sl.Block, ID: sl.ID, Title: sl.Title, Role: sl.Role, State: string(sl.State), Class: classOf(sl.State)}
+	v := SlotView{Block: sl.Block, ID: sl.ID, Title: sl.Title, Role: sl.Role, State: string(sl.State), Class: render.Class(sl.State)}
 	for _, b := range sl.By {
 		name := b.Name
 		if name == "" && snap != nil {

@@ -22,16 +22,8 @@ import (
 	"time"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
-)
-
-// Metric names with checklist thresholds (as in workflows/evaluate.go).
-const (
-	MetricErrorRate     = "error_rate"
-	MetricLatencyP95    = "latency_p95"
-	MetricDBConnections = "db_connections"
-	MetricSlowQueries   = "slow_queries"
-	MetricFailedLogins  = "failed_logins"
 )
 
 // DefaultSpan is the time axis when no reading or mark lies beyond it.
@@ -87,24 +79,24 @@ func Lines(metric string, th spec.Thresholds, baseline *float64) []Line {
 	ms := func(d spec.Duration) float64 { return float64(d.D()) / float64(time.Millisecond) }
 	unit := spec.MetricUnit(metric)
 	switch metric {
-	case MetricErrorRate:
+	case spec.MetricErrorRate:
 		add(KindTarget, float64(th.Targets.ErrorRate), unit)
 		add(KindCritical, float64(th.Critical.ErrorRate), unit)
 		add(KindRollback, float64(th.Rollback.ErrorRate), unit)
-	case MetricLatencyP95:
+	case spec.MetricLatencyP95:
 		add(KindTarget, ms(th.Targets.LatencyP95), unit)
 		add(KindCritical, ms(th.Critical.LatencyP95), unit)
 		if baseline != nil && *baseline > 0 {
 			add(KindRollback, math.Max(*baseline*(1+float64(th.Rollback.Degradation)/100), *baseline+ms(th.Rollback.DegradationMin)), unit)
 		}
-	case MetricDBConnections:
+	case spec.MetricDBConnections:
 		add(KindCritical, float64(th.Critical.DBConnections), unit)
-	case MetricSlowQueries:
+	case spec.MetricSlowQueries:
 		if baseline != nil {
 			add(KindTarget, *baseline*(1+float64(th.Targets.SlowQuerySpike)/100), unit)
 		}
 		add(KindCritical, th.Critical.SlowQueries, unit)
-	case MetricFailedLogins:
+	case spec.MetricFailedLogins:
 		add(KindCritical, float64(th.Critical.FailedLogins), unit)
 	}
 	if baseline != nil {
@@ -128,23 +120,6 @@ var lineColor = map[string]string{
 	KindCritical: "#d4380d",
 	KindRollback: "#b00020",
 	KindBaseline: "#57606a",
-}
-
-// verdictColor colours a reading's marker.
-func verdictColor(v record.Verdict) string {
-	switch v {
-	case record.VerdictOK:
-		return "#1a7f37"
-	case record.VerdictTargetMissed:
-		return "#b26b00"
-	case record.VerdictInconclusive:
-		return "#8250df"
-	case record.VerdictCritical:
-		return "#d4380d"
-	case record.VerdictRollback:
-		return "#b00020"
-	}
-	return "#6e7781"
 }
 
 type point struct {
@@ -277,9 +252,9 @@ func SVG(o Options) []byte {
 	}
 	fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="#0969da" stroke-width="1.6" points="%s"/>`+"\n", strings.Join(coords, " "))
 	for _, p := range pts {
-		fill, stroke := verdictColor(p.r.Verdict), "none"
+		fill, stroke := render.VerdictColor(p.r.Verdict), "none"
 		if p.r.DryRun {
-			fill, stroke = "#fff", verdictColor(p.r.Verdict)
+			fill, stroke = "#fff", render.VerdictColor(p.r.Verdict)
 		}
 		fmt.Fprintf(&b, `<circle class="reading %s" cx="%s" cy="%s" r="3" fill="%s" stroke="%s"><title>+%s %s%s %s</title></circle>`+"\n",
 			p.r.Verdict, f(x(p.off)), f(y(p.r.Value)), fill, stroke, offset(p.off), num(p.r.Value), esc(unit), p.r.Verdict)
@@ -322,7 +297,7 @@ func Release(st record.Status, th spec.Thresholds) []Chart {
 			}
 		}
 	}
-	order := []string{MetricErrorRate, MetricLatencyP95, MetricDBConnections, MetricSlowQueries, MetricFailedLogins}
+	order := []string{spec.MetricErrorRate, spec.MetricLatencyP95, spec.MetricDBConnections, spec.MetricSlowQueries, spec.MetricFailedLogins}
 	rank := func(n string) int {
 		if i := slices.Index(order, n); i >= 0 {
 			return i

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golive/golive/internal/charts"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -22,21 +23,6 @@ const (
 	plotTop    = 22.0
 	plotBottom = 150.0
 )
-
-// verdictColor is the colour of a reading's verdict, shared by charts and tables.
-func verdictColor(v record.Verdict) string {
-	switch v {
-	case record.VerdictOK:
-		return "#1a7f37"
-	case record.VerdictTargetMissed:
-		return "#b26b00"
-	case record.VerdictCritical:
-		return "#d4380d"
-	case record.VerdictRollback:
-		return "#b00020"
-	}
-	return "#6e7781"
-}
 
 // chartPoint is one reading placed in time.
 type chartPoint struct {
@@ -264,7 +250,7 @@ func metricChart(st record.Status, metric string, th *spec.Thresholds) string {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="na" text-anchor="middle">×<title>%s</title></text>`, xx, plotBottom-3, esc(p.label))
 			continue
 		}
-		fill := verdictColor(p.verdict)
+		fill := render.VerdictColor(p.verdict)
 		if p.dryRun {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.4" fill="#fff" stroke="%s" stroke-width="1.5"><title>%s (dry run)</title></circle>`, xx, y(p.value), fill, esc(p.label))
 			continue

@@ -10,21 +10,6 @@ import (
 	"github.com/golive/golive/internal/record"
 )
 
-// Box renders an item state as a checklist box.
-func Box(s record.ItemState) string {
-	switch s {
-	case record.ItemPassed:
-		return "[x]"
-	case record.ItemFailed:
-		return "[!]"
-	case record.ItemUnavailable:
-		return "[?]"
-	case record.ItemSkipped:
-		return "[-]"
-	}
-	return "[ ]"
-}
-
 // StageTitle is the checklist section a stage encodes.
 func StageTitle(s record.Stage) string {
 	for _, st := range record.Stages {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/golive/golive/internal/charts"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -324,7 +325,7 @@ func writeMetricsHTML(w *page, st record.Status, o Options) {
 	w.raw(`<p class="tally">` + esc(checkTally(st)) + `</p>`)
 	w.raw(`<p class="legend">`)
 	for _, v := range []record.Verdict{record.VerdictOK, record.VerdictTargetMissed, record.VerdictCritical, record.VerdictRollback, record.VerdictInconclusive} {
-		w.raw(fmt.Sprintf(`<span><i style="background:%s"></i>%s</span>`, verdictColor(v), esc(strings.ReplaceAll(string(v), "_", " "))))
+		w.raw(fmt.Sprintf(`<span><i style="background:%s"></i>%s</span>`, render.VerdictColor(v), esc(strings.ReplaceAll(string(v), "_", " "))))
 	}
 	w.raw(`<span>× not measured</span><span>– – baseline</span></p>`)
 	if o.Thresholds != nil && watchSpan(st) >= time.Hour {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // Markdown renders the filled checklist.
@@ -76,7 +77,7 @@ func facts(st record.Status) []fact {
 }
 
 func writeItemMD(b *strings.Builder, it record.Item) {
-	fmt.Fprintf(b, "- %s %s", Box(it.State), it.Title)
+	fmt.Fprintf(b, "- %s %s", render.Box(it.State), it.Title)
 	var facts []string
 	if it.Value != "" {
 		facts = append(facts, oneLine(it.Value))

@@ -47,6 +47,9 @@ const (
 // alertPrefix starts the name of an escalation alert event: alert_level_N for any level N.
 const alertPrefix = "alert_level_"
 
+// AlertEvent names the alert event of an escalation level (EventAlertLevel1 for 1).
+func AlertEvent(level int) string { return alertPrefix + strconv.Itoa(level) }
+
 // Channel names, as in the spec's notify.channels.
 const (
 	ChannelEmail = "email"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/golive/golive/internal/pgutil"
+	"github.com/golive/golive/internal/record"
 )
 
 // FKIndexes lists foreign keys whose columns are not the leading columns of a
@@ -53,10 +54,10 @@ func FKIndexes(ctx context.Context, q Querier, schemas []string) (Result, error)
 		return Result{}, fmt.Errorf("count foreign keys: %w", err)
 	}
 	if len(offenders) == 0 {
-		return Result{State: Passed, Value: plural(total, "foreign key", "foreign keys") + ", every one with a covering index"}, nil
+		return Result{State: record.ItemPassed, Value: plural(total, "foreign key", "foreign keys") + ", every one with a covering index"}, nil
 	}
 	return Result{
-		State:     Failed,
+		State:     record.ItemFailed,
 		Value:     fmt.Sprintf("%d of %s without a covering index", len(offenders), plural(total, "foreign key", "foreign keys")),
 		Detail:    list(offenders, 20),
 		Offenders: offenders,

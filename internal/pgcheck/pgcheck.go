@@ -11,19 +11,14 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// States of a Result; they match activities.State* and workflows' item states.
-const (
-	Passed      = "passed"
-	Failed      = "failed"
-	Unavailable = "unavailable"
-	Skipped     = "skipped"
+	"github.com/golive/golive/internal/record"
 )
 
 // Result is one check's outcome.
 type Result struct {
-	State string
+	// State is the checklist item state the check gives (record.Item*).
+	State record.ItemState
 	// Value is the short measured value.
 	Value string
 	// Detail explains the state; for failures it lists the offenders.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/golive/golive/internal/pgcheck"
 	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/record"
 )
 
 // fixture has known offenders:
@@ -63,7 +64,7 @@ func TestRLSAndFKOffenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"public.no_rls: RLS not enabled", "public.rls_no_policy: RLS enabled but no policy"}
-	if r.State != pgcheck.Failed || !slices.Equal(r.Offenders, want) {
+	if r.State != record.ItemFailed || !slices.Equal(r.Offenders, want) {
 		t.Fatalf("RLS: %+v\nwant offenders %q", r, want)
 	}
 	t.Logf("RLS: %s — %s", r.Value, r.Detail)
@@ -78,7 +79,7 @@ func TestRLSAndFKOffenders(t *testing.T) {
 		`public.billing (patient_id) → CREATE INDEX CONCURRENTLY IF NOT EXISTS "billing_patient_id_fk_idx" ON "public"."billing" ("patient_id");`,
 		`public.notes (patient_id) → CREATE INDEX CONCURRENTLY IF NOT EXISTS "notes_patient_id_fk_idx" ON "public"."notes" ("patient_id");`,
 	}
-	if r.State != pgcheck.Failed || !slices.Equal(r.Offenders, want) {
+	if r.State != record.ItemFailed || !slices.Equal(r.Offenders, want) {
 		t.Fatalf("FK: %+v\nwant offenders:\n%s", r, strings.Join(want, "\n"))
 	}
 	t.Logf("FK: %s", r.Value)
@@ -90,13 +91,13 @@ func TestRLSAndFKOffenders(t *testing.T) {
 			t.Fatalf("fix %s: %v", fix, err)
 		}
 	}
-	if r, err := pgcheck.FKIndexes(ctx, c, nil); err != nil || r.State != pgcheck.Passed {
+	if r, err := pgcheck.FKIndexes(ctx, c, nil); err != nil || r.State != record.ItemPassed {
 		t.Fatalf("FK after fixes: %+v %v", r, err)
 	}
 	if _, err := c.Exec(ctx, "ALTER TABLE no_rls ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON no_rls USING (true); CREATE POLICY p ON rls_no_policy USING (true)"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := pgcheck.RLS(ctx, c, []string{"public"}, []string{"goose_db_version"}); err != nil || r.State != pgcheck.Passed {
+	if r, err := pgcheck.RLS(ctx, c, []string{"public"}, []string{"goose_db_version"}); err != nil || r.State != record.ItemPassed {
 		t.Fatalf("RLS after fixes: %+v %v", r, err)
 	}
 }
@@ -106,33 +107,33 @@ func TestConnectionsSlowQueriesAndSQL(t *testing.T) {
 	c := pgtest.Connect(t, url)
 	ctx := context.Background()
 	r, err := pgcheck.Connections(ctx, c, 80)
-	if err != nil || r.State != pgcheck.Passed {
+	if err != nil || r.State != record.ItemPassed {
 		t.Fatalf("connections: %+v %v", r, err)
 	}
 	t.Logf("connections: %s — %s", r.Value, r.Detail)
-	if r, err := pgcheck.Connections(ctx, c, 0.5); err != nil || r.State != pgcheck.Failed || len(r.Offenders) == 0 {
+	if r, err := pgcheck.Connections(ctx, c, 0.5); err != nil || r.State != record.ItemFailed || len(r.Offenders) == 0 {
 		t.Fatalf("connections above a 0.5%% limit: %+v %v", r, err)
 	}
 
 	// pg_stat_statements is not loaded on the test server: never a pass.
 	r, err = pgcheck.SlowQueries(ctx, c, 500*time.Millisecond)
-	if err != nil || r.State != pgcheck.Unavailable {
+	if err != nil || r.State != record.ItemUnavailable {
 		t.Fatalf("slow queries without the extension: %+v %v", r, err)
 	}
 	if _, err := c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err == nil {
 		r, err = pgcheck.SlowQueries(ctx, c, 500*time.Millisecond)
-		if err != nil || r.State == pgcheck.Passed && !preloaded(t, c) {
+		if err != nil || r.State == record.ItemPassed && !preloaded(t, c) {
 			t.Fatalf("slow queries, extension created but not preloaded: %+v %v", r, err)
 		}
 		t.Logf("slow queries: %s %s — %s", r.State, r.Value, r.Detail)
 	}
 
-	for q, want := range map[string]string{
-		"SELECT 1 WHERE false":                 pgcheck.Passed,
-		"SELECT true":                          pgcheck.Passed,
-		"SELECT false":                         pgcheck.Failed,
-		"SELECT relname FROM pg_class LIMIT 3": pgcheck.Failed,
-		"SELEC 1":                              pgcheck.Failed,
+	for q, want := range map[string]record.ItemState{
+		"SELECT 1 WHERE false":                 record.ItemPassed,
+		"SELECT true":                          record.ItemPassed,
+		"SELECT false":                         record.ItemFailed,
+		"SELECT relname FROM pg_class LIMIT 3": record.ItemFailed,
+		"SELEC 1":                              record.ItemFailed,
 	} {
 		if r, err := pgcheck.SQL(ctx, c, q); err != nil || r.State != want {
 			t.Errorf("SQL %q: %+v %v, want %s", q, r, err, want)

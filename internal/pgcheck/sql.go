@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/golive/golive/internal/record"
 )
 
 // SQL runs a checklist query. It passes when the query returns no rows, or one
@@ -15,7 +17,7 @@ func SQL(ctx context.Context, q Querier, query string) (Result, error) {
 	}
 	rows, err := q.Query(ctx, query)
 	if err != nil {
-		return Result{State: Failed, Value: "query failed", Detail: err.Error()}, nil
+		return Result{State: record.ItemFailed, Value: "query failed", Detail: err.Error()}, nil
 	}
 	defer rows.Close()
 	var offenders []string
@@ -45,16 +47,16 @@ func SQL(ctx context.Context, q Querier, query string) (Result, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return Result{State: Failed, Value: "query failed", Detail: err.Error()}, nil
+		return Result{State: record.ItemFailed, Value: "query failed", Detail: err.Error()}, nil
 	}
 	switch {
 	case n == 0:
-		return Result{State: Passed, Value: "no rows"}, nil
+		return Result{State: record.ItemPassed, Value: "no rows"}, nil
 	case n == 1 && single && verdict != nil:
 		if *verdict {
-			return Result{State: Passed, Value: "true"}, nil
+			return Result{State: record.ItemPassed, Value: "true"}, nil
 		}
-		return Result{State: Failed, Value: "false", Detail: "the query returned false"}, nil
+		return Result{State: record.ItemFailed, Value: "false", Detail: "the query returned false"}, nil
 	}
-	return Result{State: Failed, Value: plural(n, "row", "rows") + " returned", Detail: list(offenders, 20), Offenders: offenders}, nil
+	return Result{State: record.ItemFailed, Value: plural(n, "row", "rows") + " returned", Detail: list(offenders, 20), Offenders: offenders}, nil
 }

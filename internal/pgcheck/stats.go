@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/golive/golive/internal/record"
 )
 
 // Connections compares client connections in use with max_connections and fails
@@ -42,12 +44,12 @@ func Connections(ctx context.Context, q Querier, maxPercent float64) (Result, er
 	rows.Close()
 	pct := 100 * float64(inUse) / float64(max)
 	r := Result{
-		State:  Passed,
+		State:  record.ItemPassed,
 		Value:  fmt.Sprintf("%d of %d connections in use (%.1f%%, limit %g%%)", inUse, max, pct, maxPercent),
 		Detail: fmt.Sprintf("%d reserved for superusers; by application and state: %s", reserved, strings.Join(by, ", ")),
 	}
 	if pct > maxPercent {
-		r.State = Failed
+		r.State = record.ItemFailed
 		r.Offenders = by
 	}
 	return r, nil
@@ -62,7 +64,7 @@ func SlowQueries(ctx context.Context, q Querier, threshold time.Duration) (Resul
 		return Result{}, fmt.Errorf("look for pg_stat_statements: %w", err)
 	}
 	if version == nil {
-		return Result{State: Unavailable, Value: "pg_stat_statements not installed",
+		return Result{State: record.ItemUnavailable, Value: "pg_stat_statements not installed",
 			Detail: "slow queries cannot be measured: add pg_stat_statements to shared_preload_libraries and CREATE EXTENSION pg_stat_statements"}, nil
 	}
 	ms := float64(threshold) / float64(time.Millisecond)
@@ -90,9 +92,9 @@ func SlowQueries(ctx context.Context, q Querier, threshold time.Duration) (Resul
 			return Result{}, err
 		}
 		if len(offenders) == 0 {
-			return Result{State: Passed, Value: fmt.Sprintf("no statement with a mean above %s", threshold)}, nil
+			return Result{State: record.ItemPassed, Value: fmt.Sprintf("no statement with a mean above %s", threshold)}, nil
 		}
-		return Result{State: Failed, Value: fmt.Sprintf("%s with a mean above %s", plural(len(offenders), "statement", "statements"), threshold),
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("%s with a mean above %s", plural(len(offenders), "statement", "statements"), threshold),
 			Detail: list(offenders, 10), Offenders: offenders}, nil
 	}
 	r, err := query("mean_exec_time")
@@ -101,7 +103,7 @@ func SlowQueries(ctx context.Context, q Querier, threshold time.Duration) (Resul
 		r, err = query("mean_time")
 	}
 	if errors.As(err, &pgErr) && (pgErr.Code == "55000" || pgErr.Code == "42501") {
-		return Result{State: Unavailable, Value: "pg_stat_statements not readable", Detail: pgErr.Message}, nil
+		return Result{State: record.ItemUnavailable, Value: "pg_stat_statements not readable", Detail: pgErr.Message}, nil
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("read pg_stat_statements: %w", err)

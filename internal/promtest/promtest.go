@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,13 +25,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/golive/golive/internal/promproc"
 )
 
 // Paths tried for the binaries after $PATH (PROMETHEUS and PROMTOOL override both).
@@ -71,8 +71,7 @@ type Server struct {
 	bin     string
 	api     promv1.API
 	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	proc    *promproc.Process
 	started bool
 }
 
@@ -184,17 +183,8 @@ func (s *Server) Backfill(openMetrics string) {
 // otherwise, with the server's log.
 func (s *Server) Start() {
 	s.tb.Helper()
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		if lastErr = s.start(); lastErr == nil {
-			break
-		}
-		if !strings.Contains(lastErr.Error(), "address already in use") {
-			break
-		}
-	}
-	if lastErr != nil {
-		s.tb.Fatalf("promtest: %v\n--- prometheus log ---\n%s", lastErr, s.Log())
+	if err := s.start(); err != nil {
+		s.tb.Fatalf("promtest: %v\n--- prometheus log ---\n%s", err, s.Log())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
@@ -204,68 +194,22 @@ func (s *Server) Start() {
 }
 
 func (s *Server) start() error {
-	port, err := freePort()
+	proc, err := promproc.Start(context.Background(), promproc.Options{
+		Bin: s.bin, Dir: s.Dir, Retention: "100y", Args: []string{"--log.level=info"}, ReadyTimeout: StartTimeout,
+	})
 	if err != nil {
 		return err
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logf, err := os.OpenFile(filepath.Join(s.Dir, "prometheus.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(s.bin,
-		"--config.file="+filepath.Join(s.Dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(s.Dir, "data"),
-		"--storage.tsdb.retention.time=100y",
-		"--web.listen-address="+addr,
-		"--log.level=info",
-	)
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("start %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logf.Close()
-		close(exited)
-	}()
 	s.mu.Lock()
-	s.cmd, s.exited, s.started = cmd, exited, true
+	s.proc, s.started = proc, true
 	s.mu.Unlock()
-	s.URL = "http://" + addr
+	s.URL = proc.URL
 	c, err := api.NewClient(api.Config{Address: s.URL, Client: &http.Client{Timeout: 10 * time.Second}})
 	if err != nil {
 		return err
 	}
 	s.api = promv1.NewAPI(c)
-
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-exited:
-			if strings.Contains(s.Log(), "address already in use") {
-				return errors.New("address already in use")
-			}
-			return fmt.Errorf("prometheus exited during start-up (%v)", cmd.ProcessState)
-		case <-ctx.Done():
-			return fmt.Errorf("prometheus on %s not ready after %s", addr, StartTimeout)
-		case <-tick.C:
-		}
-		resp, err := http.Get(s.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
+	return nil
 }
 
 // waitScraped polls until every target has up == 1.
@@ -296,7 +240,7 @@ func (s *Server) waitScraped(ctx context.Context) error {
 				}
 			}
 			return fmt.Errorf("targets %s not scraped successfully within %s%s", strings.Join(missing, ", "), StartTimeout, detail)
-		case <-s.exited:
+		case <-s.proc.Exited():
 			return errors.New("prometheus exited before the first scrape")
 		case <-tick.C:
 		}
@@ -307,19 +251,10 @@ func (s *Server) waitScraped(ctx context.Context) error {
 // to exit. It is safe to call more than once; Start registers it as cleanup.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.cmd = nil
+	proc := s.proc
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
+	proc.Stop()
 }
 
 // Log returns what the server has logged so far.
@@ -383,15 +318,6 @@ func (s *Server) WaitFor(q string, ok func(float64) bool, timeout time.Duration)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Point is one sample of a backfilled series.

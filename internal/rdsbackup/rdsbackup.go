@@ -27,14 +27,8 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/golive/golive/internal/awsclient"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
-)
-
-// Result states; they are the values of activities.Result.State.
-const (
-	StatePassed      = "passed"
-	StateFailed      = "failed"
-	StateUnavailable = "unavailable"
 )
 
 // Defaults when the spec leaves them unset.
@@ -47,8 +41,8 @@ const (
 
 // Result is the outcome of one backup step; it maps onto activities.Result.
 type Result struct {
-	// State is passed, failed or unavailable.
-	State string `json:"state"`
+	// State is passed, failed or unavailable (the activities.Result.State it becomes).
+	State record.ItemState `json:"state"`
 	// Value is what was measured, short.
 	Value string `json:"value,omitempty"`
 	// Detail explains a failure.
@@ -61,7 +55,7 @@ type Result struct {
 }
 
 // Passed reports whether the step passed.
-func (r Result) Passed() bool { return r.State == StatePassed }
+func (r Result) Passed() bool { return r.State == record.ItemPassed }
 
 // API is the part of the RDS client the package uses (*rds.Client has it).
 type API interface {
@@ -95,7 +89,7 @@ func (b *Backups) client(ctx context.Context) (API, *Result, error) {
 	if b.RDS == nil {
 		cfg, err := awsclient.Load(ctx, awsclient.Options{})
 		if err != nil {
-			return nil, &Result{State: StateUnavailable, Detail: "not configured: " + err.Error()}, nil
+			return nil, &Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
 		}
 		b.RDS = rds.NewFromConfig(cfg)
 	}
@@ -121,7 +115,7 @@ func (b *Backups) now() time.Time {
 // each release run gets its own snapshot and a retried attempt finds it again.
 func (b *Backups) Verify(ctx context.Context, releaseID, phase string, bk spec.Backup) (Result, error) {
 	if bk.Instance == "" {
-		return Result{State: StateFailed, Detail: "backup type rds needs backup.instance"}, nil
+		return Result{State: record.ItemFailed, Detail: "backup type rds needs backup.instance"}, nil
 	}
 	res, err := b.Check(ctx, bk.Instance, bk.MinRetentionDays, bk.MaxAge.D())
 	if err != nil || !res.Passed() || phase != "pre-deploy" {
@@ -166,15 +160,15 @@ func (b *Backups) Check(ctx context.Context, instance string, minRetentionDays i
 		return refusal(err, res)
 	}
 	if len(out.DBInstances) == 0 {
-		return Result{State: StateFailed, Detail: res + " not found"}, nil
+		return Result{State: record.ItemFailed, Detail: res + " not found"}, nil
 	}
 	db := out.DBInstances[0]
 	retention := int(aws.ToInt32(db.BackupRetentionPeriod))
 	if retention == 0 {
-		return Result{State: StateFailed, Value: "automated backups off", Detail: res + ": automated backups are off (backup retention 0 days)"}, nil
+		return Result{State: record.ItemFailed, Value: "automated backups off", Detail: res + ": automated backups are off (backup retention 0 days)"}, nil
 	}
 	if retention < minRetentionDays {
-		return Result{State: StateFailed, Value: fmt.Sprintf("retention %dd", retention),
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("retention %dd", retention),
 			Detail: fmt.Sprintf("%s keeps automated backups %d day(s), want at least %d", res, retention, minRetentionDays)}, nil
 	}
 	latest, err := latestAutomated(ctx, api, instance)
@@ -183,14 +177,14 @@ func (b *Backups) Check(ctx context.Context, instance string, minRetentionDays i
 	}
 	now := b.now()
 	if latest == nil {
-		return Result{State: StateFailed, Value: fmt.Sprintf("retention %dd, no automated snapshot", retention),
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("retention %dd, no automated snapshot", retention),
 			Detail: res + " has no available automated snapshot"}, nil
 	}
 	age := now.Sub(aws.ToTime(latest.SnapshotCreateTime))
-	r := Result{State: StatePassed, LatestRestore: aws.ToTime(db.LatestRestorableTime),
+	r := Result{State: record.ItemPassed, LatestRestore: aws.ToTime(db.LatestRestorableTime),
 		Value: fmt.Sprintf("retention %dd, latest automated snapshot %s old (%s)", retention, age.Round(time.Minute), aws.ToString(latest.DBSnapshotIdentifier))}
 	if age > maxAge {
-		r.State = StateFailed
+		r.State = record.ItemFailed
 		r.Detail = fmt.Sprintf("%s: latest automated snapshot %s is %s old, more than %s", res, aws.ToString(latest.DBSnapshotIdentifier), age.Round(time.Minute), maxAge)
 	}
 	ab, err := api.DescribeDBInstanceAutomatedBackups(ctx, &rds.DescribeDBInstanceAutomatedBackupsInput{DBInstanceIdentifier: aws.String(instance)})
@@ -316,14 +310,14 @@ func (b *Backups) Snapshot(ctx context.Context, instance, id, phase string) (Res
 		case ctx.Err() != nil:
 			return Result{}, fmt.Errorf("waiting for %s: %w", res, ctx.Err())
 		case awsclient.IsWaiterTimeout(err):
-			return Result{State: StateFailed, Value: fmt.Sprintf("%s %s (%d%%)", id, status, progress),
+			return Result{State: record.ItemFailed, Value: fmt.Sprintf("%s %s (%d%%)", id, status, progress),
 				Detail: fmt.Sprintf("%s not available within %s (status %s, %d%%)", res, wait.Round(time.Millisecond), status, progress)}, nil
 		case awsclient.Action(err) != "":
 			return refusal(err, res)
 		}
-		return Result{State: StateFailed, Value: id + " " + status, Detail: fmt.Sprintf("%s: %v", res, err)}, nil
+		return Result{State: record.ItemFailed, Value: id + " " + status, Detail: fmt.Sprintf("%s: %v", res, err)}, nil
 	}
-	return Result{State: StatePassed, Snapshot: id,
+	return Result{State: record.ItemPassed, Snapshot: id,
 		Value: fmt.Sprintf("manual snapshot %s available (%s)", id, b.now().Sub(start).Round(time.Second))}, nil
 }
 
@@ -333,9 +327,9 @@ func (b *Backups) Snapshot(ctx context.Context, instance, id, phase string) (Res
 func refusal(err error, resource string) (Result, error) {
 	switch awsclient.Classify(err) {
 	case awsclient.AccessDenied:
-		return Result{State: StateUnavailable, Detail: awsclient.Describe(err, resource)}, nil
+		return Result{State: record.ItemUnavailable, Detail: awsclient.Describe(err, resource)}, nil
 	case awsclient.NotFound, awsclient.Rejected:
-		return Result{State: StateFailed, Detail: awsclient.Describe(err, resource)}, nil
+		return Result{State: record.ItemFailed, Detail: awsclient.Describe(err, resource)}, nil
 	case awsclient.Canceled:
 		return Result{}, err
 	}

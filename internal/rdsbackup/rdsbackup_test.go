@@ -12,6 +12,7 @@ import (
 	"github.com/golive/golive/internal/awsclient"
 	"github.com/golive/golive/internal/awsfake"
 	"github.com/golive/golive/internal/rdsbackup"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -45,11 +46,11 @@ func TestCheck(t *testing.T) {
 		"gone-db":     "rds:DescribeDBInstances on DB instance gone-db: not found",
 	} {
 		r, err := b.Check(ctx, instance, 1, 24*time.Hour)
-		if err != nil || r.State != rdsbackup.StateFailed || !strings.Contains(r.Detail, want) {
+		if err != nil || r.State != record.ItemFailed || !strings.Contains(r.Detail, want) {
 			t.Errorf("Check(%s) = %+v, %v; want failed with %q", instance, r, err, want)
 		}
 	}
-	if r, _ := b.Check(ctx, "portal-db", 14, 24*time.Hour); r.State != rdsbackup.StateFailed || !strings.Contains(r.Detail, "want at least 14") {
+	if r, _ := b.Check(ctx, "portal-db", 14, 24*time.Hour); r.State != record.ItemFailed || !strings.Contains(r.Detail, "want at least 14") {
 		t.Errorf("retention below the minimum = %+v", r)
 	}
 
@@ -60,7 +61,7 @@ func TestCheck(t *testing.T) {
 	cloud.Fail("rds", "DescribeDBSnapshots", awsfake.Fault{Code: "AccessDenied", Status: 403})
 	before := cloud.Calls("rds", "DescribeDBSnapshots")
 	r, err = b.Check(ctx, "portal-db", 1, 24*time.Hour)
-	if err != nil || r.State != rdsbackup.StateUnavailable || !strings.Contains(r.Detail, "rds:DescribeDBSnapshots on DB instance portal-db: access denied") {
+	if err != nil || r.State != record.ItemUnavailable || !strings.Contains(r.Detail, "rds:DescribeDBSnapshots on DB instance portal-db: access denied") {
 		t.Errorf("Check without rds:DescribeDBSnapshots = %+v, %v", r, err)
 	}
 	if n := cloud.Calls("rds", "DescribeDBSnapshots") - before; n != 1 {
@@ -97,12 +98,12 @@ func TestVerifyTakesOneSnapshotPerRelease(t *testing.T) {
 	cloud.RDS.StuckSnapshots = true
 	b.SnapshotWait = 200 * time.Millisecond
 	r, err := b.Snapshot(ctx, "portal-db", "golive-portal-db-manual-test", "pre-deploy")
-	if err != nil || r.State != rdsbackup.StateFailed || !strings.Contains(r.Detail, "not available within 200ms (status creating") {
+	if err != nil || r.State != record.ItemFailed || !strings.Contains(r.Detail, "not available within 200ms (status creating") {
 		t.Errorf("stuck snapshot = %+v, %v", r, err)
 	}
 	cloud.Fail("rds", "CreateDBSnapshot", awsfake.Fault{Code: "AccessDenied", Status: 403})
 	r, err = b.Snapshot(ctx, "portal-db", "golive-portal-db-denied", "pre-deploy")
-	if err != nil || r.State != rdsbackup.StateUnavailable || !strings.Contains(r.Detail, "rds:CreateDBSnapshot on DB instance portal-db: access denied") {
+	if err != nil || r.State != record.ItemUnavailable || !strings.Contains(r.Detail, "rds:CreateDBSnapshot on DB instance portal-db: access denied") {
 		t.Errorf("Snapshot without rds:CreateDBSnapshot = %+v, %v", r, err)
 	}
 }

@@ -71,6 +71,19 @@ func (m Metrics) ProviderOf(n int) Metrics {
 	return Metrics{Provider: s.Provider, URL: s.URL, Queries: s.Queries, CloudWatch: s.CloudWatch}
 }
 
+// Metric names with checklist thresholds: the watch judges these against the
+// spec's limits (Thresholds); other metrics are recorded for manual review.
+const (
+	MetricErrorRate     = "error_rate"
+	MetricLatencyP95    = "latency_p95"
+	MetricDBConnections = "db_connections"
+	MetricSlowQueries   = "slow_queries"
+	MetricFailedLogins  = "failed_logins"
+)
+
+// JudgedMetrics lists the metrics with checklist thresholds.
+var JudgedMetrics = []string{MetricErrorRate, MetricLatencyP95, MetricDBConnections, MetricSlowQueries, MetricFailedLogins}
+
 // MetricUnit is the unit a metric is read and judged in, from its name: rates,
 // connections and logins are percentages, latency is milliseconds, slow
 // queries are per hour; any other metric has none.

@@ -268,7 +268,7 @@ func (c *checker) metrics() {
 			defined[name] = p
 		}
 	}
-	for _, name := range []string{"error_rate", "latency_p95"} {
+	for _, name := range []string{MetricErrorRate, MetricLatencyP95} {
 		if _, ok := defined[name]; !ok {
 			c.add("metrics.queries", "%s is required (the T+1h target and rollback trigger read it)", name)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/golive/golive/internal/analysis"
@@ -160,9 +161,5 @@ func credentialHeader(name string) bool {
 
 // judgedMetric reports the metrics the watch judges against the checklist's limits.
 func judgedMetric(name string) bool {
-	switch name {
-	case "error_rate", "latency_p95", "db_connections", "slow_queries", "failed_logins":
-		return true
-	}
-	return false
+	return slices.Contains(JudgedMetrics, name)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package promtest
+package promproc
 
 import "syscall"
 

@@ -1,0 +1,86 @@
+// Package render is how golive shows a release to people, in one place: the
+// checklist box and the terminal mark of an item state, the colour of a
+// verdict, the one-line summary of a set of readings, and truncation. The
+// workflows (the Temporal UI's current details), the evidence (Markdown,
+// HTML, charts) and the CLI all use it, so they never drift apart.
+//
+// Everything here is pure and deterministic, so workflow code may call it.
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/golive/golive/internal/record"
+)
+
+// look is how one item (or slot) state shows: its Markdown checklist box,
+// its terminal mark and its CSS class on the approval pages.
+type look struct{ box, mark, class string }
+
+var looks = map[record.ItemState]look{
+	record.ItemPassed:      {"[x]", "✔", "pass"},
+	record.ItemFailed:      {"[!]", "✘", "fail"},
+	record.ItemUnavailable: {"[?]", "?", "fail"},
+	record.ItemSkipped:     {"[-]", "-", "none"},
+	record.ItemWaiting:     {"[…]", "-", "wait"},
+	record.ItemRunning:     {"[…]", "-", "none"},
+}
+
+// pending is the look of a state not (yet) in looks: pending.
+var pending = look{"[ ]", "-", "none"}
+
+func lookOf(s record.ItemState) look {
+	if l, ok := looks[s]; ok {
+		return l
+	}
+	return pending
+}
+
+// Box renders an item or slot state as a Markdown checklist box.
+func Box(s record.ItemState) string { return lookOf(s).box }
+
+// Mark renders an item state as a single terminal glyph.
+func Mark(s record.ItemState) string { return lookOf(s).mark }
+
+// Class is the CSS class of an item state: fail, pass, wait or none.
+func Class(s record.ItemState) string { return lookOf(s).class }
+
+// VerdictColor is the colour of a reading's verdict, in charts and tables.
+func VerdictColor(v record.Verdict) string {
+	switch v {
+	case record.VerdictOK:
+		return "#1a7f37"
+	case record.VerdictTargetMissed:
+		return "#b26b00"
+	case record.VerdictInconclusive:
+		return "#8250df"
+	case record.VerdictCritical:
+		return "#d4380d"
+	case record.VerdictRollback:
+		return "#b00020"
+	}
+	return "#6e7781"
+}
+
+// Readings summarises readings on one line: "error_rate 0.2% · latency_p95 12ms".
+func Readings(rs []record.Reading) string {
+	parts := make([]string, 0, len(rs))
+	for _, rd := range rs {
+		if rd.Verdict == record.VerdictUnavailable {
+			parts = append(parts, rd.Metric+" unavailable")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.3g%s", rd.Metric, rd.Value, rd.Unit))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// Truncate shortens s to at most n bytes, never inside a character, ending in
+// "…" when cut; invalid UTF-8 in what is kept is dropped.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}

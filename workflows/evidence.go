@@ -1,0 +1,29 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/record"
+)
+
+// evidence is stage 10: the audit ledger is flushed first, since its chain
+// head goes into the evidence, then the filled checklist is written.
+func (r *release) evidence(ctx workflow.Context) {
+	r.setStage(ctx, record.StageEvidence)
+	_ = workflow.Await(ctx, func() bool { return !r.ledger.flushing })
+	r.flushAudit(ctx)
+	r.writeEvidence(ctx)
+	r.setStage(ctx, record.StageDone)
+}
+
+// writeEvidence writes the filled checklist.
+func (r *release) writeEvidence(ctx workflow.Context) {
+	var path string
+	in := activities.RecordInput{Dir: r.spec.Evidence.Dir, Status: r.st, Thresholds: &r.spec.Thresholds}
+	if err := workflow.ExecuteActivity(act(ctx, "Write the filled checklist (evidence)", 0), recorder.Evidence, in).Get(ctx, &path); err != nil {
+		workflow.GetLogger(ctx).Error("evidence not written", "error", err)
+		return
+	}
+	r.st.Evidence = path
+}
