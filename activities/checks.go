@@ -13,6 +13,7 @@ var (
 	checkProber   *Prober
 	checkDatabase *Database
 	checkMetrics  *Metrics
+	checkAudit    *Audit
 )
 
 // checkActivities maps every check kind the spec accepts to the activity that
@@ -45,6 +46,7 @@ var checkActivities = map[spec.CheckKind]any{
 	spec.KindPgBouncer:         checkDatabase.CheckDatabase,
 	spec.KindBackup:            checkDatabase.CheckDatabase,
 	spec.KindBackupCatalog:     checkDatabase.CheckDatabase,
+	spec.KindDrill:             checkAudit.CheckDrill,
 }
 
 // CheckActivity returns the activity that runs a check of kind k, for

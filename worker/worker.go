@@ -97,6 +97,7 @@ func Register(r Registry, o Options) {
 	r.RegisterWorkflow(workflows.ReleaseWorkflow)
 	r.RegisterWorkflow(workflows.MonitorWorkflow)
 	r.RegisterWorkflow(workflows.CheckWorkflow)
+	r.RegisterWorkflow(workflows.DrillWorkflow)
 	r.RegisterActivity(&activities.Prober{HTTP: o.HTTP, Logger: o.Logger, Secrets: o.Secrets})
 	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()})

@@ -54,6 +54,8 @@ type Spec struct {
 	Notify Notify `yaml:"notify" json:"notify"`
 	// Evidence says where the filled checklist is written.
 	Evidence Evidence `yaml:"evidence" json:"evidence"`
+	// Drills are the scheduled recovery drills against staging (`golive drill schedule`).
+	Drills Drills `yaml:"drills,omitempty" json:"drills,omitzero"`
 }
 
 // VersionSource names where the version to release comes from.

@@ -1,0 +1,145 @@
+package worker_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+
+	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/audit"
+	"github.com/golive/golive/internal/drills"
+	"github.com/golive/golive/internal/migrate"
+	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
+)
+
+// startServerWithLedger is startServer with the worker's audit ledger in a fresh database.
+func startServerWithLedger(t *testing.T) (client.Client, string) {
+	t.Helper()
+	ledger := pgtest.NewDatabase(t)
+	initLedger(t, ledger)
+	t.Setenv("GOLIVE_AUDIT_URL", ledger)
+	return startServer(t), ledger
+}
+
+// drillSpec is the demo spec with a staging database at demo version 2 and
+// this release's migrations 001-004, drilled every 12 hours.
+func drillSpec(t *testing.T) spec.Spec {
+	t.Helper()
+	s := compressedSpec(t, "http://127.0.0.1:9")
+	staging := pgtest.NewDatabase(t)
+	dir := filepath.Join(t.TempDir(), "migrations")
+	if err := migrate.Stage("../examples/migrations/demo", dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := migrate.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.Open(context.Background(), cfg, set, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if err := migrate.Stage("../examples/migrations/demo", dir, 4); err != nil {
+		t.Fatal(err)
+	}
+	s.Database.Migrations = dir
+	s.Drills = spec.Drills{Every: spec.Duration(12 * time.Hour), Staging: &spec.Staging{Database: spec.Database{URL: staging}}}
+	spec.ApplyDefaults(&s)
+	return s
+}
+
+// Drills on the in-process server's Schedules: created at the spec's
+// cadence, updated when scheduled again, triggered, each result in the
+// audit ledger, where the drill check finds it fresh and, past max_age, stale.
+func TestDrillSchedulesRecordEachDrillInTheLedger(t *testing.T) {
+	c, ledger := startServerWithLedger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := drillSpec(t)
+
+	out, err := drills.Schedule(ctx, c, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || !out[0].Created || out[0].Kind != spec.DrillBackupRestore || out[1].Kind != spec.DrillRollbackRehearsal {
+		t.Fatalf("scheduled %+v", out)
+	}
+	s.Drills.Every = spec.Duration(24 * time.Hour)
+	if out, err = drills.Schedule(ctx, c, s); err != nil || out[0].Created {
+		t.Fatalf("second schedule: %+v %v, want the existing Schedules updated", out, err)
+	}
+	var entries []drills.Entry
+	for ctx.Err() == nil { // the schedule list is eventually consistent
+		if entries, err = drills.List(ctx, c, s.Service); err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) == 2 && entries[0].Every == 24*time.Hour && entries[1].Every == 24*time.Hour {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(entries) != 2 || entries[0].ID != workflows.DrillScheduleID(s.Service, spec.DrillBackupRestore) || entries[1].Every != 24*time.Hour {
+		t.Fatalf("listed %+v", entries)
+	}
+
+	for _, e := range entries {
+		if err := c.ScheduleClient().GetHandle(ctx, e.ID).Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &activities.Audit{URL: ledger}
+	check := func(kind spec.DrillKind, now time.Time) activities.Result {
+		a.Now = func() time.Time { return now }
+		r, err := a.CheckDrill(ctx, activities.CheckInput{Check: spec.Check{Kind: string(spec.KindDrill), Timeout: spec.Duration(10 * time.Second),
+			Drill: &spec.DrillCheck{Kind: kind, Service: s.Service, MaxAge: spec.Duration(36 * time.Hour)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, kind := range []spec.DrillKind{spec.DrillBackupRestore, spec.DrillRollbackRehearsal} {
+		var r activities.Result
+		for ctx.Err() == nil { // until the triggered run has written its row
+			if r = check(kind, time.Now()); r.Value != "never drilled" {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("%s: %s | %s", kind, r.Value, r.Detail)
+		if r.State != activities.StatePassed || !strings.Contains(r.Value, "last "+string(kind)+" drill passed at") {
+			t.Fatalf("%s drill check: %+v", kind, r)
+		}
+		if kind == spec.DrillRollbackRehearsal && !strings.Contains(r.Detail, "rollback proven: 2 migration(s) up, down to version 2") {
+			t.Fatalf("rehearsal drill detail: %s", r.Detail)
+		}
+		if r := check(kind, time.Now().Add(37*time.Hour)); r.State != activities.StateFailed || !strings.HasSuffix(r.Value, ": stale") {
+			t.Fatalf("%s 37h later: %+v, want stale", kind, r)
+		}
+	}
+	// The rows are the drills' own: kind drill, under the drill's release ID.
+	var n int
+	if err := pgtest.Connect(t, ledger).QueryRow(ctx, "SELECT count(*) FROM golive_audit WHERE kind = $1 AND starts_with(release_id, $2)",
+		audit.KindDrill, audit.DrillRelease(s.Service, "")).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d drill rows, %v", n, err)
+	}
+
+	deleted, err := drills.Delete(ctx, c, s)
+	if err != nil || len(deleted) != 2 {
+		t.Fatalf("deleted %v, %v", deleted, err)
+	}
+}
