@@ -67,6 +67,7 @@ every slot by CLI.`,
 			}
 			fmt.Printf("demo database   %s and audit ledger %s on %s\n", demoDB, demoAuditDB, pgServer)
 			app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 25, RampUp: 6 * time.Second, Logger: log})
+			os.Setenv("GOLIVE_DEMO_JWT_KEY", demoapp.DemoJWTKey) // sec.auth's test-only key in examples/demo.yaml
 			bound, err := app.Serve(ctx, appAddr)
 			if err != nil {
 				return fmt.Errorf("start demo app: %w", err)
