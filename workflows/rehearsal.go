@@ -42,12 +42,22 @@ func (r *release) rehearseRollback(ctx workflow.Context) error {
 	return nil
 }
 
-// addStep inserts a step item right after the item named after, once.
+// addStep inserts a step item, once: right after the item named after, or
+// with after empty, before the first item of its stage. Versioned steps are
+// added when they run, so releases started before them never show them pending.
 func (r *release) addStep(after string, it record.Item) {
 	if r.item(it.ID) != nil {
 		return
 	}
 	it.Mode, it.State = record.ModeStep, record.ItemPending
-	i := slices.IndexFunc(r.st.Items, func(x record.Item) bool { return x.ID == after })
-	r.st.Items = slices.Insert(r.st.Items, i+1, it)
+	var i int
+	if after == "" {
+		i = slices.IndexFunc(r.st.Items, func(x record.Item) bool { return x.Stage == it.Stage })
+	} else if i = slices.IndexFunc(r.st.Items, func(x record.Item) bool { return x.ID == after }); i >= 0 {
+		i++
+	}
+	if i < 0 {
+		i = len(r.st.Items)
+	}
+	r.st.Items = slices.Insert(r.st.Items, i, it)
 }
