@@ -2,6 +2,10 @@ package worker_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,9 +16,11 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/audit"
+	"github.com/golive/golive/internal/demoapp"
 	"github.com/golive/golive/internal/drills"
 	"github.com/golive/golive/internal/migrate"
 	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/workflows"
 )
@@ -38,7 +44,20 @@ func drillSpec(t *testing.T) spec.Spec {
 	if err := migrate.Stage("../examples/migrations/demo", dir, 2); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := pgx.ParseConfig(staging)
+	upTo(t, staging, dir)
+	if err := migrate.Stage("../examples/migrations/demo", dir, 4); err != nil {
+		t.Fatal(err)
+	}
+	s.Database.Migrations = dir
+	s.Drills = spec.Drills{Every: spec.Duration(12 * time.Hour), Staging: &spec.Staging{Database: spec.Database{URL: staging}}}
+	spec.ApplyDefaults(&s)
+	return s
+}
+
+// upTo applies the migrations in dir to the database at url.
+func upTo(t *testing.T, url, dir string) {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,17 +69,10 @@ func drillSpec(t *testing.T) spec.Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer m.Close()
 	if _, err := m.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m.Close()
-	if err := migrate.Stage("../examples/migrations/demo", dir, 4); err != nil {
-		t.Fatal(err)
-	}
-	s.Database.Migrations = dir
-	s.Drills = spec.Drills{Every: spec.Duration(12 * time.Hour), Staging: &spec.Staging{Database: spec.Database{URL: staging}}}
-	spec.ApplyDefaults(&s)
-	return s
 }
 
 // Drills on the in-process server's Schedules: created at the spec's
@@ -141,5 +153,57 @@ func TestDrillSchedulesRecordEachDrillInTheLedger(t *testing.T) {
 	deleted, err := drills.Delete(ctx, c, s)
 	if err != nil || len(deleted) != 2 {
 		t.Fatalf("deleted %v, %v", deleted, err)
+	}
+}
+
+// A release whose new migration's down part leaves a column and an index
+// behind stops at T-4h: the rehearsal on the restored backup fails with the
+// diff, and nothing is migrated or deployed on the target.
+func TestWrongDownPartStopsTheReleaseAtTMinus4h(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	s := fastSpec(t, srv.URL)
+	upTo(t, s.Database.URL, s.Database.Migrations) // the target is at 3, as the last release left it
+	bad := "-- +goose Up\nALTER TABLE patients ADD COLUMN phone text;\nCREATE INDEX patients_phone_idx ON patients (phone);\n-- +goose Down\nSELECT 1;\n"
+	if err := os.WriteFile(filepath.Join(s.Database.Migrations, "004_phone.sql"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
+		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	respond(ctx, t, c, run, s.Members)
+	var res workflows.ReleaseResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != record.OutcomeFailed || !strings.Contains(res.Reason, "rollback rehearsal failed: rollback leaves the schema changed") || app.Version() != "1.0.0" {
+		t.Fatalf("outcome %s (%s), app at %s", res.Outcome, res.Reason, app.Version())
+	}
+	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st record.Status
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range st.Items {
+		switch it.ID {
+		case "prepare.rollback_rehearsal":
+			t.Logf("%s: %s\n%s", it.State, it.Value, it.Detail)
+			if it.State != record.ItemFailed || !strings.Contains(it.Detail, "+CREATE INDEX patients_phone_idx ON public.patients USING btree (phone);") {
+				t.Errorf("rehearsal item %s: %s\n%s", it.State, it.Value, it.Detail)
+			}
+		case "deploy.migrations":
+			if it.State != record.ItemPending {
+				t.Errorf("migrations ran after a failed rehearsal: %s %s", it.State, it.Value)
+			}
+		}
 	}
 }
