@@ -185,12 +185,8 @@ func TestWrongDownPartStopsTheReleaseAtTMinus4h(t *testing.T) {
 	if res.Outcome != record.OutcomeFailed || !strings.Contains(res.Reason, "rollback rehearsal failed: rollback leaves the schema changed") || app.Version() != "1.0.0" {
 		t.Fatalf("outcome %s (%s), app at %s", res.Outcome, res.Reason, app.Version())
 	}
-	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQuery)
+	st, err := queryStatus(ctx, c, run.GetID())
 	if err != nil {
-		t.Fatal(err)
-	}
-	var st record.Status
-	if err := v.Get(&st); err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range st.Items {
