@@ -105,10 +105,14 @@ func rehearsalResult(r rehearsal.Report, accepted []string) Result {
 	case r.AgainDiff != "":
 		return Result{State: StateFailed, Value: "up after down gives another schema than the first up", Detail: r.AgainDiff + "\n" + timing}
 	}
+	schema := fmt.Sprintf("%d statements", r.Objects)
+	if r.Objects == 0 {
+		schema = "empty"
+	}
 	return Result{State: StatePassed,
-		Value: fmt.Sprintf("rollback proven: %d migration(s) up, down to version %d with the schema as restored (%d statements compared), up again (%s)",
-			len(r.Pending), r.Start, r.Objects, timing),
-		Detail: "migrations: " + strings.Join(r.Pending, ", ")}
+		Value: fmt.Sprintf("rollback proven: %d migration(s) up in %s, down to version %d in %s, schema as restored (%s), up again in %s",
+			len(r.Pending), r.Took(rehearsal.PhaseUp), r.Start, r.Took(rehearsal.PhaseDown), schema, r.Took(rehearsal.PhaseUpAgain)),
+		Detail: "migrations: " + strings.Join(r.Pending, ", ") + "; " + timing}
 }
 
 func hasHave(n int) string {

@@ -76,8 +76,9 @@ func TestRehearseRollbackProvesTheDemoMigrations(t *testing.T) {
 	d, in := rehearsalFixture(t, nil)
 	r := inActivityEnv(t, d, d.RehearseRollback, in)
 	t.Logf("%s\n%s", r.Value, r.Detail)
-	if r.State != activities.StatePassed || !strings.Contains(r.Value, "rollback proven: 2 migration(s) up, down to version 2") ||
-		!regexp.MustCompile(`up \d+ms, down \d+ms, compare \d+ms, up again \d+ms`).MatchString(r.Value) {
+	if r.State != activities.StatePassed ||
+		!regexp.MustCompile(`^rollback proven: 2 migration\(s\) up in \d+ms, down to version 2 in \d+ms, schema as restored \(13 statements\), up again in \d+ms$`).MatchString(r.Value) ||
+		!regexp.MustCompile(`snapshot \d+ms, up \d+ms, down \d+ms, compare \d+ms, up again \d+ms`).MatchString(r.Detail) {
 		t.Fatalf("rehearsal: %+v", r)
 	}
 	requireDropped(t, r)

@@ -27,7 +27,7 @@ const itemRehearsal = "prepare.rollback_rehearsal"
 // the release at T-4h, as a failed backup verification does.
 func (r *release) rehearseRollback(ctx workflow.Context) error {
 	r.addStep(itemBackupPre, record.Item{ID: itemRehearsal, Stage: record.StagePrepare, Section: "Pre-Deployment (T-4 hours)",
-		Title: "Rollback plan tested and documented: rehearsal on the verified backup (migrations up, down, schema compared, up again)"})
+		Title: "Rollback rehearsal on the verified backup: migrations up, down, schema compared, up again"})
 	r.mark(ctx, itemRehearsal, record.ItemRunning, "", "")
 	in := activities.BackupInput{ReleaseID: r.st.ReleaseID, Phase: "pre-deploy", Backup: r.spec.Backup, Database: r.spec.Database}
 	var res activities.Result

@@ -88,6 +88,14 @@ func (r Report) phase(n PhaseName) *Phase {
 	return nil
 }
 
+// Took is how long a phase ran, rounded to the millisecond (0s if it did not run).
+func (r Report) Took(n PhaseName) time.Duration {
+	if p := r.phase(n); p != nil {
+		return p.Duration.Round(time.Millisecond)
+	}
+	return 0
+}
+
 // Timings is the phases as "up 120ms, down 80ms, ...".
 func (r Report) Timings() string {
 	parts := make([]string, 0, len(r.Phases))
