@@ -117,19 +117,26 @@ func fastSpec(t testing.TB, appURL string) spec.Spec {
 	return s
 }
 
+// serveDemoApp serves a demo app at 1.0.0 with synthetic traffic until ctx
+// ends, so its metrics have data; it returns the app and its URL.
+func serveDemoApp(ctx context.Context, t testing.TB) (*demoapp.App, string) {
+	t.Helper()
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+	actx, stopTraffic := context.WithCancel(ctx)
+	t.Cleanup(stopTraffic)
+	go app.RunTraffic(actx)
+	return app, srv.URL
+}
+
 func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 	c := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(app.Handler())
-	defer srv.Close()
-	actx, stopTraffic := context.WithCancel(ctx)
-	defer stopTraffic()
-	go app.RunTraffic(actx)
-
-	s := fastSpec(t, srv.URL)
+	app, appURL := serveDemoApp(ctx, t)
+	s := fastSpec(t, appURL)
 	in := workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"}
 	id := workflows.ReleaseID(s.Service, s.Environment)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

@@ -80,6 +80,27 @@ func New(c client.Client, o Options) sdkworker.Worker {
 
 // Register registers every workflow and activity on r.
 func Register(r Registry, o Options) {
+	o = o.withDefaults()
+	r.RegisterWorkflow(workflows.ReleaseWorkflow)
+	r.RegisterWorkflow(workflows.MonitorWorkflow)
+	r.RegisterWorkflow(workflows.CheckWorkflow)
+	r.RegisterWorkflow(workflows.DrillWorkflow)
+	ch := checkers(o)
+	r.RegisterActivity(ch.Prober)
+	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
+	r.RegisterActivity(ch.Metrics)
+	r.RegisterActivity(ch.Database)
+	r.RegisterActivity(ch.Audit)
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
+	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
+	if o.Directory == nil {
+		o.Directory = &activities.Directory{}
+	}
+	r.RegisterActivity(o.Directory)
+}
+
+// withDefaults fills the clients Options leaves unset.
+func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -94,34 +115,33 @@ func Register(r Registry, o Options) {
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
-	r.RegisterWorkflow(workflows.ReleaseWorkflow)
-	r.RegisterWorkflow(workflows.MonitorWorkflow)
-	r.RegisterWorkflow(workflows.CheckWorkflow)
-	r.RegisterWorkflow(workflows.DrillWorkflow)
-	r.RegisterActivity(&activities.Prober{HTTP: o.HTTP, Logger: o.Logger, Secrets: o.Secrets})
-	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
-	r.RegisterActivity(&activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()})
+	return o
+}
+
+// Checkers are the readiness check activities as a worker built from o runs
+// them, for golive plan to run the gate's automatic checks now, outside a release.
+func Checkers(o Options) activities.Checkers { return checkers(o.withDefaults()) }
+
+func checkers(o Options) activities.Checkers {
 	rds := &rdsbackup.Backups{}
-	r.RegisterActivity(&activities.Database{Logger: o.Logger, Secrets: o.Secrets, HeartbeatNow: activities.ServerHeartbeat,
-		VerifyRDS: func(ctx context.Context, in activities.BackupInput) (activities.Result, error) {
-			res, err := rds.Verify(ctx, in.ReleaseID, in.Phase, in.Backup)
-			return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
+	return activities.Checkers{
+		Audit:   &activities.Audit{URL: o.AuditURL, Secrets: o.Secrets},
+		Prober:  &activities.Prober{HTTP: o.HTTP, Logger: o.Logger, Secrets: o.Secrets},
+		Metrics: &activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()},
+		Database: &activities.Database{Logger: o.Logger, Secrets: o.Secrets, HeartbeatNow: activities.ServerHeartbeat,
+			VerifyRDS: func(ctx context.Context, in activities.BackupInput) (activities.Result, error) {
+				res, err := rds.Verify(ctx, in.ReleaseID, in.Phase, in.Backup)
+				return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
+			},
+			CheckRDS: func(ctx context.Context, in activities.CheckInput) (activities.Result, error) {
+				if in.Check.Backup == nil {
+					return activities.Result{State: activities.StateUnavailable, Detail: "not configured: the check carries no backup settings"}, nil
+				}
+				res, err := rds.Verify(ctx, in.ReleaseID, "readiness", *in.Check.Backup)
+				return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
+			},
 		},
-		CheckRDS: func(ctx context.Context, in activities.CheckInput) (activities.Result, error) {
-			if in.Check.Backup == nil {
-				return activities.Result{State: activities.StateUnavailable, Detail: "not configured: the check carries no backup settings"}, nil
-			}
-			res, err := rds.Verify(ctx, in.ReleaseID, "readiness", *in.Check.Backup)
-			return activities.Result{State: res.State, Value: res.Value, Detail: res.Detail}, err
-		},
-	})
-	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
-	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
-	if o.Directory == nil {
-		o.Directory = &activities.Directory{}
 	}
-	r.RegisterActivity(o.Directory)
 }
 
 // DemoDirectory is the team directory the demo ships (examples/directory:

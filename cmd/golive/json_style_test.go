@@ -17,11 +17,11 @@ import (
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 // TestEveryJSONOutputIsSnakeCase walks the Go types each `-o json` prints
-// (start, status, list, validate, the input commands' answers, audit verify,
+// (plan, start, status, list, validate, the input commands' answers, audit verify,
 // db init) and requires every key to be a snake_case json tag.
 func TestEveryJSONOutputIsSnakeCase(t *testing.T) {
 	for name, v := range map[string]any{
-		"start": startResult{}, "status": record.Status{}, "list": listRow{}, "validate": spec.Spec{},
+		"plan": planResult{}, "start": startResult{}, "status": record.Status{}, "list": listRow{}, "validate": spec.Spec{},
 		"approve, attest, ack, abort, hold, resume, rollback": workflows.InputResult{},
 		"audit verify": audit.VerifyReport{}, "db init": dbInitResult{},
 	} {

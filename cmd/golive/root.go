@@ -52,7 +52,7 @@ temporal.toml config file); the default is 127.0.0.1:7233, namespace default.`,
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (lines about a release carry release=<workflow ID>)")
 	root.AddCommand(
-		newValidateCmd(g), newStartCmd(g), newStatusCmd(g), newListCmd(g),
+		newValidateCmd(g), newPlanCmd(g), newStartCmd(g), newStatusCmd(g), newListCmd(g),
 		newApproveCmd(g, "approve"), newApproveCmd(g, "reject"), newAttestCmd(g), newAckCmd(g),
 		newAbortCmd(g), newRollbackCmd(g), newHoldCmd(g), newResumeCmd(g),
 		newWorkerCmd(g), newReportCmd(g), newCodecServerCmd(g), newDBCmd(g), newAuditCmd(g),

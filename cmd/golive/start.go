@@ -18,7 +18,7 @@ import (
 )
 
 func newStartCmd(g *globals) *cobra.Command {
-	var version, window, dirFile string
+	var pf preflightFlags
 	var wait bool
 	var sign signOptions
 	cmd := &cobra.Command{
@@ -30,30 +30,24 @@ func newStartCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			loaded, err := spec.LoadContext(ctx, args[0])
+			p, err := runPreflight(ctx, args[0], pf, time.Now())
 			if err != nil {
 				return err
 			}
-			if err := checkDirectory(loaded, dirFile); err != nil {
-				return err
-			}
-			v, err := resolveVersion(loaded.Spec, version)
-			if err != nil {
-				return err
-			}
-			at, err := parseWindow(window, time.Now())
-			if err != nil {
+			if err := p.err(); err != nil {
 				return err
 			}
 			if g.as == "" {
 				return errors.New("who is starting this release? pass --as PERSON or set GOLIVE_USER")
 			}
+			p.warnOverride()
 			c, err := g.dial(ctx)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			in := workflows.ReleaseInput{Spec: loaded.Spec, SpecFile: args[0], SpecDigest: loaded.Digest, Version: v, Requester: g.as, Window: at}
+			loaded := p.loaded
+			in := workflows.ReleaseInput{Spec: loaded.Spec, SpecFile: args[0], SpecDigest: loaded.Digest, Version: p.version, Requester: g.as, Window: p.window}
 			// The requester is whoever signs the start: the workflow checks this
 			// signature against the team directory before anything runs.
 			if sign.wantSignature() {
@@ -62,14 +56,14 @@ func newStartCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			run, err := c.ExecuteWorkflow(ctx, startOptions(in), workflows.ReleaseWorkflow, in)
+			run, err := c.ExecuteWorkflow(ctx, startOptions(in, p), workflows.ReleaseWorkflow, in)
 			if err != nil {
 				return explainStartError(err, in)
 			}
 			if g.json() {
 				return json.NewEncoder(os.Stdout).Encode(startResult{ReleaseID: run.GetID(), RunID: run.GetRunID()})
 			}
-			fmt.Printf("started %s (run %s): %s %s → %s\n", run.GetID(), run.GetRunID(), in.Spec.Service, in.Spec.Environment, v)
+			fmt.Printf("started %s (run %s): %s %s → %s\n", run.GetID(), run.GetRunID(), in.Spec.Service, in.Spec.Environment, p.version)
 			if wait {
 				return followRelease(ctx, c, run.GetID(), 2*time.Second)
 			}
@@ -77,32 +71,44 @@ func newStartCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&version, "version", "", "version to release (default: from the spec's version source)")
-	cmd.Flags().StringVar(&window, "window", "", "T-0: RFC 3339 time, or +DURATION from now (default: now)")
+	pf.add(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the release until it ends; exit 0 only when it completed (10 rolled_back, 11 rejected, 12 aborted, 13 not_ready, 14 timed_out, 15 failed)")
 	addSignFlags(cmd, &sign)
-	addDirectoryCheckFlag(cmd, &dirFile)
 	return cmd
 }
 
 // startOptions are the workflow options of a release: one per service and
 // environment, refused loudly when one is running, searchable and readable in the UI.
-func startOptions(in workflows.ReleaseInput) client.StartWorkflowOptions {
+func startOptions(in workflows.ReleaseInput, p *preflight) client.StartWorkflowOptions {
 	s := in.Spec
-	return client.StartWorkflowOptions{
+	o := client.StartWorkflowOptions{
 		ID:                                       workflows.ReleaseID(s.Service, s.Environment),
 		TaskQueue:                                workflows.TaskQueue,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporalSA(s.Service, s.Environment, in.Version),
 		StaticSummary:                            fmt.Sprintf("Release %s %s → %s (requested by %s)", s.Service, s.Environment, in.Version, in.Requester),
-		StaticDetails:                            staticDetails(in),
+		StaticDetails:                            staticDetails(in, p),
 	}
+	// The workflow does not judge freezes yet: an override is kept in the
+	// release's history (memo and details) for ops and the auditors.
+	if p != nil && p.override != "" && p.freeze != nil {
+		o.Memo = map[string]any{"golive_freeze_override": freezeOverrideNote(in.Requester, p)}
+	}
+	return o
 }
 
-func staticDetails(in workflows.ReleaseInput) string {
+func freezeOverrideNote(requester string, p *preflight) string {
+	return fmt.Sprintf("T-0 %s inside freeze %q (%s), overridden by %s: %s",
+		p.t0.UTC().Format(time.RFC3339), p.freeze.Period.Name, p.freeze.Period.Reason, requester, p.override)
+}
+
+func staticDetails(in workflows.ReleaseInput, p *preflight) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Production release checklist** for %s %s, version %s\n\n", in.Spec.Service, in.Spec.Environment, in.Version)
 	fmt.Fprintf(&b, "Spec: %s (sha256 %s)\n\n", in.SpecFile, short(in.SpecDigest))
+	if p != nil && p.override != "" && p.freeze != nil {
+		fmt.Fprintf(&b, "**Freeze overridden**: %s\n\n", freezeOverrideNote(in.Requester, p))
+	}
 	for i, st := range record.Stages {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, st.Title)
 	}

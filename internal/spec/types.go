@@ -28,6 +28,8 @@ type Spec struct {
 	Readiness Readiness `yaml:"readiness" json:"readiness"`
 	// Window places T-4h and T-0.
 	Window Window `yaml:"window" json:"window"`
+	// Freeze lists the periods no release may deploy in: golive start and plan refuse a T-0 inside one.
+	Freeze []Freeze `yaml:"freeze,omitempty" json:"freeze,omitempty"`
 	// Prepare lists the T-4h items that need a person (rollback plan review, support briefed).
 	Prepare StageItems `yaml:"prepare" json:"prepare"`
 	// Backup is how backups are verified at T-4h and after deploy.

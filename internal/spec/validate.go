@@ -63,6 +63,7 @@ func validate(s *Spec, file string, at func(string) (int, int), raw map[string][
 	c.signoffs("review.signoffs", &s.Review.Signoffs)
 	c.allItems()
 	c.watch()
+	c.freezes()
 	c.escalation()
 	c.thresholds()
 	c.metrics()
