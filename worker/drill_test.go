@@ -100,12 +100,12 @@ func TestDrillSchedulesRecordEachDrillInTheLedger(t *testing.T) {
 		if entries, err = drills.List(ctx, c, s.Service); err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) == 2 && entries[0].Every == 24*time.Hour && entries[1].Every == 24*time.Hour {
+		if len(entries) == 2 && entries[0].Every.D() == 24*time.Hour && entries[1].Every.D() == 24*time.Hour {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if len(entries) != 2 || entries[0].ID != workflows.DrillScheduleID(s.Service, spec.DrillBackupRestore) || entries[1].Every != 24*time.Hour {
+	if len(entries) != 2 || entries[0].ID != workflows.DrillScheduleID(s.Service, spec.DrillBackupRestore) || entries[1].Every.D() != 24*time.Hour {
 		t.Fatalf("listed %+v", entries)
 	}
 

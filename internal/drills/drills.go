@@ -26,10 +26,10 @@ var ErrNoStaging = errors.New("the spec has no drills.staging: no drill to sched
 
 // Plan is one drill a spec schedules.
 type Plan struct {
-	ScheduleID string
-	Kind       spec.DrillKind
-	Every      time.Duration
-	Input      workflows.DrillInput
+	ScheduleID string               `json:"schedule_id"`
+	Kind       spec.DrillKind       `json:"kind"`
+	Every      spec.Duration        `json:"every"`
+	Input      workflows.DrillInput `json:"input"`
 }
 
 // Plans lists the drills of a spec (completed with defaults).
@@ -44,7 +44,7 @@ func Plans(s spec.Spec) ([]Plan, error) {
 		if k == spec.DrillPITR {
 			in.PITRCommand = s.Drills.PITRCommand
 		}
-		out = append(out, Plan{ScheduleID: workflows.DrillScheduleID(s.Service, k), Kind: k, Every: s.Drills.Every.D(), Input: in})
+		out = append(out, Plan{ScheduleID: workflows.DrillScheduleID(s.Service, k), Kind: k, Every: s.Drills.Every, Input: in})
 	}
 	return out, nil
 }
@@ -53,7 +53,7 @@ func Plans(s spec.Spec) ([]Plan, error) {
 type Outcome struct {
 	Plan
 	// Created is false when an existing Schedule was updated.
-	Created bool
+	Created bool `json:"created"`
 }
 
 // Schedule creates the spec's drill Schedules, or updates the ones that exist
@@ -85,7 +85,7 @@ func action(p Plan) *client.ScheduleWorkflowAction {
 }
 
 func scheduleSpec(p Plan) client.ScheduleSpec {
-	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: p.Every}}}
+	return client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: p.Every.D()}}}
 }
 
 func upsert(ctx context.Context, c client.Client, p Plan) (bool, error) {
@@ -114,11 +114,12 @@ func upsert(ctx context.Context, c client.Client, p Plan) (bool, error) {
 
 // Entry is a drill Schedule as listed.
 type Entry struct {
-	ID     string
-	Every  time.Duration
-	Paused bool
+	ID     string        `json:"schedule_id"`
+	Every  spec.Duration `json:"every"`
+	Paused bool          `json:"paused"`
 	// Last is when the last drill started (zero: never); Next when the next is due.
-	Last, Next time.Time
+	Last time.Time `json:"last,omitzero"`
+	Next time.Time `json:"next,omitzero"`
 }
 
 // List lists golive's drill Schedules (of one service when service is set), by ID.
@@ -142,7 +143,7 @@ func List(ctx context.Context, c client.Client, service string) ([]Entry, error)
 		}
 		en := Entry{ID: e.ID, Paused: e.Paused}
 		if e.Spec != nil && len(e.Spec.Intervals) > 0 {
-			en.Every = e.Spec.Intervals[0].Every
+			en.Every = spec.Duration(e.Spec.Intervals[0].Every)
 		}
 		if n := len(e.RecentActions); n > 0 {
 			en.Last = e.RecentActions[n-1].ActualTime
