@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -33,6 +34,9 @@ type Audit struct {
 	Table string
 	// Secrets resolves URL; nil resolves env:// only.
 	Secrets *secrets.Resolver
+
+	// Now is the drill check's clock [time.Now].
+	Now func() time.Time
 
 	mu     sync.Mutex
 	ledger *audit.Ledger

@@ -18,11 +18,14 @@ type Checkers struct {
 	Prober   *Prober
 	Database *Database
 	Metrics  *Metrics
+	// Audit reads the drills' results (check kind drill).
+	Audit *Audit
 }
 
 func (c Checkers) prober() checkFunc   { return c.Prober.Check }
 func (c Checkers) database() checkFunc { return c.Database.CheckDatabase }
 func (c Checkers) metrics() checkFunc  { return c.Metrics.CheckMetric }
+func (c Checkers) audit() checkFunc    { return c.Audit.CheckDrill }
 
 // checkActivities maps every check kind the spec accepts to the activity that
 // runs it. TestEveryCheckKindHasAnActivity keeps it complete against spec.CheckKinds.
@@ -54,6 +57,7 @@ var checkActivities = map[spec.CheckKind]func(Checkers) checkFunc{
 	spec.KindPgBouncer:         Checkers.database,
 	spec.KindBackup:            Checkers.database,
 	spec.KindBackupCatalog:     Checkers.database,
+	spec.KindDrill:             Checkers.audit,
 }
 
 // pick is the method of c that runs kind k. A kind outside the table (which

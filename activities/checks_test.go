@@ -20,6 +20,7 @@ func TestEveryCheckKindHasAnActivityThatRunsIt(t *testing.T) {
 		"(*Prober).Check":           (&activities.Prober{Logger: quiet()}).Check,
 		"(*Database).CheckDatabase": (&activities.Database{Logger: quiet()}).CheckDatabase,
 		"(*Metrics).CheckMetric":    (&activities.Metrics{}).CheckMetric,
+		"(*Audit).CheckDrill":       (&activities.Audit{}).CheckDrill,
 	}
 	for _, k := range spec.AllCheckKinds() {
 		name := runtime.FuncForPC(reflect.ValueOf(activities.CheckActivity(k)).Pointer()).Name()

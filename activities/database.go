@@ -413,41 +413,11 @@ func (d *Database) checkBackup(ctx context.Context, in CheckInput) (Result, erro
 // compared, scratch database dropped. Any mismatch fails. It heartbeats while
 // it works.
 func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, error) {
-	switch in.Backup.Type {
-	case "", "none":
-		return Result{State: record.ItemSkipped, Value: "backup type none in the spec"}, nil
-	case "rds":
-		if d.VerifyRDS != nil {
-			return d.VerifyRDS(ctx, in)
-		}
-		return Result{State: record.ItemUnavailable, Detail: "not configured: rds backup verification belongs to the AWS integration"}, nil
-	case "postgres":
-	default:
-		return Result{}, temporal.NewNonRetryableApplicationError("unknown backup type "+in.Backup.Type, ErrBadInput, nil)
+	opts, done, err := d.restoreOptions(ctx, in)
+	if done != nil || err != nil {
+		return orZero(done), err
 	}
-	if in.Database.URL == "" {
-		return Result{State: record.ItemUnavailable, Detail: "not configured: database.url is not set"}, nil
-	}
-	src, err := pgutil.Config(ctx, d.Secrets, in.Database.URL)
-	if err != nil {
-		return Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
-	}
-	var scratch *pgx.ConnConfig
-	if in.Backup.ScratchURL != "" {
-		if scratch, err = pgutil.Config(ctx, d.Secrets, in.Backup.ScratchURL); err != nil {
-			return Result{State: record.ItemUnavailable, Detail: "not configured: backup.scratch_url: " + err.Error()}, nil
-		}
-	}
-	rep, err := backup.Verify(ctx, backup.Options{
-		Source:         src,
-		Scratch:        scratch,
-		ChecksumTables: in.Backup.ChecksumTables,
-		PgDump:         d.PgDump,
-		PgRestore:      d.PgRestore,
-		Jobs:           in.Backup.Jobs,
-		TempDir:        d.TempDir,
-		Progress:       func(step string) { heartbeat(ctx, in.Phase+": "+step) },
-	})
+	rep, err := backup.Verify(ctx, opts)
 	if errors.Is(err, backup.ErrToolMissing) {
 		return Result{State: record.ItemUnavailable, Detail: err.Error()}, nil
 	}
@@ -462,6 +432,55 @@ func (d *Database) VerifyBackup(ctx context.Context, in BackupInput) (Result, er
 		return Result{State: record.ItemFailed, Value: rep.Summary(), Detail: "restore differs from the source: " + strings.Join(rep.Mismatches, "; ")}, nil
 	}
 	return Result{State: record.ItemPassed, Value: rep.Summary(), Detail: backupDetail(rep)}, nil
+}
+
+// restoreOptions resolves what a postgres restore into a scratch database
+// needs. A non-nil result ends the activity there (skipped, unavailable, or
+// rds handed to the AWS integration when verify is set).
+func (d *Database) restoreOptions(ctx context.Context, in BackupInput) (backup.Options, *Result, error) {
+	switch in.Backup.Type {
+	case "", "none":
+		return backup.Options{}, &Result{State: record.ItemSkipped, Value: "backup type none in the spec"}, nil
+	case "rds":
+		if d.VerifyRDS != nil {
+			res, err := d.VerifyRDS(ctx, in)
+			return backup.Options{}, &res, err
+		}
+		return backup.Options{}, &Result{State: record.ItemUnavailable, Detail: "not configured: rds backup verification belongs to the AWS integration"}, nil
+	case "postgres":
+	default:
+		return backup.Options{}, nil, temporal.NewNonRetryableApplicationError("unknown backup type "+in.Backup.Type, ErrBadInput, nil)
+	}
+	if in.Database.URL == "" {
+		return backup.Options{}, &Result{State: record.ItemUnavailable, Detail: "not configured: database.url is not set"}, nil
+	}
+	src, err := pgutil.Config(ctx, d.Secrets, in.Database.URL)
+	if err != nil {
+		return backup.Options{}, &Result{State: record.ItemUnavailable, Detail: "not configured: " + err.Error()}, nil
+	}
+	var scratch *pgx.ConnConfig
+	if in.Backup.ScratchURL != "" {
+		if scratch, err = pgutil.Config(ctx, d.Secrets, in.Backup.ScratchURL); err != nil {
+			return backup.Options{}, &Result{State: record.ItemUnavailable, Detail: "not configured: backup.scratch_url: " + err.Error()}, nil
+		}
+	}
+	return backup.Options{
+		Source:         src,
+		Scratch:        scratch,
+		ChecksumTables: in.Backup.ChecksumTables,
+		PgDump:         d.PgDump,
+		PgRestore:      d.PgRestore,
+		Jobs:           in.Backup.Jobs,
+		TempDir:        d.TempDir,
+		Progress:       func(step string) { heartbeat(ctx, in.Phase+": "+step) },
+	}, nil, nil
+}
+
+func orZero(r *Result) Result {
+	if r == nil {
+		return Result{}
+	}
+	return *r
 }
 
 // backupDetail lists the compared tables: rows, and the checksum where one was taken.

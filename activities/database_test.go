@@ -156,19 +156,9 @@ func TestVerifyBackupActivity(t *testing.T) {
 	if _, err := d.Migrate(ctx, activities.MigrateInput{Database: db}); err != nil {
 		t.Fatal(err)
 	}
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(d)
 	in := activities.BackupInput{ReleaseID: "r", Phase: "pre-deploy", Database: db,
 		Backup: spec.Backup{Type: "postgres", ChecksumTables: []string{"patients", "appointments"}}}
-	val, err := env.ExecuteActivity(d.VerifyBackup, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r activities.Result
-	if err := val.Get(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := inActivityEnv(t, d, d.VerifyBackup, in)
 	if r.State != record.ItemPassed || !strings.Contains(r.Value, "2 checksums; restore matches") {
 		t.Fatalf("verify: %+v", r)
 	}

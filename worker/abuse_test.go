@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/server/temporal"
 
 	"github.com/golive/golive/internal/audit"
-	"github.com/golive/golive/internal/pgtest"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/workflows"
 )
@@ -71,10 +70,7 @@ func auditRows(t testing.TB, url string) []string {
 // status.refused (channel, claimed person, reason, payload size and digest)
 // and written to the audit ledger; the payload itself is never kept.
 func TestMalformedAndRefusedInputsLeaveARecord(t *testing.T) {
-	ledger := pgtest.NewDatabase(t)
-	initLedger(t, ledger)
-	t.Setenv("GOLIVE_AUDIT_URL", ledger)
-	c := startServer(t)
+	c, ledger := startServerWithLedger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, _ := productionSpec(t)

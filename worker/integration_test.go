@@ -249,13 +249,22 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 	if res.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
 		t.Fatalf("outcome %s (%s), app at %s", res.Outcome, res.Reason, app.Version())
 	}
+	rehearsed := false
 	for _, it := range st.Items {
+		rehearsed = rehearsed || it.ID == "prepare.rollback_rehearsal"
 		if it.ID == "deploy.migrations" && (it.State != record.ItemPassed || !strings.Contains(it.Value, "0 → 3")) {
 			t.Errorf("migrations item %+v: want schema version 0 → 3", it)
+		}
+		// The rehearsal restores the empty database (version 0) and proves 001-003 go up and back down.
+		if it.ID == "prepare.rollback_rehearsal" && (it.State != record.ItemPassed || !strings.Contains(it.Value, "rollback proven: 3 migration(s) up in ")) {
+			t.Errorf("rehearsal item %+v", it)
 		}
 		if (it.ID == "prepare.backup" || it.ID == "post.backup") && it.State != record.ItemPassed {
 			t.Errorf("%s is %s: %s", it.ID, it.State, it.Detail)
 		}
+	}
+	if !rehearsed {
+		t.Error("no rollback rehearsal item in the release")
 	}
 	if len(st.Refused) == 0 {
 		t.Error("the refused sign-off is not in the status")

@@ -85,12 +85,13 @@ func Register(r Registry, o Options) {
 	r.RegisterWorkflow(workflows.ReleaseWorkflow)
 	r.RegisterWorkflow(workflows.MonitorWorkflow)
 	r.RegisterWorkflow(workflows.CheckWorkflow)
+	r.RegisterWorkflow(workflows.DrillWorkflow)
 	ch := checkers(o)
 	r.RegisterActivity(ch.Prober)
 	r.RegisterActivity(&activities.Deployer{HTTP: o.HTTP, Logger: o.Logger})
 	r.RegisterActivity(ch.Metrics)
 	r.RegisterActivity(ch.Database)
-	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
+	r.RegisterActivity(ch.Audit)
 	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
 	if o.Directory == nil {
@@ -125,6 +126,7 @@ func Checkers(o Options) activities.Checkers { return checkers(o.withDefaults())
 func checkers(o Options) activities.Checkers {
 	rds := &rdsbackup.Backups{}
 	return activities.Checkers{
+		Audit:   &activities.Audit{URL: o.AuditURL, Secrets: o.Secrets},
 		Prober:  &activities.Prober{HTTP: o.HTTP, Logger: o.Logger, Secrets: o.Secrets},
 		Metrics: &activities.Metrics{HTTP: o.HTTP, Secrets: o.Secrets, CloudWatch: metrics.CloudWatchDefaultFactory()},
 		Database: &activities.Database{Logger: o.Logger, Secrets: o.Secrets, HeartbeatNow: activities.ServerHeartbeat,

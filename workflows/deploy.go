@@ -25,6 +25,11 @@ func (r *release) deploy(ctx workflow.Context) error {
 		return err
 	}
 	r.setStage(ctx, record.StageDeploy)
+	if workflow.GetVersion(ctx, changeT0Alarms, workflow.DefaultVersion, 1) >= 1 {
+		if err := r.recheckAlarms(ctx); err != nil {
+			return err
+		}
+	}
 
 	// Code freeze: announced to the team and recorded; lifted when the release ends either way.
 	r.mark(ctx, itemFreeze, record.ItemRunning, "", "")

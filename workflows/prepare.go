@@ -27,6 +27,11 @@ func (r *release) prepare(ctx workflow.Context) error {
 	if err := r.verifyBackup(ctx, itemBackupPre, "pre-deploy"); err != nil {
 		return err
 	}
+	if workflow.GetVersion(ctx, changeRehearsal, workflow.DefaultVersion, 1) >= 1 {
+		if err := r.rehearseRollback(ctx); err != nil {
+			return err
+		}
+	}
 	ok, err := r.collectAttests(ctx, record.StagePrepare, r.spec.Readiness.Timeout.D())
 	if err != nil {
 		return err

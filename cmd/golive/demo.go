@@ -79,6 +79,7 @@ names (--log, .golive/demo/demo.log); --verbose also prints them in between.`,
 			}
 			fmt.Printf("demo database   %s and audit ledger %s on %s\n", demoDB, demoAuditDB, pgServer)
 			app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 25, RampUp: 6 * time.Second, Logger: log})
+			os.Setenv("GOLIVE_DEMO_JWT_KEY", demoapp.DemoJWTKey) // sec.auth's test-only key in examples/demo.yaml
 			bound, err := app.Serve(ctx, appAddr)
 			if err != nil {
 				return fmt.Errorf("start demo app: %w", err)

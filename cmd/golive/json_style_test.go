@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/internal/audit"
+	"github.com/golive/golive/internal/drills"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 	"github.com/golive/golive/workflows"
@@ -18,12 +19,13 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 // TestEveryJSONOutputIsSnakeCase walks the Go types each `-o json` prints
 // (plan, start, status, list, validate, the input commands' answers, audit verify,
-// db init) and requires every key to be a snake_case json tag.
+// db init, drill schedule, list and run) and requires every key to be a snake_case json tag.
 func TestEveryJSONOutputIsSnakeCase(t *testing.T) {
 	for name, v := range map[string]any{
 		"plan": planResult{}, "start": startResult{}, "status": record.Status{}, "list": listRow{}, "validate": spec.Spec{},
 		"approve, attest, ack, abort, hold, resume, rollback": workflows.InputResult{},
 		"audit verify": audit.VerifyReport{}, "db init": dbInitResult{},
+		"drill schedule": drills.Outcome{}, "drill list": drills.Entry{}, "drill run": workflows.DrillResult{},
 	} {
 		for _, bad := range nonSnakeKeys(reflect.TypeOf(v), name, map[reflect.Type]bool{}) {
 			t.Errorf("%s", bad)

@@ -57,7 +57,7 @@ temporal.toml config file); the default is 127.0.0.1:7233, namespace default.`,
 		newApproveCmd(g, "approve"), newApproveCmd(g, "reject"), newAttestCmd(g), newAckCmd(g),
 		newAbortCmd(g), newRollbackCmd(g), newHoldCmd(g), newResumeCmd(g),
 		newWorkerCmd(g), newReportCmd(g), newCodecServerCmd(g), newDBCmd(g), newAuditCmd(g),
-		newDirectoryCmd(g), newSpecCmd(g), newApprovalsCmd(g),
+		newDirectoryCmd(g), newSpecCmd(g), newApprovalsCmd(g), newDrillCmd(g),
 	)
 	addDevCommands(root, g)
 	return root

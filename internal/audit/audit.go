@@ -38,7 +38,14 @@ const (
 	KindDirectory = "directory"
 	// KindInput: a human input other than a sign-off (start, attest, ack, steering), accepted or refused.
 	KindInput = "input"
+	// KindDrill: a scheduled recovery drill's result (DrillWorkflow); Action is
+	// its state, Data["drill"] its kind.
+	KindDrill = "drill"
 )
+
+// DrillRelease is the release ID prefix of the ledger rows of one service's
+// drills of one kind; each run appends under DrillRelease(...) + "/" + its run ID.
+func DrillRelease(service, kind string) string { return "drill:" + service + ":" + kind }
 
 // Event is one thing that happened in a release. Never secrets, never patient data.
 type Event struct {

@@ -252,9 +252,29 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
+// rowColumns are the columns readRow reads, in its order.
+const rowColumns = "seq, release_id, at, kind, actor, action, reason, data, coalesce(key, ''), prev_hash, hash"
+
+// readRow scans one row of rowColumns.
+func readRow(r pgx.Row) (Row, error) {
+	var row Row
+	var data string
+	if err := r.Scan(&row.Seq, &row.ReleaseID, &row.At, &row.Kind, &row.Actor, &row.Action, &row.Reason, &data, &row.Key, &row.PrevHash, &row.Hash); err != nil {
+		return Row{}, err
+	}
+	if err := json.Unmarshal([]byte(data), &row.Data); err != nil {
+		// A data column that is not a JSON object of strings was written by hand: the hash check reports the row.
+		row.Data = map[string]string{"_unreadable": data}
+	}
+	if len(row.Data) == 0 {
+		row.Data = nil
+	}
+	return row, nil
+}
+
 // scan walks rows in seq order (of one release when releaseID is set).
 func (l *Ledger) scan(ctx context.Context, releaseID string, fn func(Row) bool) error {
-	q := "SELECT seq, release_id, at, kind, actor, action, reason, data, coalesce(key, ''), prev_hash, hash FROM " + pgutil.Ident(l.table)
+	q := "SELECT " + rowColumns + " FROM " + pgutil.Ident(l.table)
 	var args []any
 	if releaseID != "" {
 		q += " WHERE release_id = $1 OR starts_with(release_id, $1 || '/')"
@@ -267,23 +287,29 @@ func (l *Ledger) scan(ctx context.Context, releaseID string, fn func(Row) bool) 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r Row
-		var data string
-		if err := rows.Scan(&r.Seq, &r.ReleaseID, &r.At, &r.Kind, &r.Actor, &r.Action, &r.Reason, &data, &r.Key, &r.PrevHash, &r.Hash); err != nil {
+		r, err := readRow(rows)
+		if err != nil {
 			return err
-		}
-		if err := json.Unmarshal([]byte(data), &r.Data); err != nil {
-			// A data column that is not a JSON object of strings was written by hand: the hash check reports the row.
-			r.Data = map[string]string{"_unreadable": data}
-		}
-		if len(r.Data) == 0 {
-			r.Data = nil
 		}
 		if !fn(r) {
 			return nil
 		}
 	}
 	return rows.Err()
+}
+
+// Last returns the newest row of kind among the releases whose ID starts
+// with releasePrefix; ok is false when there is none.
+func (l *Ledger) Last(ctx context.Context, kind, releasePrefix string) (Row, bool, error) {
+	row, err := readRow(l.pool.QueryRow(ctx, "SELECT "+rowColumns+" FROM "+pgutil.Ident(l.table)+
+		" WHERE kind = $1 AND starts_with(release_id, $2) ORDER BY seq DESC LIMIT 1", kind, releasePrefix))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Row{}, false, nil
+	}
+	if err != nil {
+		return Row{}, false, pgutil.Redact(fmt.Errorf("read the audit ledger: %w", err), l.cfg)
+	}
+	return row, true, nil
 }
 
 // Verify walks the whole chain and reports the first tampered row.

@@ -47,6 +47,9 @@ type Options struct {
 	Progress func(step string)
 	// BeforeCompare runs on the restored database before it is read (tests tamper with it here).
 	BeforeCompare func(ctx context.Context, scratch *pgx.Conn) error
+	// AfterCompare runs on the restored database once it matched the source,
+	// before it is dropped: the rollback rehearsal works on this verified copy.
+	AfterCompare func(ctx context.Context, scratch *pgx.ConnConfig) error
 }
 
 // Table is one table's comparison.
@@ -268,6 +271,13 @@ func Verify(ctx context.Context, o Options) (rep Report, err error) {
 		rep.Rows += t.SourceRows
 	}
 	rep.CompareTime = time.Since(t0)
+	if o.AfterCompare != nil && rep.OK() {
+		sc.Close(ctx)
+		progress.set("rehearsing on " + rep.Scratch)
+		if err := o.AfterCompare(ctx, scratchCfg); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 

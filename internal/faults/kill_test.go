@@ -74,7 +74,7 @@ func (k killCase) name() string {
 
 // Activity types of each path, as a release of the demo spec with a database runs them.
 var (
-	happyTypes    = []string{"CurrentVersion", "Check", "CheckDatabase", "Notify", "VerifyBackup", "Sample", "Migrate", "Deploy", "VerifyVersion", "Smoke", "Health", "Append", "Evidence"}
+	happyTypes    = []string{"CurrentVersion", "Check", "CheckDatabase", "Notify", "VerifyBackup", "RehearseRollback", "Sample", "Migrate", "Deploy", "VerifyVersion", "Smoke", "Health", "Append", "Evidence"}
 	rollbackTypes = []string{"Revert", "MigrateDown", "Incident"}
 )
 

@@ -51,6 +51,8 @@ type Check struct {
 	Within Duration `yaml:"within,omitempty" json:"within,omitempty"`
 	// JWT is the test-only key (by reference) and claims a jwt check signs its tokens with.
 	JWT *JWTProbe `yaml:"jwt,omitempty" json:"jwt,omitempty"`
+	// Drill is the drill kind (and freshness bound) a drill check reads from the audit ledger.
+	Drill *DrillCheck `yaml:"drill,omitempty" json:"drill,omitempty"`
 	// MaxLifetimeDays for tls.renewal: a certificate valid longer than this is not
 	// taken as automated unless RenewCommand succeeds (default 90, ACME-style).
 	MaxLifetimeDays int `yaml:"max_lifetime_days,omitempty" json:"max_lifetime_days,omitempty"`

@@ -206,6 +206,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	or(&s.Notify.TwilioFrom, d.Notify.TwilioFrom)
 	or(&s.Evidence.Dir, d.Evidence.Dir)
 	databaseDefaults(s)
+	drillDefaults(s)
 	checkDefaults(s)
 }
 

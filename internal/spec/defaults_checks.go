@@ -50,6 +50,10 @@ func readinessFor(s *Spec) []Item {
 	if len(s.Backup.CatalogCommand) > 0 {
 		set("db.backup_schedule", Check{Kind: string(KindBackupCatalog)})
 	}
+	// Scheduled drills prove the "tested" lines; the check reads the last one.
+	for _, k := range s.Drills.Scheduled() {
+		set(drillItems[k], Check{Kind: string(KindDrill), Drill: &DrillCheck{Kind: k}})
+	}
 	return items
 }
 
@@ -98,6 +102,8 @@ func checkDefaults(s *Spec) {
 			case KindK6:
 				or(&c.MaxP95, s.Thresholds.Targets.LatencyP95)
 				or(&c.MaxErrorRate, s.Thresholds.Targets.ErrorRate)
+			case KindDrill:
+				drillCheckDefaults(s, c)
 			case KindSecrets:
 				if len(c.Refs) == 0 {
 					c.Refs = SecretRefs(*s)
@@ -135,6 +141,9 @@ func SecretRefs(s Spec) []string {
 		}
 	}
 	add(s.Database.URL, s.Database.PoolerURL, s.Backup.ScratchURL, s.Metrics.URL)
+	if st := s.Drills.Staging; st != nil {
+		add(st.Database.URL, st.Backup.ScratchURL)
+	}
 	for _, src := range s.Metrics.Sources {
 		add(src.URL)
 	}

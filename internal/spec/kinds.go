@@ -67,6 +67,9 @@ const (
 	// KindBackupCatalog: the newest successful backup in a catalog command's JSON
 	// (pgbackrest info --output=json, wal-g backup-list --json) is younger than max_age.
 	KindBackupCatalog CheckKind = "backup.catalog"
+	// KindDrill: the last scheduled drill of drill.kind (audit ledger) passed
+	// within drill.max_age.
+	KindDrill CheckKind = "drill"
 )
 
 // CheckKinds are the values of an automatic check's kind, in documentation order.
@@ -74,7 +77,7 @@ var CheckKinds = kindNames(KindHTTP, KindTLS, KindTLSRenewal, KindDNS, KindComma
 	KindCORS, KindRateLimit, KindCSRF, KindCSP, KindJWT,
 	KindJUnit, KindK6, KindAxe, KindMetric, KindAlerts,
 	KindSQL, KindPing, KindPendingMigrations, KindRLS, KindFKIndexes, KindConnections, KindSlowQueries,
-	KindPgAudit, KindPgBouncer, KindBackup, KindBackupCatalog)
+	KindPgAudit, KindPgBouncer, KindBackup, KindBackupCatalog, KindDrill)
 
 // AllCheckKinds returns every kind, typed, in the order of CheckKinds.
 func AllCheckKinds() []CheckKind {

@@ -56,6 +56,8 @@ type Spec struct {
 	Notify Notify `yaml:"notify" json:"notify"`
 	// Evidence says where the filled checklist is written.
 	Evidence Evidence `yaml:"evidence" json:"evidence"`
+	// Drills are the scheduled recovery drills against staging (`golive drill schedule`).
+	Drills Drills `yaml:"drills,omitempty" json:"drills,omitzero"`
 }
 
 // VersionSource names where the version to release comes from.
@@ -208,6 +210,11 @@ type Database struct {
 	LockWait Duration `yaml:"lock_wait,omitempty" json:"lock_wait,omitempty"`
 	// VersionTable is the migration version table (default goose_db_version).
 	VersionTable string `yaml:"version_table,omitempty" json:"version_table,omitempty"`
+	// AcceptIrreversible names pending migration files without a down part the
+	// team accepts: the T-4h rollback rehearsal then passes while saying their
+	// rollback was not proven (restoring the backup is their rollback). Any
+	// other migration without a down part fails the rehearsal.
+	AcceptIrreversible []string `yaml:"accept_irreversible,omitempty" json:"accept_irreversible,omitempty"`
 }
 
 // Deploy is the deploy target.

@@ -142,6 +142,7 @@ func (c *checker) top() {
 	}
 	c.secretRef("database.url", s.Database.URL)
 	c.database()
+	c.drills()
 	c.notify()
 	c.required("evidence.dir", s.Evidence.Dir, "where the filled checklist is written")
 	if s.Window.PrepareLead < 0 || s.Window.Duration < 0 {

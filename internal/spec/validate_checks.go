@@ -62,6 +62,8 @@ func (c *checker) kindCheck(p string, ch Check) {
 				c.add(p+".alerts", "watched metric %s has no alert rule named here", mt.Name)
 			}
 		}
+	case KindDrill:
+		c.drillCheck(p, ch)
 	case KindBackupCatalog:
 		if (ch.Backup == nil || len(ch.Backup.CatalogCommand) == 0) && len(c.s.Backup.CatalogCommand) == 0 {
 			c.add(p, "backup.catalog needs backup.catalog_command (pgbackrest info --output=json, wal-g backup-list --json)")

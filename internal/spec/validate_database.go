@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 )
 
@@ -16,6 +17,11 @@ func (c *checker) database() {
 	}
 	if d.VersionTable != "" && !sqlIdent.MatchString(d.VersionTable) {
 		c.add("database.version_table", "%q is not a plain SQL identifier", d.VersionTable)
+	}
+	for i, f := range d.AcceptIrreversible {
+		if f == "" || f != filepath.Base(f) {
+			c.add(fmt.Sprintf("database.accept_irreversible[%d]", i), "%q is not a migration file name (no directories)", f)
+		}
 	}
 	c.secretRef("backup.scratch_url", c.s.Backup.ScratchURL)
 	c.secretRef("database.pooler_url", d.PoolerURL)
