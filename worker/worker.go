@@ -17,7 +17,6 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/metrics"
-	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/rdsbackup"
 	"github.com/golive/golive/internal/secrets"
 	"github.com/golive/golive/workflows"
@@ -90,7 +89,7 @@ func Register(r Registry, o Options) {
 	r.RegisterActivity(ch.Metrics)
 	r.RegisterActivity(ch.Database)
 	r.RegisterActivity(&activities.Audit{URL: o.AuditURL, Secrets: o.Secrets})
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &activities.NotifyLedger{URL: o.AuditURL, Secrets: o.Secrets, Logger: o.Logger}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
 	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
 	if o.Directory == nil {
 		o.Directory = &activities.Directory{}

@@ -70,6 +70,9 @@ Retention is the database's: rows are never removed by golive.`,
 			if err := audit.Init(ctx, c, audit.InitOptions{Table: table, Writer: writer, WriterLogin: login, WriterPassword: pw}); err != nil {
 				return pgutil.Redact(err, cfg)
 			}
+			if err := initStores(ctx, c, writer); err != nil {
+				return pgutil.Redact(err, cfg)
+			}
 			if g.json() {
 				return json.NewEncoder(os.Stdout).Encode(dbInitResult{Database: cfg.Database, Table: table, Writer: writer, WriterLogin: login})
 			}
