@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 // own database (beside the audit ledger).
 const DefaultLedgerTable = "golive_notify_ledger"
 
-var ledgerTableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-
 // InitLedger creates the ledger table and grants writer (the audit ledger's
 // writer role, which must exist) what PGLedger needs. It can run again.
 // Unlike the audit ledger the table is not append-only: entries expire, and
@@ -30,8 +27,8 @@ func InitLedger(ctx context.Context, conn *pgx.Conn, table, writer string) error
 	if table == "" {
 		table = DefaultLedgerTable
 	}
-	if !ledgerTableName.MatchString(table) || !ledgerTableName.MatchString(writer) {
-		return fmt.Errorf("table and role names must be lower-case identifiers: %q, %q", table, writer)
+	if err := pgutil.CheckIdents(table, writer); err != nil {
+		return err
 	}
 	if err := createLedger(ctx, conn, table); err != nil {
 		return err
@@ -102,35 +99,19 @@ func OpenPGLedger(ctx context.Context, cfg *pgx.ConnConfig, table string) (*PGLe
 	if table == "" {
 		table = DefaultLedgerTable
 	}
-	if !ledgerTableName.MatchString(table) {
-		return nil, fmt.Errorf("notification ledger table %q is not a lower-case identifier", table)
+	if err := pgutil.CheckIdents(table); err != nil {
+		return nil, err
 	}
 	pool, err := pgutil.Pool(ctx, cfg, "golive-notify-ledger", 2)
 	if err != nil {
 		return nil, err
 	}
 	l := &PGLedger{pool: pool, table: table, cfg: cfg}
-	if err := l.ensure(ctx); err != nil {
+	if err := pgutil.EnsureTable(ctx, pool, cfg, table, func(ctx context.Context) error { return createLedger(ctx, pool, table) }); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return l, nil
-}
-
-// ensure creates the table when it is missing and this role may (a database
-// `golive db init` never ran on, as in dev); otherwise the error says to run it.
-func (l *PGLedger) ensure(ctx context.Context) error {
-	var exists bool
-	if err := l.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", l.table).Scan(&exists); err != nil {
-		return l.wrap(err)
-	}
-	if exists {
-		return nil
-	}
-	if err := createLedger(ctx, l.pool, l.table); err != nil {
-		return pgutil.Redact(fmt.Errorf("%w (run `golive db init` as the database's owner)", err), l.cfg)
-	}
-	return nil
 }
 
 // Close closes the pool.
