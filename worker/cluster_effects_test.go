@@ -91,4 +91,3 @@ func (e clusterEffects) checkEvidence(ctx context.Context, t *testing.T, st *evi
 		t.Errorf("%s: %s run %s: evidence %v; want one Markdown and one HTML document", round, id, runID, got)
 	}
 }
-
