@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
 	"github.com/golive/golive/activities"
@@ -24,6 +25,15 @@ func goliveDatabase(t *testing.T) clusterEffects {
 	url := pgtest.NewDatabase(t)
 	initLedger(t, url) // golive db init: the audit ledger; the other two tables the workers create
 	return clusterEffects{url: url}
+}
+
+// name is the database's name, for the connection figures.
+func (e clusterEffects) name(t *testing.T) string {
+	cfg, err := pgx.ParseConfig(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Database
 }
 
 func (e clusterEffects) env() []string {

@@ -81,7 +81,7 @@ func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.
 			{Name: "later", Until: spec.Duration(60 * time.Second), Every: spec.Duration(20 * time.Second)}}
 		specs[k].Review.After = spec.Duration(60 * time.Second)
 	}
-	pg := watchPGConnections(ctx, t, cl.Plan().Databases)
+	pg := watchPGConnections(ctx, t, append(slices.Clone(cl.Plan().Databases), golive.name(t)))
 
 	runs := runClusterRound(ctx, t, c, "steady", specs[:n], nil)
 	rss := make([]int64, clusterWorkers)
@@ -317,7 +317,9 @@ func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl
 			t.Errorf("%s: status: %v", run.GetID(), err)
 			continue
 		}
-		desc, err := c.DescribeWorkflowExecution(ctx, workflows.MonitorID(st.ReleaseID, workflows.WindowWatch), "")
+		// The watch runs as check children (CheckWorkflow), the first of them
+		// started when the watch begins; MonitorWorkflow only in releases started before.
+		desc, err := c.DescribeWorkflowExecution(ctx, workflows.CheckID(st.ReleaseID, workflows.WindowWatch, 1), "")
 		if err != nil {
 			t.Errorf("%s: watch child: %v", run.GetID(), err)
 			continue
