@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,16 @@ func (f *evidenceFlags) open(ctx context.Context) (evidencestore.Store, error) {
 		return nil, fmt.Errorf("--evidence-store: %w", err)
 	}
 	return st, nil
+}
+
+// logStore says where this worker keeps evidence; on its own disk, that only
+// one worker should run.
+func (f *evidenceFlags) logStore(log *slog.Logger, st evidencestore.Store) {
+	if st == nil {
+		log.Warn("evidence on this worker's disk (each release's evidence.dir): with several workers use --evidence-store postgres or s3://...")
+		return
+	}
+	log.Info("evidence store", "backend", st.Backend(), "location", f.location)
 }
 
 // storedReport is what `golive report --evidence-store` prints with -o json.

@@ -98,6 +98,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ef.logStore(log, store)
 			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links, Evidence: store})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
