@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,15 +69,25 @@ type storedReport struct {
 	Records []evidencestore.Record `json:"records"`
 }
 
-// reportFromStore writes the latest run's stored documents of release to dir,
+// reportFromStore writes the latest run's stored documents of release to dir
+// (formats: "md" the Markdown ones, the incident record among them; "html"),
 // after checking each against its digest and seal: a mismatch is an error and
 // nothing of that document is written.
-func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir string, jsonOut bool) error {
-	rs, err := st.List(ctx, release)
+func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir string, formats []string, jsonOut bool) error {
+	all, err := st.List(ctx, release)
 	if err != nil {
 		return err
 	}
-	rs = evidencestore.Latest(rs)
+	var rs []evidencestore.Record
+	for _, r := range evidencestore.Latest(all) {
+		f := "md"
+		if r.Kind.HTML() {
+			f = "html"
+		}
+		if slices.Contains(formats, f) {
+			rs = append(rs, r)
+		}
+	}
 	if len(rs) == 0 {
 		return fmt.Errorf("no evidence of %s in the %s store (written at the review stage; is it finished?)", release, st.Backend())
 	}

@@ -49,7 +49,7 @@ the audit chain head at writing); a document that does not match is an error.`,
 				if err != nil {
 					return err
 				}
-				return reportFromStore(ctx, st, releaseID(args[0]), dir, g.json())
+				return reportFromStore(ctx, st, releaseID(args[0]), dir, kinds, g.json())
 			}
 			opts, err := g.clientOptions()
 			if err != nil {

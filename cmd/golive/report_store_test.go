@@ -42,6 +42,13 @@ func TestReportReadsEvidenceFromPostgresAndRefusesAnEditedRow(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "release_portal_production.html")); err != nil {
 		t.Error(err)
 	}
+	htmlOnly := t.TempDir()
+	if err := runCmd(t, newReportCmd(&globals{}), "portal:production", "--evidence-store", "postgres", "--dir", htmlOnly, "--format", "html"); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := os.ReadDir(htmlOnly); len(files) != 1 || files[0].Name() != "release_portal_production.html" {
+		t.Errorf("--format html wrote %v", files)
+	}
 	conn := pgtest.Connect(t, url)
 	if _, err := conn.Exec(ctx, `ALTER TABLE golive_evidence DISABLE TRIGGER append_only;
 		UPDATE golive_evidence SET content = replace(content, '2.4.1', '2.4.2'), sha256 = encode(sha256(convert_to(replace(content, '2.4.1', '2.4.2'), 'UTF8')), 'hex')
