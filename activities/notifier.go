@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,8 @@ type Notifier struct {
 	// (a contract mock in tests); empty means the providers' own APIs.
 	ResendBaseURL, TwilioBaseURL string
 	// Ledger remembers deliveries by idempotency key across activity attempts
-	// on this worker (worker.Register gives every Notifier one); nil remembers
+	// (worker.Register gives every Notifier a NotifyLedger: golive's database,
+	// shared by every worker, or memory when none is configured); nil remembers
 	// nothing beyond one attempt.
 	Ledger notify.Ledger
 	// Retry is the per-channel backoff on 429 and 5xx (zero: notify's defaults).
@@ -57,12 +59,14 @@ func (n *Notifier) beat(ctx context.Context, details ...any) {
 
 // Notify sends one event to its recipients. Delivery failures are reported in
 // the result, never returned as errors: the release does not stop for a message.
+// A ledger that cannot be read or written is an error, retried: sending
+// without it could send twice.
 func (n *Notifier) Notify(ctx context.Context, in NotifyInput) (NotifyResult, error) {
 	switch in.Notify.Channel {
 	case "", "log":
 		return n.log(ctx, in), nil
 	case "live":
-		return n.live(ctx, in), nil
+		return n.live(ctx, in)
 	}
 	return undelivered(in, record.ItemUnavailable, "not configured: unknown notify channel "+in.Notify.Channel), nil
 }
@@ -113,14 +117,14 @@ func notices(ds []notify.Delivery) []record.Notice {
 }
 
 // live delivers by email and SMS.
-func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
+func (n *Notifier) live(ctx context.Context, in NotifyInput) (NotifyResult, error) {
 	ev, ok := notify.Lookup(in.Event)
 	if !ok {
-		return undelivered(in, record.ItemFailed, fmt.Sprintf("event %q is not in the message catalogue", in.Event))
+		return undelivered(in, record.ItemFailed, fmt.Sprintf("event %q is not in the message catalogue", in.Event)), nil
 	}
 	d := n.dispatcher(ctx, in.Notify)
 	if d.Email == nil && d.SMS == nil {
-		return undelivered(in, record.ItemUnavailable, "not configured: "+unavailable(d.Unavailable))
+		return undelivered(in, record.ItemUnavailable, "not configured: "+unavailable(d.Unavailable)), nil
 	}
 	req := notify.Request{ReleaseID: in.ReleaseID, Event: in.Event, Level: in.Level, Occurrence: occurrence(ctx, in), Facts: facts(in.Facts), Decided: decided(in.Decided)}
 	for _, r := range in.To {
@@ -141,8 +145,12 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 		}
 	}
 	rep, err := d.Deliver(ctx, req)
+	var lerr *notify.LedgerError
+	if errors.As(err, &lerr) {
+		return NotifyResult{}, err
+	}
 	if err != nil {
-		return undelivered(in, record.ItemFailed, err.Error())
+		return undelivered(in, record.ItemFailed, err.Error()), nil
 	}
 	for _, dl := range rep.Deliveries {
 		lg := n.logger().With("release", in.ReleaseID, "event", in.Event, "to", dl.Person, "channel", dl.Channel, "key", dl.Key)
@@ -170,7 +178,7 @@ func (n *Notifier) live(ctx context.Context, in NotifyInput) NotifyResult {
 	if msg := unavailable(d.Unavailable); msg != "" && res.State != record.ItemPassed {
 		res.Detail = strings.TrimPrefix(res.Detail+"; not configured: "+msg, "; ")
 	}
-	return res
+	return res, nil
 }
 
 // dispatcher builds the channels the spec enables, resolving credentials here,
@@ -254,25 +262,26 @@ type layered struct {
 	next notify.Ledger
 }
 
-func (l *layered) Delivered(key, channel string) (notify.Delivery, bool) {
+func (l *layered) Delivered(ctx context.Context, key, channel string) (notify.Delivery, bool, error) {
 	l.mu.Lock()
 	for _, d := range l.seen {
 		if d.Key == key && d.Channel == channel && d.OK {
 			l.mu.Unlock()
-			return d, true
+			return d, true, nil
 		}
 	}
 	l.mu.Unlock()
 	if l.next == nil {
-		return notify.Delivery{}, false
+		return notify.Delivery{}, false, nil
 	}
-	return l.next.Delivered(key, channel)
+	return l.next.Delivered(ctx, key, channel)
 }
 
-func (l *layered) Record(d notify.Delivery) {
+func (l *layered) Record(ctx context.Context, d notify.Delivery) error {
 	if l.next != nil {
-		l.next.Record(d)
+		return l.next.Record(ctx, d)
 	}
+	return nil
 }
 
 // link is person's approval-page link for this event, or "" (no pages

@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/golive/golive/internal/evidence"
+	"github.com/golive/golive/internal/evidencestore"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/spec"
 )
@@ -23,50 +21,49 @@ type RecordInput struct {
 	Thresholds *spec.Thresholds `json:"thresholds,omitempty"`
 }
 
-// Recorder writes the release record: the evidence pack and incident records.
+// Recorder writes the release record: the evidence pack and incident
+// records, each sealed with its own digest and the audit chain head
+// (evidence.Seal), to Store.
 type Recorder struct {
 	Logger *slog.Logger
+	// Store is where every worker writes and golive report reads (golive's
+	// database or S3: worker --evidence-store); nil writes files under the
+	// release's evidence.dir on this worker's disk (dev, one worker).
+	Store evidencestore.Store
 }
 
-// Evidence writes the filled checklist as Markdown and HTML and returns the Markdown path.
+// Evidence writes the filled checklist as Markdown and HTML and returns where
+// the Markdown is (a path, postgres:TABLE/ID or s3://BUCKET/KEY).
 func (r *Recorder) Evidence(ctx context.Context, in RecordInput) (string, error) {
-	base := r.base(ctx, in)
-	md := evidence.Markdown(in.Status)
-	if err := writeFile(base+".md", md); err != nil {
+	ref, err := r.put(ctx, in, evidence.KindMarkdown, evidence.Markdown(in.Status))
+	if err != nil {
 		return "", err
 	}
-	if err := writeFile(base+".html", evidence.HTMLWith(in.Status, evidence.Options{Thresholds: in.Thresholds})); err != nil {
+	if _, err := r.put(ctx, in, evidence.KindHTML, evidence.HTMLWith(in.Status, evidence.Options{Thresholds: in.Thresholds})); err != nil {
 		return "", err
 	}
-	return base + ".md", nil
+	return ref, nil
 }
 
 // Incident writes the incident record (the post-mortem skeleton) of a rollback.
 func (r *Recorder) Incident(ctx context.Context, in RecordInput) (string, error) {
-	path := r.base(ctx, in) + "-incident.md"
-	if err := writeFile(path, evidence.Incident(in.Status)); err != nil {
-		return "", err
-	}
-	return path, nil
+	return r.put(ctx, in, evidence.KindIncident, evidence.Incident(in.Status))
 }
 
-// base is the file name stem: release ID and run ID, so reruns never overwrite.
-func (r *Recorder) base(ctx context.Context, in RecordInput) string {
+// put seals and stores one document under the release and run (the run ID,
+// so reruns never overwrite), with the audit chain head the release holds.
+func (r *Recorder) put(ctx context.Context, in RecordInput, kind evidence.Kind, doc string) (string, error) {
 	run := "local"
 	if activity.IsActivity(ctx) {
 		run = activity.GetInfo(ctx).WorkflowExecution.RunID
 	}
-	name := strings.NewReplacer(":", "_", "/", "_").Replace(in.Status.ReleaseID) + "-" + run
-	return filepath.Join(in.Dir, name)
-}
-
-func writeFile(path, content string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("evidence dir: %w", err)
+	st := r.Store
+	if st == nil {
+		st = evidencestore.Dir{Root: in.Dir}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	ref, err := st.Put(ctx, evidencestore.New(in.Status.ReleaseID, run, kind, doc, in.Status.AuditHead))
+	if err != nil {
+		return "", fmt.Errorf("write %s of %s: %w", kind, in.Status.ReleaseID, err)
 	}
-	return os.Rename(tmp, path)
+	return ref, nil
 }

@@ -48,7 +48,9 @@ const clusterWorkers = 3
 // GOLIVE_CLUSTER_RELEASES concurrent releases each: a steady one, then one
 // during which it SIGKILLs one worker (not restarted: the other two carry its
 // releases) and the history service (restarted 3 s later). Every release must
-// complete; the figures are printed, never asserted.
+// complete, with each side effect once per key at its target (clusterEffects:
+// app deploys, audit rows, evidence in golive's database); the figures are
+// printed, never asserted.
 func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.T) {
 	n := clusterReleases()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute+6*time.Duration(n)*time.Second)
@@ -62,9 +64,10 @@ func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.
 	}
 	defer c.Close()
 	bin := buildCLI(t)
+	golive := goliveDatabase(t)
 	var workers []*cliWorker
 	for i := range clusterWorkers {
-		workers = append(workers, startClusterWorker(t, bin, cl, i))
+		workers = append(workers, startClusterWorker(t, bin, cl, i, golive.env()...))
 	}
 	apps := newAppFarm(ctx, t, 2*n, discard)
 	defer apps.close()
@@ -78,13 +81,14 @@ func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.
 			{Name: "later", Until: spec.Duration(60 * time.Second), Every: spec.Duration(20 * time.Second)}}
 		specs[k].Review.After = spec.Duration(60 * time.Second)
 	}
-	pg := watchPGConnections(ctx, t, cl.Plan().Databases)
+	pg := watchPGConnections(ctx, t, append(slices.Clone(cl.Plan().Databases), golive.name(t)))
 
 	runs := runClusterRound(ctx, t, c, "steady", specs[:n], nil)
 	rss := make([]int64, clusterWorkers)
 	for i, w := range workers {
 		rss[i], _ = cluster.PeakRSS(w.cmd.Process.Pid)
 	}
+	golive.checkOncePerKey(ctx, t, "steady", apps, 0, runs)
 	if !t.Failed() {
 		reportClusterFigures(ctx, t, c, cl, "steady", runs, rss, pg.takePeak())
 	}
@@ -109,6 +113,7 @@ func TestClusterReleasesSurviveAKilledWorkerAndAKilledHistoryService(t *testing.
 		}
 		t.Logf("faults: t+%s: history service restarted", since(begin))
 	})
+	golive.checkOncePerKey(ctx, t, "faults", apps, n, runs)
 	if !t.Failed() {
 		// Worker 0's peak is the one read just before it was killed.
 		for i := 1; i < clusterWorkers; i++ {
@@ -189,9 +194,9 @@ func startCluster(ctx context.Context, t *testing.T) *cluster.Cluster {
 
 // startClusterWorker is the one place a worker process is started: the
 // production build's `golive worker` against the cluster.
-func startClusterWorker(t *testing.T, bin string, cl *cluster.Cluster, i int) *cliWorker {
+func startClusterWorker(t *testing.T, bin string, cl *cluster.Cluster, i int, env ...string) *cliWorker {
 	t.Helper()
-	return startCLIWorker(t, bin, cl.FrontendAddress(), cl.Namespace(), filepath.Join(t.TempDir(), fmt.Sprintf("worker-%d.log", i)))
+	return startCLIWorker(t, bin, cl.FrontendAddress(), cl.Namespace(), filepath.Join(t.TempDir(), fmt.Sprintf("worker-%d.log", i)), env...)
 }
 
 // runClusterRelease starts a release of s, answers it and waits for it.
@@ -312,7 +317,9 @@ func reportClusterFigures(ctx context.Context, t *testing.T, c client.Client, cl
 			t.Errorf("%s: status: %v", run.GetID(), err)
 			continue
 		}
-		desc, err := c.DescribeWorkflowExecution(ctx, workflows.MonitorID(st.ReleaseID, workflows.WindowWatch), "")
+		// The watch runs as check children (CheckWorkflow), the first of them
+		// started when the watch begins; MonitorWorkflow only in releases started before.
+		desc, err := c.DescribeWorkflowExecution(ctx, workflows.CheckID(st.ReleaseID, workflows.WindowWatch, 1), "")
 		if err != nil {
 			t.Errorf("%s: watch child: %v", run.GetID(), err)
 			continue

@@ -247,7 +247,8 @@ type cliWorker struct {
 	done chan struct{}
 }
 
-func startCLIWorker(tb testing.TB, bin, addr, ns, logPath string) *cliWorker {
+// env is added to the worker's environment after every TEMPORAL_* and GOLIVE_* is removed.
+func startCLIWorker(tb testing.TB, bin, addr, ns, logPath string, env ...string) *cliWorker {
 	tb.Helper()
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -260,6 +261,7 @@ func startCLIWorker(tb testing.TB, bin, addr, ns, logPath string) *cliWorker {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

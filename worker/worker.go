@@ -16,8 +16,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/evidencestore"
 	"github.com/golive/golive/internal/metrics"
-	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/rdsbackup"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
@@ -38,6 +38,10 @@ type Options struct {
 	// AuditURL is a reference to golive's own database holding the audit ledger
 	// (default env://GOLIVE_AUDIT_URL; unset there means no ledger).
 	AuditURL string
+	// Evidence is where the evidence pack and incident records go (golive's
+	// database or S3, evidencestore.Open); nil: each release's evidence.dir on
+	// this worker's disk, which only a single worker should use.
+	Evidence evidencestore.Store
 	// Directory is the team directory releases pin at their start (people,
 	// roles, keys, policy); nil means none, and every release is refused at
 	// its plan stage with the reason.
@@ -92,8 +96,8 @@ func Register(r Registry, o Options) {
 	r.RegisterActivity(ch.Metrics)
 	r.RegisterActivity(ch.Database)
 	r.RegisterActivity(ch.Audit)
-	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &notify.MemoryLedger{}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
-	r.RegisterActivity(&activities.Recorder{Logger: o.Logger})
+	r.RegisterActivity(&activities.Notifier{Logger: o.Logger, Secrets: o.Secrets, HTTP: o.HTTP, Ledger: &activities.NotifyLedger{URL: o.AuditURL, Secrets: o.Secrets, Logger: o.Logger}, HeartbeatNow: activities.ServerHeartbeat, Link: o.ApprovalLinks})
+	r.RegisterActivity(&activities.Recorder{Logger: o.Logger, Store: o.Evidence})
 	if o.Directory == nil {
 		o.Directory = &activities.Directory{}
 	}

@@ -31,19 +31,25 @@ func auditConfig(ctx context.Context, ref string) (*pgx.ConnConfig, error) {
 func newDBCmd(g *globals) *cobra.Command {
 	db := &cobra.Command{
 		Use:   "db",
-		Short: "Manage golive's own database (the audit ledger)",
+		Short: "Manage golive's own database (audit ledger, notification ledger, evidence)",
 	}
 	var url, table, writer, writerPassword string
 	var login bool
 	initCmd := &cobra.Command{
 		Use:   "init",
-		Short: "Create the audit ledger table and its append-only writer role",
+		Short: "Create the audit ledger, notification ledger and evidence tables and the writer role",
 		Long: `init creates, in golive's own PostgreSQL database, the audit ledger: an
 append-only, hash-chained table (UPDATE, DELETE and TRUNCATE refused by
 triggers), and a writer role that may INSERT and SELECT but never UPDATE or
 DELETE. Grant the writer role to the role the worker logs in as, or let the
 writer log in itself with --writer-login. Running it again keeps what exists.
-Retention is the database's: rows are never removed by golive.`,
+Retention is the database's: rows are never removed by golive.
+
+It also creates what workers share there so any worker can pick up any
+release: the notification dedupe ledger (golive_notify_ledger, entries kept
+48 h; the writer may change it) and the evidence table (golive_evidence,
+append-only like the ledger, the writer may only INSERT and SELECT; used with
+golive worker --evidence-store postgres).`,
 		Example: "  golive db init --url env://GOLIVE_AUDIT_URL\n" +
 			"  golive db init --url postgres://admin@db.internal/golive --writer-login --writer-password env://GOLIVE_WRITER_PASSWORD",
 		Args: cobra.NoArgs,
@@ -68,6 +74,9 @@ Retention is the database's: rows are never removed by golive.`,
 			}
 			defer c.Close(context.WithoutCancel(ctx))
 			if err := audit.Init(ctx, c, audit.InitOptions{Table: table, Writer: writer, WriterLogin: login, WriterPassword: pw}); err != nil {
+				return pgutil.Redact(err, cfg)
+			}
+			if err := initStores(ctx, c, writer); err != nil {
 				return pgutil.Redact(err, cfg)
 			}
 			if g.json() {

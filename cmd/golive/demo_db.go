@@ -46,6 +46,9 @@ func demoDatabases(ctx context.Context, server string) error {
 	if err := audit.Init(ctx, conn, audit.InitOptions{}); err != nil {
 		return fmt.Errorf("create the audit ledger: %w", err)
 	}
+	if err := initStores(ctx, conn, ""); err != nil {
+		return fmt.Errorf("create the notification ledger and evidence table: %w", err)
+	}
 	os.Setenv("GOLIVE_DEMO_DATABASE_URL", dbURL(cfg, demoDB))
 	os.Setenv("GOLIVE_AUDIT_URL", dbURL(cfg, demoAuditDB))
 	return nil

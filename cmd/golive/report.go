@@ -21,6 +21,7 @@ import (
 
 func newReportCmd(g *globals) *cobra.Command {
 	var dir, format string
+	var ef evidenceFlags
 	cmd := &cobra.Command{
 		Use:   "report RELEASE",
 		Short: "Write the filled checklist of a release as Markdown and/or a self-contained HTML page",
@@ -28,15 +29,28 @@ func newReportCmd(g *globals) *cobra.Command {
 checklist item ticked or not, with who, when and which value; the sign-off
 blocks; metric charts and readings; alerts; the rollback record; and the audit
 chain head. The HTML page has no external assets and prints to PDF; its charts
-draw the spec's thresholds, read from the release's start input.`,
-		Example: "  golive report demo-portal:demo --dir evidence/\n  golive report demo-portal:demo --format html",
-		Args:    cobra.ExactArgs(1),
+draw the spec's thresholds, read from the release's start input.
+
+With --evidence-store (or GOLIVE_EVIDENCE_STORE) it writes instead the
+documents the workers stored for the release's latest run, after checking each
+against the sha256 its store kept and the seal inside it (its own digest and
+the audit chain head at writing); a document that does not match is an error.`,
+		Example: "  golive report demo-portal:demo --dir evidence/\n  golive report demo-portal:demo --format html\n" +
+			"  golive report release:patient-portal:production --evidence-store postgres\n" +
+			"  golive report release:patient-portal:production --evidence-store s3://acme-golive-evidence/prod",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kinds, err := reportFormats(format)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
+			if st, err := ef.open(ctx); err != nil || st != nil {
+				if err != nil {
+					return err
+				}
+				return reportFromStore(ctx, st, releaseID(args[0]), dir, kinds, g.json())
+			}
 			opts, err := g.clientOptions()
 			if err != nil {
 				return err
@@ -83,6 +97,7 @@ draw the spec's thresholds, read from the release's start input.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", ".", "directory for the report files")
 	cmd.Flags().StringVar(&format, "format", "both", "what to write: md, html or both")
+	ef.add(cmd, false)
 	return cmd
 }
 

@@ -55,6 +55,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	var tf telemetryFlags
 	var df directoryFlags
 	var lf noticeLinkFlags
+	var ef evidenceFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the golive worker against a Temporal cluster (no embedded server)",
@@ -62,6 +63,8 @@ func newWorkerCmd(g *globals) *cobra.Command {
   TEMPORAL_ADDRESS=temporal.internal:7233 golive worker --directory team.yaml --directory-admins admins
   golive worker --profile prod
   golive worker --directory team.yaml --directory-admins admins --approvals-url https://approvals.example.org --approvals-link-key-file /etc/golive/approvals.key
+  GOLIVE_AUDIT_URL=env://... golive worker --directory team.yaml --directory-admins admins --evidence-store postgres
+  golive worker --directory team.yaml --directory-admins admins --evidence-store s3://acme-golive-evidence/prod
   golive worker --metrics-listen 0.0.0.0:9464 --log-format json
   golive worker --metrics-listen 127.0.0.1:9464 --otel-endpoint 127.0.0.1:4317`,
 		Args: cobra.NoArgs,
@@ -91,7 +94,12 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links})
+			store, err := ef.open(ctx)
+			if err != nil {
+				return err
+			}
+			ef.logStore(log, store)
+			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links, Evidence: store})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -104,5 +112,6 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	tf.add(cmd)
 	df.add(cmd)
 	lf.add(cmd, "")
+	ef.add(cmd, true)
 	return cmd
 }

@@ -154,19 +154,9 @@ func Open(ctx context.Context, cfg *pgx.ConnConfig, table string) (*Ledger, erro
 	if !tableName.MatchString(table) {
 		return nil, fmt.Errorf("ledger table %q is not a lower-case identifier", table)
 	}
-	pc, err := pgxpool.ParseConfig("")
+	pool, err := pgutil.Pool(ctx, cfg, "golive-audit", 4)
 	if err != nil {
 		return nil, err
-	}
-	pc.ConnConfig = cfg.Copy()
-	if pc.ConnConfig.RuntimeParams == nil {
-		pc.ConnConfig.RuntimeParams = map[string]string{}
-	}
-	pc.ConnConfig.RuntimeParams["application_name"] = "golive-audit"
-	pc.MaxConns = 4
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, pgutil.Redact(fmt.Errorf("audit ledger: %w", err), cfg)
 	}
 	return &Ledger{pool: pool, table: table, cfg: cfg}, nil
 }

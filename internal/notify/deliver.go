@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -73,71 +72,6 @@ type Delivery struct {
 	// Error and Permanent describe a failure (redacted).
 	Error     string `json:"error,omitempty"`
 	Permanent bool   `json:"permanent,omitempty"`
-}
-
-// Ledger remembers successful deliveries by idempotency key and channel, so a
-// retried send never goes out twice, on Twilio too, which takes no key.
-type Ledger interface {
-	// Delivered returns the delivery recorded for key on channel.
-	Delivered(key, channel string) (Delivery, bool)
-	// Record keeps a successful delivery.
-	Record(d Delivery)
-}
-
-// MemoryLedger is a Ledger in memory that forgets entries after TTL (default 48 h).
-type MemoryLedger struct {
-	TTL time.Duration
-	// Now defaults to time.Now.
-	Now func() time.Time
-
-	mu sync.Mutex
-	m  map[string]ledgerEntry
-}
-
-type ledgerEntry struct {
-	d  Delivery
-	at time.Time
-}
-
-func (l *MemoryLedger) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
-}
-
-func (l *MemoryLedger) ttl() time.Duration {
-	if l.TTL > 0 {
-		return l.TTL
-	}
-	return 48 * time.Hour
-}
-
-// Delivered implements Ledger.
-func (l *MemoryLedger) Delivered(key, channel string) (Delivery, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.m[key+"\x00"+channel]
-	if !ok || l.now().Sub(e.at) > l.ttl() {
-		return Delivery{}, false
-	}
-	return e.d, true
-}
-
-// Record implements Ledger.
-func (l *MemoryLedger) Record(d Delivery) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.m == nil {
-		l.m = map[string]ledgerEntry{}
-	}
-	now := l.now()
-	for k, e := range l.m {
-		if now.Sub(e.at) > l.ttl() {
-			delete(l.m, k)
-		}
-	}
-	l.m[d.Key+"\x00"+d.Channel] = ledgerEntry{d: d, at: now}
 }
 
 // Request is one catalogue event for a list of recipients.
@@ -260,8 +194,10 @@ func (d *Dispatcher) Plan(ev Event, to Address) []string {
 	return plan
 }
 
-// Deliver sends the event to every recipient. It returns an error only when the
-// event cannot be rendered; delivery failures are in the report.
+// Deliver sends the event to every recipient. It returns an error when the
+// event cannot be rendered or the ledger cannot be read or written (nothing
+// more is sent then: a retry asks the ledger again); delivery failures are in
+// the report.
 func (d *Dispatcher) Deliver(ctx context.Context, req Request) (Report, error) {
 	ev, ok := Lookup(req.Event)
 	if !ok {
@@ -274,7 +210,10 @@ func (d *Dispatcher) Deliver(ctx context.Context, req Request) (Report, error) {
 			return Report{}, err
 		}
 		key := Key(req.ReleaseID, req.Event, to.Person, req.Occurrence)
-		reached := d.deliverOne(ctx, ev, key, to, msg, &rep)
+		reached, err := d.deliverOne(ctx, ev, key, to, msg, &rep)
+		if err != nil {
+			return rep, err
+		}
 		if reached {
 			rep.Reached = append(rep.Reached, to.Person)
 		} else {
@@ -285,18 +224,18 @@ func (d *Dispatcher) Deliver(ctx context.Context, req Request) (Report, error) {
 }
 
 // deliverOne sends to one recipient along its plan and reports whether it reached them.
-func (d *Dispatcher) deliverOne(ctx context.Context, ev Event, key string, to Address, msg Message, rep *Report) bool {
+func (d *Dispatcher) deliverOne(ctx context.Context, ev Event, key string, to Address, msg Message, rep *Report) (bool, error) {
 	plan := d.Plan(ev, to)
 	if len(plan) == 0 {
 		rep.Deliveries = append(rep.Deliveries, Delivery{Person: to.Person, Event: ev.Name, Key: key, Permanent: true, Error: d.noRoute(to)})
-		return false
+		return false, nil
 	}
 	every := ev.Route == EveryChannel
 	if !every {
 		// Reached before on any channel (a fallback included): that counts for all.
 		for _, ch := range plan {
-			if d.duplicate(key, ch, ev, rep) {
-				return true
+			if dup, err := d.duplicate(ctx, key, ch, ev, rep); dup || err != nil {
+				return dup, err
 			}
 		}
 	}
@@ -305,40 +244,60 @@ func (d *Dispatcher) deliverOne(ctx context.Context, ev Event, key string, to Ad
 		if reached && !every {
 			break
 		}
-		if every && d.duplicate(key, ch, ev, rep) {
-			reached = true
-			continue
+		if every {
+			dup, err := d.duplicate(ctx, key, ch, ev, rep)
+			if err != nil {
+				return reached, err
+			}
+			if dup {
+				reached = true
+				continue
+			}
 		}
 		dl := d.send(ctx, d.channel(ch), key, to, msg)
 		dl.Event, dl.Fallback = ev.Name, i > 0 && !every
 		rep.Deliveries = append(rep.Deliveries, dl)
+		d.note(dl)
 		if dl.OK {
 			reached = true
-			if d.Ledger != nil {
-				d.Ledger.Record(dl)
+			if err := d.record(ctx, dl); err != nil {
+				// Sent but not remembered: the activity's heartbeat (note) still holds it.
+				return reached, err
 			}
 		}
-		d.note(dl)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return reached
+	return reached, nil
+}
+
+func (d *Dispatcher) record(ctx context.Context, dl Delivery) error {
+	if d.Ledger == nil {
+		return nil
+	}
+	if err := d.Ledger.Record(ctx, dl); err != nil {
+		return &LedgerError{Op: "record", Key: dl.Key, Channel: dl.Channel, Err: err}
+	}
+	return nil
 }
 
 // duplicate reports a delivery the ledger already holds for key on ch, and records it as such.
-func (d *Dispatcher) duplicate(key, ch string, ev Event, rep *Report) bool {
+func (d *Dispatcher) duplicate(ctx context.Context, key, ch string, ev Event, rep *Report) (bool, error) {
 	if d.Ledger == nil {
-		return false
+		return false, nil
 	}
-	prev, ok := d.Ledger.Delivered(key, ch)
+	prev, ok, err := d.Ledger.Delivered(ctx, key, ch)
+	if err != nil {
+		return false, &LedgerError{Op: "look up", Key: key, Channel: ch, Err: err}
+	}
 	if !ok {
-		return false
+		return false, nil
 	}
 	prev.Duplicate, prev.Attempts, prev.Event, prev.Fallback = true, 0, ev.Name, false
 	rep.Deliveries = append(rep.Deliveries, prev)
 	d.note(prev)
-	return true
+	return true, nil
 }
 
 func (d *Dispatcher) note(dl Delivery) {

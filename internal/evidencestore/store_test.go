@@ -1,0 +1,201 @@
+package evidencestore_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/golive/golive/internal/awsclient"
+	"github.com/golive/golive/internal/awsfake"
+	"github.com/golive/golive/internal/evidence"
+	"github.com/golive/golive/internal/evidencestore"
+	"github.com/golive/golive/internal/pgtest"
+	"github.com/golive/golive/internal/pgutil"
+	"github.com/golive/golive/internal/secrets"
+)
+
+const release = "release:patient-portal:production"
+
+var docs = map[evidence.Kind]string{
+	evidence.KindMarkdown: "# Production deployment checklist\n\n- [x] Staging tests passed\n",
+	evidence.KindHTML:     "<!doctype html><html><body><h1>Checklist</h1>\n</body></html>\n",
+}
+
+// roundTrip puts both documents of run-1 twice (a retried activity) and one of
+// run-2, then checks List, Latest and Verify.
+func roundTrip(t *testing.T, s evidencestore.Store) []evidencestore.Record {
+	t.Helper()
+	ctx := context.Background()
+	refs := map[evidence.Kind]string{}
+	for range 2 {
+		for _, k := range []evidence.Kind{evidence.KindMarkdown, evidence.KindHTML} {
+			ref, err := s.Put(ctx, evidencestore.New(release, "run-1", k, docs[k], "3f9a"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if refs[k] != "" && refs[k] != ref {
+				t.Fatalf("a second Put of %s went to %s, the first to %s", k, ref, refs[k])
+			}
+			refs[k] = ref
+		}
+	}
+	time.Sleep(10 * time.Millisecond) // distinct creation times on stores that keep only those
+	if _, err := s.Put(ctx, evidencestore.New(release, "run-2", evidence.KindIncident, "# Incident\n", "77b0")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, evidencestore.New("release:patient-portal:staging", "run-9", evidence.KindMarkdown, "# other\n", "")); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.List(ctx, release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%s: %d records, want 3: %+v", s.Backend(), len(rs), rs)
+	}
+	for _, r := range rs {
+		if err := evidencestore.Verify(r); err != nil {
+			t.Errorf("%s: %v", s.Backend(), err)
+		}
+		if !strings.Contains(r.Content, "Evidence seal: sha256") || r.AuditHead == "" {
+			t.Errorf("%s: %s has no seal or audit head: %q", s.Backend(), r.Ref, r.AuditHead)
+		}
+	}
+	if l := evidencestore.Latest(rs); len(l) != 1 || l[0].RunID != "run-2" || l[0].AuditHead != "77b0" {
+		t.Errorf("%s: latest %+v", s.Backend(), l)
+	}
+	tampered := rs[0]
+	tampered.Content = strings.Replace(tampered.Content, "[x]", "[ ]", 1)
+	if err := evidencestore.Verify(tampered); !errors.Is(err, evidencestore.ErrTampered) {
+		t.Errorf("%s: a changed tick verified: %v", s.Backend(), err)
+	}
+	return rs
+}
+
+func TestDirStoreKeepsSealedFilesAndNoticesAChangedOne(t *testing.T) {
+	s := evidencestore.Dir{Root: t.TempDir()}
+	rs := roundTrip(t, s)
+	b, _ := os.ReadFile(rs[0].Ref)
+	if err := os.WriteFile(rs[0].Ref, []byte(strings.Replace(string(b), "Staging", "Stage", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.List(context.Background(), release)
+	for _, r := range again {
+		if err := evidencestore.Verify(r); (r.Ref == rs[0].Ref) != errors.Is(err, evidencestore.ErrTampered) {
+			t.Errorf("%s after editing %s: %v", r.Ref, rs[0].Ref, err)
+		}
+	}
+}
+
+func TestPostgresStoreIsAppendOnlyAndChecksEachDigest(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "postgres", DatabaseURL: url, Secrets: &secrets.Resolver{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.(*evidencestore.Postgres).Close()
+	roundTrip(t, s)
+	conn := pgtest.Connect(t, url) // the database's owner: the triggers refuse it too
+	ctx := context.Background()
+	for _, q := range []string{
+		"UPDATE golive_evidence SET content = 'x'",
+		"DELETE FROM golive_evidence",
+		"TRUNCATE golive_evidence",
+		"INSERT INTO golive_evidence (release_id, run_id, kind, content, sha256) VALUES ('r', 'x', 'evidence.md', 'forged', repeat('0', 64))",
+	} {
+		if _, err := conn.Exec(ctx, q); err == nil {
+			t.Errorf("%s: accepted", q)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM golive_evidence").Scan(&n); err != nil || n != 4 {
+		t.Errorf("%d rows (%v), want 4", n, err)
+	}
+}
+
+func TestDBInitGrantsTheWriterInsertAndSelectOnEvidenceOnly(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	conn := pgtest.Connect(t, url)
+	ctx := context.Background()
+	writer := pgutil.RandomName("golive_test_writer_")
+	if _, err := conn.Exec(ctx, "CREATE ROLE "+writer+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), "DROP OWNED BY "+writer+"; DROP ROLE "+writer); err != nil {
+			t.Errorf("drop role %s: %v", writer, err)
+		}
+	})
+	if err := evidencestore.Init(ctx, conn, "", writer); err != nil {
+		t.Fatal(err)
+	}
+	var ins, upd, del bool
+	err := conn.QueryRow(ctx, "SELECT has_table_privilege($1, 'golive_evidence', 'INSERT'), has_table_privilege($1, 'golive_evidence', 'UPDATE'), has_table_privilege($1, 'golive_evidence', 'DELETE')", writer).Scan(&ins, &upd, &del)
+	if err != nil || !ins || upd || del {
+		t.Errorf("writer insert %v update %v delete %v (%v): want insert only", ins, upd, del, err)
+	}
+}
+
+// TestS3StoreWritesObjectLockRetention checks what gofakes3 can show: it
+// implements no Object Lock (no bucket lock configuration, no retention
+// enforcement, no GetObjectRetention), but keeps every x-amz-* header of a PUT
+// and returns it on HEAD, so the mode and retain-until date golive sends are
+// visible there. That S3 refuses to delete or overwrite the object is AWS's to
+// enforce and is not verified here.
+func TestS3StoreWritesObjectLockRetention(t *testing.T) {
+	cloud := awsfake.Start(t)
+	if err := cloud.S3.CreateBucket("golive-evidence"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := evidencestore.Open(ctx, evidencestore.Config{Location: "s3://golive-evidence/prod", AWS: cloud.Options()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.(*evidencestore.S3)
+	written := time.Now()
+	rs := roundTrip(t, s)
+	if puts := cloud.Calls("s3", "PutObject"); puts != 4 {
+		t.Errorf("%d PutObject calls for 4 documents (2 of them put twice): a retry wrote again", puts)
+	}
+	key := strings.TrimPrefix(rs[0].Ref, "s3://golive-evidence/")
+	if !strings.HasPrefix(key, "prod/release_patient-portal_production/run-1/") {
+		t.Errorf("key %s", key)
+	}
+	h, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("golive-evidence"), Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := written.Add(evidencestore.DefaultRetention)
+	if h.ObjectLockMode != types.ObjectLockModeCompliance || h.ObjectLockRetainUntilDate == nil ||
+		h.ObjectLockRetainUntilDate.Sub(want).Abs() > time.Minute {
+		t.Errorf("object lock %q until %v; want COMPLIANCE until about %v (6 years)", h.ObjectLockMode, h.ObjectLockRetainUntilDate, want)
+	}
+	if h.Metadata["sha256"] != rs[0].Digest || h.Metadata["audit-head"] != "3f9a" {
+		t.Errorf("metadata %v", h.Metadata)
+	}
+}
+
+func TestS3RetentionAndModeAreConfigurable(t *testing.T) {
+	st, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "s3://b/p", Mode: "governance", Retention: 7 * 24 * time.Hour,
+		AWS: awsclient.Options{Region: awsfake.Region}})
+	if err != nil {
+		t.Fatal(err)
+	} else {
+		s := st.(*evidencestore.S3)
+		at := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		if s.Mode != types.ObjectLockModeGovernance || !s.RetainUntil(at).Equal(at.AddDate(0, 0, 7)) {
+			t.Errorf("mode %s, until %v", s.Mode, s.RetainUntil(at))
+		}
+	}
+	if _, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "s3://b", Mode: "legal-hold"}); err == nil {
+		t.Error("mode legal-hold accepted")
+	}
+}
