@@ -28,9 +28,13 @@ var axisSteps = []time.Duration{
 // maxTicks is the most intervals a time axis is divided into.
 const maxTicks = 12
 
+// minSpan is the shortest time axis: a demo's watch of a few seconds fills
+// the plot, a single reading at 0 still has an axis.
+const minSpan = 10 * time.Second
+
 // newTimeAxis fits an axis from 0 to last (the latest reading or mark):
 // hours from 2 hours on, minutes from 2 minutes on, else seconds; the span is
-// last rounded up to a whole unit (at least a minute), the tick the shortest
+// last rounded up to a whole unit (at least minSpan), the tick the shortest
 // whole number of units giving at most maxTicks intervals.
 func newTimeAxis(last time.Duration, since string) timeAxis {
 	a := timeAxis{unit: time.Second, since: since}
@@ -40,7 +44,7 @@ func newTimeAxis(last time.Duration, since string) timeAxis {
 	case last >= 2*time.Minute:
 		a.unit = time.Minute
 	}
-	a.span = max(time.Minute, (last + a.unit - 1).Truncate(a.unit))
+	a.span = max(minSpan, (last + a.unit - 1).Truncate(a.unit))
 	a.step = a.span / maxTicks
 	for _, s := range axisSteps {
 		if s >= a.unit && (a.span+s-1)/s <= maxTicks {

@@ -327,7 +327,9 @@ func TestTimeAxisFitsTheWatchLength(t *testing.T) {
 		{"a compressed 6-minute cadence in minutes", []time.Duration{2 * time.Minute, 4 * time.Minute, 6 * time.Minute},
 			[]string{"0m", "1m", "2m", "3m", "4m", "5m", "6m"}, "minutes since deploy"},
 		{"a 45-second demo in seconds", []time.Duration{15 * time.Second, 30 * time.Second, 45 * time.Second},
-			[]string{"0s", "5s", "10s", "15s", "20s", "25s", "30s", "35s", "40s", "45s", "50s", "55s", "60s"}, "seconds since deploy"},
+			[]string{"0s", "5s", "10s", "15s", "20s", "25s", "30s", "35s", "40s", "45s"}, "seconds since deploy"},
+		{"an 8-second demo watch fills the plot", []time.Duration{2 * time.Second, 4500 * time.Millisecond, 8200 * time.Millisecond},
+			[]string{"0s", "1s", "2s", "3s", "4s", "5s", "6s", "7s", "8s", "9s", "10s"}, "seconds since deploy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var rs []record.Reading
