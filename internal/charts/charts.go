@@ -1,10 +1,16 @@
-// Package charts draws the Post-Deployment Review's chart of each metric over
-// the 24-hour watch as a standalone SVG: the readings as a line (markers
-// coloured by verdict, unreadable checks as crosses on the time axis), the
-// checklist thresholds as horizontal lines (T+1h target, critical limit,
-// rollback trigger, and the pre-deploy baseline), a deploy mark at 0 and a
-// rollback mark when there was one, with the time axis in hours since the
-// deploy.
+// Package charts is golive's one chart renderer: the chart of each metric
+// over the watch as an SVG, in the evidence pages and wherever else a watch
+// is drawn. A chart shows the readings as a line (markers coloured by verdict
+// through internal/render, hollow for dry runs, unreadable checks as crosses
+// on the time axis), the checklist thresholds as horizontal lines (T+1h
+// target, critical limit, rollback trigger) and the pre-deploy baseline, a
+// deploy mark at 0 and a rollback mark when there was one.
+//
+// Three things keep it readable whatever the watch: the time axis adapts to
+// the watch's length (hours for the 24-hour production watch, minutes or
+// seconds for a compressed test cadence); a threshold far above the readings
+// is named at the top as off the scale instead of flattening them; and the
+// labels at the right are moved apart so they never overlap.
 //
 // It is pure and deterministic: the same input gives the same bytes (no
 // clock, no randomness, no map iteration in the output), so charts can be
@@ -17,7 +23,6 @@ import (
 	"html"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,83 +31,21 @@ import (
 	"github.com/golive/golive/internal/spec"
 )
 
-// DefaultSpan is the time axis when no reading or mark lies beyond it.
-const DefaultSpan = 24 * time.Hour
-
-// Kinds of threshold lines.
-const (
-	KindTarget   = "target"
-	KindCritical = "critical"
-	KindRollback = "rollback"
-	KindBaseline = "baseline"
-)
-
-// Line is one horizontal threshold line, in the metric's unit.
-type Line struct {
-	// Kind is target, critical, rollback or baseline.
-	Kind  string
-	Value float64
-	// Label is what the chart writes beside the line, e.g. "critical 1%".
-	Label string
-}
-
 // Options are one chart.
 type Options struct {
 	// Metric is the metric drawn; readings of other metrics are ignored.
 	Metric string
 	// Readings are the watch's readings (any metrics, any order).
 	Readings []record.Reading
-	// DeployAt is time 0 of the axis.
+	// DeployAt is time 0 of the axis; when zero, the first reading is.
 	DeployAt time.Time
 	// RollbackAt, when set, draws the rollback mark.
 	RollbackAt time.Time
-	// Thresholds are the spec's; Lines picks those of Metric.
-	Thresholds spec.Thresholds
+	// Thresholds are the spec's; Lines picks those of Metric. Without them
+	// the chart draws the baseline line only.
+	Thresholds *spec.Thresholds
 	// Baseline is the metric's pre-deploy reading, if one was taken.
 	Baseline *float64
-	// Span is the length of the time axis (default 24h, extended to the last
-	// reading or mark, rounded up to whole hours).
-	Span time.Duration
-}
-
-// Lines returns the threshold lines of metric, in the metric's unit (percent
-// for rates and shares, milliseconds for latency, per hour for slow
-// queries), in the order target, critical, rollback, baseline. The p95
-// rollback line is the baseline grown by the degradation trigger (at least by
-// degradation_min); with no baseline there is none. Metrics without checklist
-// thresholds have only their baseline line.
-func Lines(metric string, th spec.Thresholds, baseline *float64) []Line {
-	var out []Line
-	add := func(kind string, v float64, unit string) {
-		out = append(out, Line{Kind: kind, Value: v, Label: kind + " " + num(v) + unit})
-	}
-	ms := func(d spec.Duration) float64 { return float64(d.D()) / float64(time.Millisecond) }
-	unit := spec.MetricUnit(metric)
-	switch metric {
-	case spec.MetricErrorRate:
-		add(KindTarget, float64(th.Targets.ErrorRate), unit)
-		add(KindCritical, float64(th.Critical.ErrorRate), unit)
-		add(KindRollback, float64(th.Rollback.ErrorRate), unit)
-	case spec.MetricLatencyP95:
-		add(KindTarget, ms(th.Targets.LatencyP95), unit)
-		add(KindCritical, ms(th.Critical.LatencyP95), unit)
-		if baseline != nil && *baseline > 0 {
-			add(KindRollback, math.Max(*baseline*(1+float64(th.Rollback.Degradation)/100), *baseline+ms(th.Rollback.DegradationMin)), unit)
-		}
-	case spec.MetricDBConnections:
-		add(KindCritical, float64(th.Critical.DBConnections), unit)
-	case spec.MetricSlowQueries:
-		if baseline != nil {
-			add(KindTarget, *baseline*(1+float64(th.Targets.SlowQuerySpike)/100), unit)
-		}
-		add(KindCritical, th.Critical.SlowQueries, unit)
-	case spec.MetricFailedLogins:
-		add(KindCritical, float64(th.Critical.FailedLogins), unit)
-	}
-	if baseline != nil {
-		add(KindBaseline, *baseline, unit)
-	}
-	return out
 }
 
 // Geometry, in SVG user units.
@@ -115,278 +58,224 @@ const (
 	plotBottom = 216.0
 )
 
-var lineColor = map[string]string{
-	KindTarget:   "#b26b00",
-	KindCritical: "#d4380d",
-	KindRollback: "#b00020",
-	KindBaseline: "#57606a",
-}
+// Colours of the series and the marks (verdicts come from internal/render).
+const (
+	seriesColor   = "#0969da"
+	rollbackColor = "#b00020"
+)
 
 type point struct {
 	off time.Duration
 	r   record.Reading
 }
 
-// SVG draws one metric's chart (see the package comment). Readings before the
-// deploy are left out (the baseline is a line); a metric with no readings
+// chart is one chart being drawn: its data, axes and output.
+type chart struct {
+	o Options
+	// deployed is whether time 0 is the deploy (else the first reading).
+	deployed     bool
+	pts, missing []point
+	unit, title  string
+	lines, off   []Line
+	t            timeAxis
+	v            valueAxis
+	b            strings.Builder
+}
+
+// SVG draws one metric's chart (see the package comment). Readings before
+// time 0 are left out (the baseline is a line); a metric with no readings
 // still gets its axes, thresholds and marks.
 func SVG(o Options) []byte {
-	var pts, missing []point
-	for _, r := range o.Readings {
-		if r.Metric != o.Metric || r.At.Before(o.DeployAt) {
+	c := &chart{o: o}
+	c.collect()
+	c.axes()
+	c.head()
+	c.grid()
+	c.thresholds()
+	c.marks()
+	c.series()
+	c.b.WriteString("</svg>\n")
+	return []byte(c.b.String())
+}
+
+// collect picks the metric's readings after time 0, sorted, measured apart
+// from unreadable, and the unit.
+func (c *chart) collect() {
+	c.deployed = !c.o.DeployAt.IsZero()
+	origin := c.o.DeployAt
+	for _, r := range c.o.Readings {
+		if !c.deployed && r.Metric == c.o.Metric && (origin.IsZero() || r.At.Before(origin)) {
+			origin = r.At
+		}
+	}
+	if !c.deployed {
+		c.o.DeployAt, c.o.RollbackAt = origin, time.Time{}
+	}
+	for _, r := range c.o.Readings {
+		if r.Metric != c.o.Metric || r.At.Before(origin) {
 			continue
 		}
-		p := point{off: r.At.Sub(o.DeployAt), r: r}
+		p := point{off: r.At.Sub(origin), r: r}
 		if r.Verdict == record.VerdictUnavailable || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
-			missing = append(missing, p)
+			c.missing = append(c.missing, p)
 		} else {
-			pts = append(pts, p)
+			c.pts = append(c.pts, p)
 		}
 	}
 	byTime := func(a, b point) int { return cmp.Compare(a.off, b.off) }
-	slices.SortStableFunc(pts, byTime)
-	slices.SortStableFunc(missing, byTime)
-
-	unit := spec.MetricUnit(o.Metric)
-	for _, p := range pts {
+	slices.SortStableFunc(c.pts, byTime)
+	slices.SortStableFunc(c.missing, byTime)
+	c.unit = spec.MetricUnit(c.o.Metric)
+	for _, p := range c.pts {
 		if p.r.Unit != "" {
-			unit = p.r.Unit
+			c.unit = p.r.Unit
 			break
 		}
 	}
-	lines := Lines(o.Metric, o.Thresholds, o.Baseline)
-
-	// Time axis: hours from the deploy.
-	span := o.Span
-	if span <= 0 {
-		span = DefaultSpan
+	c.title = c.o.Metric
+	if c.unit != "" {
+		c.title += " (" + c.unit + ")"
 	}
+}
+
+// axes fits the time axis to the readings and marks, and the value axis to
+// the readings, the baseline and the thresholds on the scale.
+func (c *chart) axes() {
 	last := time.Duration(0)
-	for _, ps := range [][]point{pts, missing} {
+	for _, ps := range [][]point{c.pts, c.missing} {
 		if len(ps) > 0 {
 			last = max(last, ps[len(ps)-1].off)
 		}
 	}
-	if !o.RollbackAt.IsZero() {
-		last = max(last, o.RollbackAt.Sub(o.DeployAt))
+	if !c.o.RollbackAt.IsZero() {
+		last = max(last, c.o.RollbackAt.Sub(c.o.DeployAt))
 	}
-	if last > span {
-		span = (last + time.Hour - 1).Truncate(time.Hour)
+	since := "since deploy"
+	if !c.deployed {
+		since = "since the first reading"
 	}
-	x := func(d time.Duration) float64 { return plotLeft + float64(d)/float64(span)*(plotRight-plotLeft) }
+	c.t = newTimeAxis(last, since)
 
-	// Value axis: from 0 (or the lowest value) to a round number above every value and line.
 	lo, hi := 0.0, 0.0
-	for _, p := range pts {
+	for _, p := range c.pts {
 		lo, hi = math.Min(lo, p.r.Value), math.Max(hi, p.r.Value)
 	}
-	for _, l := range lines {
+	if c.o.Baseline != nil && !math.IsNaN(*c.o.Baseline) && !math.IsInf(*c.o.Baseline, 0) {
+		lo, hi = math.Min(lo, *c.o.Baseline), math.Max(hi, *c.o.Baseline)
+	}
+	c.lines, c.off = onScale(chartLines(c.o), hi)
+	for _, l := range c.lines {
 		lo, hi = math.Min(lo, l.Value), math.Max(hi, l.Value)
 	}
-	step := niceStep((hi - lo) / 4)
-	lo = math.Floor(lo/step) * step
-	hi = math.Ceil(hi*1.04/step) * step
-	if hi <= lo {
-		hi = lo + step
-	}
-	y := func(v float64) float64 { return plotBottom - (v-lo)/(hi-lo)*(plotBottom-plotTop) }
+	c.v = newValueAxis(lo, hi)
+}
 
+func (c *chart) head() {
 	esc := html.EscapeString
-	title := o.Metric
-	if unit != "" {
-		title += " (" + unit + ")"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="golive-chart" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-label="%s over the first %s after the deploy">`+"\n",
-		f(width), f(height), f(width), f(height), esc(title), hours(span))
-	fmt.Fprintf(&b, `<title>%s: %d reading(s), %d unavailable</title>`+"\n", esc(title), len(pts), len(missing))
-	b.WriteString(`<style>text{font:11px sans-serif;fill:#24292f}.axis-title{font-weight:bold}</style>` + "\n")
-	fmt.Fprintf(&b, `<text class="chart-title axis-title" x="%s" y="14">%s</text>`+"\n", f(plotLeft), esc(title))
-	fmt.Fprintf(&b, `<rect class="plot" x="%s" y="%s" width="%s" height="%s" fill="#fff" stroke="#d0d7de"/>`+"\n",
+	fmt.Fprintf(&c.b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-label="%s over the first %s %s" font-family="sans-serif" font-size="11">`+"\n",
+		f(width), f(height), f(width), f(height), esc(c.title), c.t.label(c.t.span), c.t.since)
+	fmt.Fprintf(&c.b, `<title>%s: %d reading(s), %d unavailable</title>`+"\n", esc(c.title), len(c.pts), len(c.missing))
+	fmt.Fprintf(&c.b, `<text class="chart-title axis-title" x="%s" y="14" font-weight="bold">%s</text>`+"\n", f(plotLeft), esc(c.title))
+	fmt.Fprintf(&c.b, `<rect class="plot" x="%s" y="%s" width="%s" height="%s" fill="#fff" stroke="#d0d7de"/>`+"\n",
 		f(plotLeft), f(plotTop), f(plotRight-plotLeft), f(plotBottom-plotTop))
+}
 
-	// Value ticks and grid.
-	for v := lo; v <= hi+step/2; v += step {
-		yy := y(v)
-		if v > lo && v < hi-step/2 {
-			fmt.Fprintf(&b, `<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s" stroke="#eaeef2"/>`+"\n", f(plotLeft), f(plotRight), f(yy), f(yy))
+// grid draws the value ticks with their grid lines and the time ticks.
+func (c *chart) grid() {
+	esc := html.EscapeString
+	ticks := c.v.ticks()
+	for i, v := range ticks {
+		yy := c.v.y(v)
+		if i > 0 && i < len(ticks)-1 {
+			fmt.Fprintf(&c.b, `<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s" stroke="#eaeef2"/>`+"\n", f(plotLeft), f(plotRight), f(yy), f(yy))
 		}
-		fmt.Fprintf(&b, `<text class="y-tick" x="%s" y="%s" text-anchor="end">%s%s</text>`+"\n", f(plotLeft-6), f(yy+4), num(v), esc(unit))
+		fmt.Fprintf(&c.b, `<text class="y-tick" x="%s" y="%s" text-anchor="end">%s%s</text>`+"\n", f(plotLeft-6), f(yy+4), num(v), esc(c.unit))
 	}
-	// Time ticks, in hours since the deploy.
-	tick := hourStep(span)
-	for d := time.Duration(0); d <= span; d += tick {
-		xx := x(d)
-		fmt.Fprintf(&b, `<line class="x-tick" x1="%s" x2="%s" y1="%s" y2="%s" stroke="#8c959f"/>`+"\n", f(xx), f(xx), f(plotBottom), f(plotBottom+4))
-		fmt.Fprintf(&b, `<text class="x-label" x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", f(xx), f(plotBottom+16), hours(d))
+	for d := time.Duration(0); d <= c.t.span; d += c.t.step {
+		xx := c.t.x(d)
+		fmt.Fprintf(&c.b, `<line class="x-tick" x1="%s" x2="%s" y1="%s" y2="%s" stroke="#8c959f"/>`+"\n", f(xx), f(xx), f(plotBottom), f(plotBottom+4))
+		fmt.Fprintf(&c.b, `<text class="x-label" x="%s" y="%s" text-anchor="middle">%s</text>`+"\n", f(xx), f(plotBottom+16), c.t.label(d))
 	}
-	fmt.Fprintf(&b, `<text class="axis-title" x="%s" y="%s" text-anchor="middle">hours since deploy</text>`+"\n", f((plotLeft+plotRight)/2), f(plotBottom+34))
+	fmt.Fprintf(&c.b, `<text class="axis-title" x="%s" y="%s" text-anchor="middle" font-weight="bold">%s</text>`+"\n", f((plotLeft+plotRight)/2), f(plotBottom+34), c.t.title())
+}
 
-	// Threshold lines, labelled at the right.
-	for _, l := range lines {
-		yy := y(l.Value)
+// thresholds draws the lines on the scale and labels them at the right, the
+// lines off the scale named at the top with an arrow, all labels kept apart.
+func (c *chart) thresholds() {
+	var labels []label
+	for _, l := range c.lines {
+		yy := c.v.y(l.Value)
 		dash := ` stroke-dasharray="6 4"`
 		if l.Kind == KindBaseline {
 			dash = ` stroke-dasharray="2 3"`
 		}
-		fmt.Fprintf(&b, `<line class="threshold %s" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s"%s/>`+"\n",
+		fmt.Fprintf(&c.b, `<line class="threshold %s" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s"%s/>`+"\n",
 			l.Kind, f(plotLeft), f(plotRight), f(yy), f(yy), lineColor[l.Kind], dash)
-		fmt.Fprintf(&b, `<text class="threshold-label %s" x="%s" y="%s" fill="%s">%s</text>`+"\n", l.Kind, f(plotRight+6), f(yy+4), lineColor[l.Kind], esc(l.Label))
+		labels = append(labels, label{y: yy, text: l.Label, color: lineColor[l.Kind], class: "threshold-label " + l.Kind})
 	}
+	for _, l := range c.off {
+		labels = append(labels, label{y: plotTop, text: "↑ " + l.Label, color: lineColor[l.Kind], class: "threshold-label off-scale " + l.Kind})
+	}
+	for _, l := range spread(labels, plotTop, plotBottom+12) {
+		fmt.Fprintf(&c.b, `<text class="%s" x="%s" y="%s" fill="%s">%s</text>`+"\n", l.class, f(plotRight+6), f(l.y+4), l.color, html.EscapeString(l.text))
+	}
+}
 
-	// Deploy and rollback marks.
-	mark := func(kind string, d time.Duration, color string) {
-		xx := x(d)
-		fmt.Fprintf(&b, `<line class="mark %s" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-width="1.5"/>`+"\n", kind, f(xx), f(xx), f(plotTop-4), f(plotBottom), color)
-		fmt.Fprintf(&b, `<text class="mark-label %s" x="%s" y="%s" fill="%s" text-anchor="middle">%s</text>`+"\n", kind, f(xx), f(plotTop-7), color, kind)
+// marks draws the deploy and rollback marks; when they are close, their
+// labels go either side so they do not overlap.
+func (c *chart) marks() {
+	mark := func(kind string, d time.Duration, color, anchor string) {
+		xx, lx := c.t.x(d), c.t.x(d)
+		switch anchor {
+		case "end":
+			lx -= 3
+		case "start":
+			lx += 3
+		}
+		fmt.Fprintf(&c.b, `<line class="mark %s" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-width="1.5"/>`+"\n", kind, f(xx), f(xx), f(plotTop-4), f(plotBottom), color)
+		fmt.Fprintf(&c.b, `<text class="mark-label %s" x="%s" y="%s" fill="%s" text-anchor="%s">%s</text>`+"\n", kind, f(lx), f(plotTop-7), color, anchor, kind)
 	}
-	mark("deploy", 0, "#0969da")
-	if !o.RollbackAt.IsZero() {
-		mark("rollback", o.RollbackAt.Sub(o.DeployAt), "#b00020")
+	if !c.deployed {
+		return
 	}
+	if c.o.RollbackAt.IsZero() {
+		mark("deploy", 0, seriesColor, "middle")
+		return
+	}
+	rb := c.o.RollbackAt.Sub(c.o.DeployAt)
+	deployAnchor, rollbackAnchor := "middle", "middle"
+	if math.Abs(c.t.x(rb)-c.t.x(0)) < 60 {
+		deployAnchor, rollbackAnchor = "end", "start"
+		if rb < 0 {
+			deployAnchor, rollbackAnchor = "start", "end"
+		}
+	}
+	mark("deploy", 0, seriesColor, deployAnchor)
+	mark("rollback", rb, rollbackColor, rollbackAnchor)
+}
 
-	// The readings: one line through them, a marker per reading.
-	coords := make([]string, len(pts))
-	for i, p := range pts {
-		coords[i] = f(x(p.off)) + "," + f(y(p.r.Value))
+// series draws one line through the measured readings, a marker per reading
+// coloured by verdict (hollow for dry runs) and a cross per unreadable check.
+func (c *chart) series() {
+	esc := html.EscapeString
+	coords := make([]string, len(c.pts))
+	for i, p := range c.pts {
+		coords[i] = f(c.t.x(p.off)) + "," + f(c.v.y(p.r.Value))
 	}
-	fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="#0969da" stroke-width="1.6" points="%s"/>`+"\n", strings.Join(coords, " "))
-	for _, p := range pts {
-		fill, stroke := render.VerdictColor(p.r.Verdict), "none"
+	fmt.Fprintf(&c.b, `<polyline class="series" fill="none" stroke="%s" stroke-width="1.6" points="%s"/>`+"\n", seriesColor, strings.Join(coords, " "))
+	for _, p := range c.pts {
+		fill, stroke, note := render.VerdictColor(p.r.Verdict), "none", ""
 		if p.r.DryRun {
-			fill, stroke = "#fff", render.VerdictColor(p.r.Verdict)
+			fill, stroke, note = "#fff", render.VerdictColor(p.r.Verdict), " (dry run)"
 		}
-		fmt.Fprintf(&b, `<circle class="reading %s" cx="%s" cy="%s" r="3" fill="%s" stroke="%s"><title>+%s %s%s %s</title></circle>`+"\n",
-			p.r.Verdict, f(x(p.off)), f(y(p.r.Value)), fill, stroke, offset(p.off), num(p.r.Value), esc(unit), p.r.Verdict)
-	}
-	for _, p := range missing {
-		fmt.Fprintf(&b, `<text class="unavailable" x="%s" y="%s" text-anchor="middle" fill="#6e7781">×<title>+%s unavailable: %s</title></text>`+"\n",
-			f(x(p.off)), f(plotBottom-3), offset(p.off), esc(p.r.Detail))
-	}
-	b.WriteString("</svg>\n")
-	return []byte(b.String())
-}
-
-// Chart is one rendered chart.
-type Chart struct {
-	Metric string
-	SVG    []byte
-}
-
-// Release draws a chart for every metric read in st's checks: the checklist
-// metrics first (error rate, p95, DB connections, slow queries, failed
-// logins), then the others by name. The baseline is st.Baseline's reading of
-// each metric; the rollback mark is st.Rollback.At. It returns nil before the
-// deploy.
-func Release(st record.Status, th spec.Thresholds) []Chart {
-	if st.DeployAt.IsZero() {
-		return nil
-	}
-	var readings []record.Reading
-	seen := map[string]bool{}
-	var names []string
-	for _, c := range st.Checks {
-		for _, r := range c.Readings {
-			if r.At.IsZero() {
-				r.At = c.At
-			}
-			readings = append(readings, r)
-			if !seen[r.Metric] {
-				seen[r.Metric] = true
-				names = append(names, r.Metric)
-			}
+		if p.r.Phase != "" {
+			note += ", " + p.r.Phase
 		}
+		fmt.Fprintf(&c.b, `<circle class="reading %s" cx="%s" cy="%s" r="3.4" fill="%s" stroke="%s" stroke-width="1.5"><title>%s %s%s %s%s</title></circle>`+"\n",
+			p.r.Verdict, f(c.t.x(p.off)), f(c.v.y(p.r.Value)), fill, stroke, offset(p.off), num(p.r.Value), esc(c.unit), p.r.Verdict, note)
 	}
-	order := []string{spec.MetricErrorRate, spec.MetricLatencyP95, spec.MetricDBConnections, spec.MetricSlowQueries, spec.MetricFailedLogins}
-	rank := func(n string) int {
-		if i := slices.Index(order, n); i >= 0 {
-			return i
-		}
-		return len(order)
+	for _, p := range c.missing {
+		fmt.Fprintf(&c.b, `<text class="unavailable" x="%s" y="%s" text-anchor="middle" font-size="13" fill="%s">×<title>%s unavailable: %s</title></text>`+"\n",
+			f(c.t.x(p.off)), f(plotBottom-3), render.VerdictColor(record.VerdictUnavailable), offset(p.off), esc(p.r.Detail))
 	}
-	slices.SortStableFunc(names, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
-	var rollbackAt time.Time
-	if st.Rollback != nil {
-		rollbackAt = st.Rollback.At
-	}
-	out := make([]Chart, 0, len(names))
-	for _, n := range names {
-		var base *float64
-		for _, r := range st.Baseline {
-			if r.Metric == n && r.Verdict != record.VerdictUnavailable {
-				v := r.Value
-				base = &v
-				break
-			}
-		}
-		out = append(out, Chart{Metric: n, SVG: SVG(Options{Metric: n, Readings: readings, DeployAt: st.DeployAt,
-			RollbackAt: rollbackAt, Thresholds: th, Baseline: base})})
-	}
-	return out
-}
-
-// f formats a coordinate with one decimal.
-func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
-
-// num formats a value for people: up to 4 significant digits, no exponent for everyday sizes.
-func num(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	a := math.Abs(v)
-	if a >= 1e-3 && a < 1e7 {
-		digits := max(0, 3-int(math.Floor(math.Log10(a))))
-		s := strconv.FormatFloat(v, 'f', digits, 64)
-		if strings.Contains(s, ".") {
-			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-		}
-		return s
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
-
-// niceStep rounds raw up to 1, 2, 2.5 or 5 times a power of ten.
-func niceStep(raw float64) float64 {
-	if raw <= 0 || math.IsNaN(raw) || math.IsInf(raw, 0) {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*p >= raw {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-// hourStep picks the time tick so the axis has at most 12 intervals.
-func hourStep(span time.Duration) time.Duration {
-	for _, h := range []time.Duration{1, 2, 3, 4, 6, 12, 24, 48, 168} {
-		if span/(h*time.Hour) <= 12 {
-			return h * time.Hour
-		}
-	}
-	return 336 * time.Hour
-}
-
-// hours formats a duration on the time axis: "0h", "2h", "1.5h".
-func hours(d time.Duration) string {
-	return strconv.FormatFloat(d.Hours(), 'f', -1, 64) + "h"
-}
-
-// offset formats a reading's offset from the deploy, e.g. "1h15m".
-func offset(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

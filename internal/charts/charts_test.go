@@ -53,8 +53,10 @@ type svgDoc struct {
 		Y2    float64 `xml:"y2,attr"`
 	} `xml:"line"`
 	Texts []struct {
-		Class string `xml:"class,attr"`
-		Text  string `xml:",chardata"`
+		Class  string  `xml:"class,attr"`
+		Y      float64 `xml:"y,attr"`
+		Anchor string  `xml:"text-anchor,attr"`
+		Text   string  `xml:",chardata"`
 	} `xml:"text"`
 	Circles []struct {
 		Class string  `xml:"class,attr"`
@@ -115,7 +117,7 @@ func TestErrorRateChartOverTheWatch(t *testing.T) {
 	rs = append(rs, record.Reading{At: deployAt.Add(time.Hour), Metric: "latency_p95", Value: 900}) // another metric: ignored
 	rs = append(rs, record.Reading{At: deployAt.Add(-10 * time.Minute), Metric: "error_rate", Value: 50})
 	rollbackAt := rs[23].At.Add(7 * time.Minute)
-	o := charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt, RollbackAt: rollbackAt, Thresholds: th}
+	o := charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt, RollbackAt: rollbackAt, Thresholds: &th}
 	svg := charts.SVG(o)
 	d := parse(t, svg)
 
@@ -198,13 +200,15 @@ func TestLatencyChartWithBaseline(t *testing.T) {
 	th := spec.Defaults().Thresholds
 	base := 180.0
 	rs := watch(t, "latency_p95", func(i int) float64 { return 150 + float64(i) }, func(int) bool { return false })
-	svg := charts.SVG(charts.Options{Metric: "latency_p95", Readings: rs, DeployAt: deployAt, Thresholds: th, Baseline: &base})
+	svg := charts.SVG(charts.Options{Metric: "latency_p95", Readings: rs, DeployAt: deployAt, Thresholds: &th, Baseline: &base})
 	d := parse(t, svg)
 	for class, want := range map[string]string{
 		"threshold-label target":   "target 500ms",
-		"threshold-label critical": "critical 2000ms",
 		"threshold-label rollback": "rollback 280ms", // max(180 * 1.5, 180 + 100)
 		"threshold-label baseline": "baseline 180ms",
+		// 2 s is more than 3 times the 280 ms line just above the readings:
+		// drawn, it would flatten them, so it is named at the top instead.
+		"threshold-label off-scale critical": "↑ critical 2000ms",
 	} {
 		if got := d.texts(class); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %v, want %q", class, got, want)
@@ -216,16 +220,19 @@ func TestLatencyChartWithBaseline(t *testing.T) {
 	if n := len(strings.Fields(d.Polylines[0].Points)); n != 30 {
 		t.Errorf("%d points", n)
 	}
-	// Every y tick has the unit; the top tick is above the highest line (2000 ms).
+	if len(d.lines("threshold critical")) != 0 {
+		t.Error("the off-scale critical line is drawn")
+	}
+	// Every y tick has the unit; the top tick is above the highest line on the scale (500 ms), below the 2 s one.
 	ticks := d.texts("y-tick")
 	if len(ticks) < 3 || !strings.HasSuffix(ticks[0], "ms") || ticks[0] != "0ms" {
 		t.Errorf("y ticks %v", ticks)
 	}
-	if !regexp.MustCompile(`^(2[0-9]{3}|[3-9][0-9]{3})ms$`).MatchString(ticks[len(ticks)-1]) {
-		t.Errorf("top y tick %q, want at least 2000ms", ticks[len(ticks)-1])
+	if !regexp.MustCompile(`^([5-9][0-9]{2}|1[0-9]{3})ms$`).MatchString(ticks[len(ticks)-1]) {
+		t.Errorf("top y tick %q, want 500ms to 2000ms", ticks[len(ticks)-1])
 	}
 	// Without a baseline there is no p95 rollback line (it is relative to the baseline).
-	d = parse(t, charts.SVG(charts.Options{Metric: "latency_p95", Readings: rs, DeployAt: deployAt, Thresholds: th}))
+	d = parse(t, charts.SVG(charts.Options{Metric: "latency_p95", Readings: rs, DeployAt: deployAt, Thresholds: &th}))
 	if len(d.lines("threshold rollback")) != 0 || len(d.lines("threshold baseline")) != 0 {
 		t.Error("rollback or baseline line without a baseline")
 	}
@@ -254,13 +261,16 @@ func TestLinesPerMetric(t *testing.T) {
 
 func TestEmptyAndLongCharts(t *testing.T) {
 	th := spec.Defaults().Thresholds
-	d := parse(t, charts.SVG(charts.Options{Metric: "error_rate", DeployAt: deployAt, Thresholds: th}))
-	if len(d.Polylines) != 1 || strings.TrimSpace(d.Polylines[0].Points) != "" || len(d.lines("threshold critical")) != 1 {
+	d := parse(t, charts.SVG(charts.Options{Metric: "error_rate", DeployAt: deployAt, Thresholds: &th}))
+	if len(d.Polylines) != 1 || strings.TrimSpace(d.Polylines[0].Points) != "" || len(d.lines("threshold target")) != 1 {
 		t.Errorf("empty chart: %+v", d)
+	}
+	if got := d.texts("threshold-label off-scale critical"); !slices.Equal(got, []string{"↑ critical 1%"}) {
+		t.Errorf("empty chart: off-scale critical label %v", got)
 	}
 	// A post-rollback watch past 24h stretches the axis to whole hours.
 	rs := []record.Reading{{At: deployAt.Add(30*time.Hour + 20*time.Minute), Metric: "error_rate", Value: 0.1, Verdict: record.VerdictOK}}
-	d = parse(t, charts.SVG(charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt, RollbackAt: deployAt.Add(26 * time.Hour), Thresholds: th}))
+	d = parse(t, charts.SVG(charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt, RollbackAt: deployAt.Add(26 * time.Hour), Thresholds: &th}))
 	labels := d.texts("x-label")
 	if labels[len(labels)-1] != "30h" {
 		t.Errorf("x labels %v, want ticks every 3h up to 30h of 31h", labels)
@@ -281,7 +291,7 @@ func TestReleaseCharts(t *testing.T) {
 			{Metric: "error_rate", Value: 0.05, Verdict: record.VerdictOK},
 		}})
 	}
-	cs := charts.Release(st, th)
+	cs := charts.Release(st, &th)
 	var names []string
 	for _, c := range cs {
 		names = append(names, c.Metric)
@@ -299,7 +309,88 @@ func TestReleaseCharts(t *testing.T) {
 	if !bytes.Contains(cs[1].SVG, []byte("baseline 100ms")) || !bytes.Contains(cs[1].SVG, []byte("rollback 200ms")) {
 		t.Errorf("latency chart lacks its baseline lines")
 	}
-	if charts.Release(record.Status{}, th) != nil {
-		t.Error("charts before the deploy")
+	if charts.Release(record.Status{}, &th) != nil {
+		t.Error("charts without readings")
+	}
+}
+
+func TestTimeAxisFitsTheWatchLength(t *testing.T) {
+	th := spec.Defaults().Thresholds
+	for _, tc := range []struct {
+		name   string
+		checks []time.Duration
+		labels []string
+		title  string
+	}{
+		{"the 24h production watch in hours", []time.Duration{15 * time.Minute, 4 * time.Hour, 24 * time.Hour},
+			[]string{"0h", "2h", "4h", "6h", "8h", "10h", "12h", "14h", "16h", "18h", "20h", "22h", "24h"}, "hours since deploy"},
+		{"a compressed 6-minute cadence in minutes", []time.Duration{2 * time.Minute, 4 * time.Minute, 6 * time.Minute},
+			[]string{"0m", "1m", "2m", "3m", "4m", "5m", "6m"}, "minutes since deploy"},
+		{"a 45-second demo in seconds", []time.Duration{15 * time.Second, 30 * time.Second, 45 * time.Second},
+			[]string{"0s", "5s", "10s", "15s", "20s", "25s", "30s", "35s", "40s", "45s"}, "seconds since deploy"},
+		{"an 8-second demo watch fills the plot", []time.Duration{2 * time.Second, 4500 * time.Millisecond, 8200 * time.Millisecond},
+			[]string{"0s", "1s", "2s", "3s", "4s", "5s", "6s", "7s", "8s", "9s", "10s"}, "seconds since deploy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rs []record.Reading
+			for _, off := range tc.checks {
+				rs = append(rs, record.Reading{At: deployAt.Add(off), Metric: "error_rate", Value: 0.05, Verdict: record.VerdictOK})
+			}
+			svg := charts.SVG(charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt, Thresholds: &th})
+			d := parse(t, svg)
+			if got := d.texts("x-label"); !slices.Equal(got, tc.labels) {
+				t.Errorf("x labels %v, want %v", got, tc.labels)
+			}
+			if !bytes.Contains(svg, []byte(">"+tc.title+"<")) {
+				t.Errorf("no axis title %q", tc.title)
+			}
+			if p := strings.Fields(d.Polylines[0].Points); len(p) != len(tc.checks) {
+				t.Fatalf("%d points, want %d", len(p), len(tc.checks))
+			}
+		})
+	}
+	// Without a deploy time the first reading is time 0 and there are no marks.
+	rs := []record.Reading{{At: deployAt, Metric: "error_rate", Value: 0.05}, {At: deployAt.Add(3 * time.Minute), Metric: "error_rate", Value: 0.06}}
+	svg := charts.SVG(charts.Options{Metric: "error_rate", Readings: rs, Thresholds: &th})
+	if d := parse(t, svg); len(d.marks("mark deploy")) != 0 || !bytes.Contains(svg, []byte(">minutes since the first reading<")) {
+		t.Errorf("chart without a deploy time:\n%s", svg)
+	}
+}
+
+func TestLabelsNeverOverlap(t *testing.T) {
+	// The five lines of error_rate at 0.1, 0.12 (baseline), 1 and 5 %, readings
+	// up to 1.4 %: target and baseline are 0.02 % apart, a pixel or two.
+	th := spec.Defaults().Thresholds
+	base := 0.12
+	rs := []record.Reading{
+		{At: deployAt.Add(2 * time.Minute), Metric: "error_rate", Value: 0.3, Verdict: record.VerdictOK},
+		{At: deployAt.Add(4 * time.Minute), Metric: "error_rate", Value: 1.4, Verdict: record.VerdictCritical},
+	}
+	d := parse(t, charts.SVG(charts.Options{Metric: "error_rate", Readings: rs, DeployAt: deployAt,
+		RollbackAt: deployAt.Add(10 * time.Second), Thresholds: &th, Baseline: &base}))
+	var ys []float64
+	for _, x := range d.Texts {
+		if strings.HasPrefix(x.Class, "threshold-label") {
+			ys = append(ys, x.Y)
+		}
+	}
+	if len(ys) != 4 {
+		t.Fatalf("%d threshold labels, want target, critical, rollback, baseline", len(ys))
+	}
+	slices.Sort(ys)
+	for i := 1; i < len(ys); i++ {
+		if ys[i]-ys[i-1] < 11.9 {
+			t.Errorf("labels at y=%v and y=%v overlap (less than 12 apart)", ys[i-1], ys[i])
+		}
+	}
+	// The deploy and rollback marks 10 s apart on a 5-minute axis: their labels go either side.
+	anchors := map[string]string{}
+	for _, x := range d.Texts {
+		if strings.HasPrefix(x.Class, "mark-label ") {
+			anchors[strings.TrimPrefix(x.Class, "mark-label ")] = x.Anchor
+		}
+	}
+	if anchors["deploy"] != "end" || anchors["rollback"] != "start" {
+		t.Errorf("mark label anchors %v, want deploy end, rollback start", anchors)
 	}
 }

@@ -300,7 +300,8 @@ func TestHTMLChartsAndReadings(t *testing.T) {
 		t.Errorf("critical reading drawn %s", fill)
 	}
 	labels := text(svg[0])
-	for _, want := range []string{"deploy", "rollback", "baseline 0.2%", "+0s", "+6m"} {
+	// A six-minute watch (rollback at +6m05s) reads in minutes.
+	for _, want := range []string{"deploy", "rollback", "baseline 0.2%", "0m", "6m", "7m", "minutes since deploy"} {
 		if !strings.Contains(labels, want) {
 			t.Errorf("error_rate chart lacks %q: %q", want, labels)
 		}
@@ -309,7 +310,7 @@ func TestHTMLChartsAndReadings(t *testing.T) {
 		t.Error("error_rate chart has no line")
 	}
 	// db_connections was not measured at first: a × marker, no circle.
-	dbc := find(byID(t, doc, "chart-db_connections"), func(n *html.Node) bool { return n.Data == "text" && hasClass(n, "na") })
+	dbc := find(byID(t, doc, "chart-db_connections"), func(n *html.Node) bool { return n.Data == "text" && hasClass(n, "unavailable") })
 	if len(dbc) != 1 {
 		t.Errorf("want one not-measured marker on db_connections, got %d", len(dbc))
 	}
@@ -497,16 +498,16 @@ func TestHTMLWithThresholds(t *testing.T) {
 	th := spec.Defaults().Thresholds
 	st := rolledBack()
 	doc := parse(t, evidence.HTMLWith(st, evidence.Options{Thresholds: &th}))
-	// A six-minute watch: our own charts, now with the checklist's lines.
+	// A six-minute watch, now with the checklist's lines.
 	svg := find(byID(t, doc, "chart-error_rate"), tag("svg"))[0]
 	if !hasClass(svg, "chart") {
-		t.Fatalf("short watch drawn by %q, want the evidence chart", attr(svg, "class"))
+		t.Fatalf("short watch drawn with class %q, want chart", attr(svg, "class"))
 	}
 	var kinds []string
 	for _, l := range find(svg, func(n *html.Node) bool { return n.Data == "line" && hasClass(n, "threshold") }) {
 		kinds = append(kinds, strings.Fields(attr(l, "class"))[1])
 	}
-	if got := strings.Join(kinds, " "); got != "target critical rollback" {
+	if got := strings.Join(kinds, " "); got != "target critical rollback baseline" {
 		t.Errorf("error_rate threshold lines %q", got)
 	}
 	labels := text(svg)
@@ -519,11 +520,14 @@ func TestHTMLWithThresholds(t *testing.T) {
 	// Labels never overlap: at least 12 units apart.
 	var ys []float64
 	for _, n := range find(svg, func(n *html.Node) bool {
-		return n.Data == "text" && (hasClass(n, "threshold-label") || hasClass(n, "mk") && !hasClass(n, "mark-label"))
+		return n.Data == "text" && hasClass(n, "threshold-label")
 	}) {
 		var y float64
 		fmt.Sscan(attr(n, "y"), &y)
 		ys = append(ys, y)
+	}
+	if len(ys) != 4 {
+		t.Errorf("%d threshold labels on error_rate, want target, critical, rollback, baseline", len(ys))
 	}
 	for i := range ys {
 		for j := i + 1; j < len(ys); j++ {
@@ -540,14 +544,14 @@ func TestHTMLWithThresholds(t *testing.T) {
 	for _, l := range find(lat, func(n *html.Node) bool { return n.Data == "line" && hasClass(n, "threshold") }) {
 		latKinds = append(latKinds, strings.Fields(attr(l, "class"))[1])
 	}
-	if got := strings.Join(latKinds, " "); got != "target rollback" {
-		t.Errorf("latency_p95 threshold lines on the scale: %q, want target rollback", got)
+	if got := strings.Join(latKinds, " "); got != "target rollback baseline" {
+		t.Errorf("latency_p95 threshold lines on the scale: %q, want target rollback baseline", got)
 	}
 	if got := text(lat); !strings.Contains(got, "↑ critical 2000ms") {
 		t.Errorf("latency_p95 chart does not name the off-scale critical line: %q", got)
 	}
 
-	// A real watch (hours): internal/charts draws it.
+	// A real watch (hours): the same renderer, its time axis in hours.
 	for i := range st.Checks {
 		d := time.Duration(i+1) * 4 * time.Hour
 		st.Checks[i].At = t0.Add(d)
@@ -563,8 +567,8 @@ func TestHTMLWithThresholds(t *testing.T) {
 	}
 	for _, f := range figs {
 		svg := find(f, tag("svg"))
-		if len(svg) != 1 || !hasClass(svg[0], "golive-chart") {
-			t.Errorf("%s: long watch not drawn by internal/charts", attr(f, "id"))
+		if len(svg) != 1 || !hasClass(svg[0], "chart") {
+			t.Errorf("%s: long watch not drawn as a chart", attr(f, "id"))
 		}
 	}
 	if !strings.Contains(text(byID(t, doc, "chart-error_rate")), "hours since deploy") {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html"
 	"strings"
-	"time"
 
 	"github.com/golive/golive/internal/charts"
 	"github.com/golive/golive/internal/record"
@@ -54,11 +53,7 @@ tr.s-skipped td{color:var(--muted)}
 .audit code,code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:.88em;background:var(--head);padding:.05rem .3rem;border-radius:3px;overflow-wrap:anywhere}
 figure{margin:.4rem 0 1rem;break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:.15rem}
-svg.chart,svg.golive-chart{display:block;max-width:46rem;width:100%;height:auto}
-svg .ax{font-size:11px;fill:#57606a}
-svg .mk{font-size:11px}
-svg .threshold-label{font-size:11px}
-svg .na{font-size:13px;fill:#8c959f}
+svg.chart{display:block;max-width:46rem;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:1rem;font-size:.85rem}
 .legend i{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem;vertical-align:-.05rem}
 .v-ok{color:var(--ok)}.v-target_missed{color:#b26b00}.v-critical{color:#d4380d}.v-rollback{color:var(--bad);font-weight:700}
@@ -79,8 +74,8 @@ footer{margin-top:2.5rem;border-top:1px solid var(--line);padding-top:.5rem;colo
 // Options add to the page what the release record does not hold.
 type Options struct {
 	// Thresholds are the spec's checklist thresholds. With them the metric
-	// charts draw the T+1h target, critical limit and rollback trigger lines;
-	// a watch of an hour or more is then drawn by internal/charts.
+	// charts (internal/charts) draw the T+1h target, critical limit and
+	// rollback trigger lines.
 	Thresholds *spec.Thresholds
 }
 
@@ -273,17 +268,6 @@ func writeSignoffsHTML(w *page, st record.Status) {
 	w.raw("</section>\n")
 }
 
-// watchSpan is how long after the deploy the last check ran.
-func watchSpan(st record.Status) time.Duration {
-	var last time.Duration
-	for _, c := range st.Checks {
-		if !st.DeployAt.IsZero() && !c.At.IsZero() {
-			last = max(last, c.At.Sub(st.DeployAt))
-		}
-	}
-	return last
-}
-
 // checkTally reads as "14 check(s) after the deploy (watch 14); the baseline was measured before it".
 func checkTally(st record.Status) string {
 	var windows []string
@@ -327,18 +311,9 @@ func writeMetricsHTML(w *page, st record.Status, o Options) {
 	for _, v := range []record.Verdict{record.VerdictOK, record.VerdictTargetMissed, record.VerdictCritical, record.VerdictRollback, record.VerdictInconclusive} {
 		w.raw(fmt.Sprintf(`<span><i style="background:%s"></i>%s</span>`, render.VerdictColor(v), esc(strings.ReplaceAll(string(v), "_", " "))))
 	}
-	w.raw(`<span>× not measured</span><span>– – baseline</span></p>`)
-	if o.Thresholds != nil && watchSpan(st) >= time.Hour {
-		// A real watch: internal/charts, with the time axis in hours since the deploy.
-		for _, c := range charts.Release(st, *o.Thresholds) {
-			w.raw(`<figure id="chart-` + esc(c.Metric) + `"><figcaption>` + esc(c.Metric) + `</figcaption>` + string(c.SVG) + `</figure>`)
-		}
-	} else {
-		for _, m := range metrics {
-			if svg := metricChart(st, m, o.Thresholds); svg != "" {
-				w.raw(`<figure id="chart-` + esc(m) + `"><figcaption>` + esc(m) + `</figcaption>` + svg + `</figure>`)
-			}
-		}
+	w.raw(`<span>× not measured</span><span>··· baseline</span></p>`)
+	for _, c := range charts.Release(st, o.Thresholds) {
+		w.raw(`<figure id="chart-` + esc(c.Metric) + `"><figcaption>` + esc(c.Metric) + `</figcaption>` + string(c.SVG) + `</figure>`)
 	}
 	w.raw(`<h3>Every check</h3><table class="readings"><thead><tr><th>Window</th><th class="n">Check</th><th class="n">Offset</th><th>Phase</th>`)
 	for _, m := range metrics {
