@@ -100,11 +100,13 @@ bin/temporal-sql-tool: go.mod go.sum
 
 .PHONY: cluster cluster-down test-cluster bench-cluster
 
-## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz)
+## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz). The budgets are counts,
+## not durations: a duration ends the run with "context deadline exceeded" when it expires while a
+## new input is being minimised on a loaded machine, which is the clock failing, not the code.
 fuzz:
-	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
-	$(GO) test ./workflows -run '^$$' -fuzz FuzzInputPayloads -fuzztime 10s -fuzzminimizetime 1s
-	$(GO) test ./internal/analysis -run '^$$' -fuzz FuzzParse -fuzztime 10s -fuzzminimizetime 1s
+	$(GO) test ./internal/spec -run '^$$' -fuzz FuzzParse -fuzztime 20000x -fuzzminimizetime 200x
+	$(GO) test ./workflows -run '^$$' -fuzz FuzzInputPayloads -fuzztime 15000x -fuzzminimizetime 200x
+	$(GO) test ./internal/analysis -run '^$$' -fuzz FuzzParse -fuzztime 100000x -fuzzminimizetime 200x
 
 ## test-short: unit tests only
 test-short:
