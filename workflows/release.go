@@ -62,6 +62,8 @@ type release struct {
 	rejected *record.SignedBy
 	// open is the sign-off block that currently accepts sign-offs.
 	open string
+	// watchChild is the 24-hour watch, started by postDeploy and awaited by watch.
+	watchChild workflow.Future
 	// comps are compensations of what was done, applied in reverse on rollback.
 	comps []compensation
 	// reports counts monitoring reports per window, for Await conditions.
@@ -149,38 +151,65 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 // run treats as a rollback trigger). Rollback (rollback.go) and evidence
 // (evidence.go) follow in run.
 func (r *release) lifecycle(ctx workflow.Context) error {
-	steps := []func(workflow.Context) error{
-		r.plan,      // plan.go
-		r.readiness, // readiness.go
-		r.approvals, // approvals.go
-		r.prepare,   // prepare.go: T-4h
-		r.deploy,    // deploy.go: T-0
-		r.watch,     // watch.go, with post_deploy.go (T+1h) inside the first hour
-		r.review,    // review.go
+	steps := []lifecycleStep{
+		{r.plan, true},       // plan.go
+		{r.readiness, true},  // readiness.go
+		{r.approvals, true},  // approvals.go
+		{r.prepare, true},    // prepare.go: T-4h
+		{r.deploy, true},     // deploy.go: T-0
+		{r.postDeploy, true}, // post_deploy.go: T+1h, with the watch started
+		{r.watch, false},     // watch.go: the rest of the first 24 hours
+		{r.review, true},     // review.go
 	}
-	for _, step := range steps {
-		if err := r.step(ctx, step); err != nil {
+	for _, s := range steps {
+		if err := r.step(ctx, s); err != nil {
 			return err
 		}
 	}
-	return nil
+	return r.stopped()
+}
+
+// lifecycleStep is one stage of the lifecycle. A holdable stage waits out a
+// hold before it starts; the watch is not holdable: a hold never stops the
+// 24-hour watch, since watching changes nothing at the target and rollback
+// triggers never wait.
+type lifecycleStep struct {
+	run      func(workflow.Context) error
+	holdable bool
 }
 
 // step waits out a hold, then runs one stage. A stage's own end stands; after
 // an abort or a rollback request its error (a cancellation) becomes the stop.
-func (r *release) step(ctx workflow.Context, f func(workflow.Context) error) error {
-	err := r.waitHold(ctx)
+// A stop that came while a stage succeeded surfaces before the next holdable
+// stage (or at the end), so a stage that continues the previous one (the
+// watch after post_deploy) still runs as one piece with it.
+func (r *release) step(ctx workflow.Context, s lifecycleStep) error {
+	var err error
+	if s.holdable {
+		if err = r.stopped(); err != nil {
+			return err
+		}
+		err = r.waitHold(ctx)
+	}
 	if err == nil {
-		err = f(ctx)
+		err = s.run(ctx)
 	}
 	var ended *endError
 	if errors.As(err, &ended) {
 		return err
 	}
-	if r.stop != nil {
+	if err != nil && r.stop != nil {
 		return r.stop
 	}
 	return err
+}
+
+// stopped is the stop of an abort or a rollback request, if one came.
+func (r *release) stopped() error {
+	if r.stop != nil {
+		return r.stop
+	}
+	return nil
 }
 
 // setStage moves the release to a stage and keeps the search attribute current.
