@@ -24,6 +24,16 @@ const (
 	versionIdentity = workflow.Version(1)
 )
 
+// changeOutcome is the workflow change that makes outcomes show: the
+// GoliveOutcome search attribute is upserted to running at the start and to
+// the outcome when it is decided, and a release that ended rolled_back or
+// failed fails the workflow with a typed error carrying its ReleaseResult
+// (ErrReleaseRolledBack, ErrReleaseFailed), so the UI's list shows it Failed.
+const (
+	changeOutcome = "outcome-shown"
+	outcomeShown  = workflow.Version(1)
+)
+
 // ReleaseWorkflow runs one release through the ten stages of the checklist.
 // It is thin on purpose: setup validates the input and registers every handler
 // before the first blocking call; run does the work.
@@ -41,6 +51,9 @@ type release struct {
 	in   ReleaseInput
 	spec spec.Spec
 	st   record.Status
+	// vOutcome is outcomeShown for releases whose outcome shows in their
+	// search attributes and close status (DefaultVersion before).
+	vOutcome workflow.Version
 	// v is the identity version the release started under (versionIdentity
 	// and later: team directory, proofs on every input, check children).
 	v workflow.Version
@@ -105,6 +118,8 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 			Outcome:     record.OutcomeRunning,
 		},
 	}
+	r.vOutcome = workflow.GetVersion(ctx, changeOutcome, workflow.DefaultVersion, outcomeShown)
+	r.showOutcome(ctx)
 	r.alerts = newEscalations(r)
 	r.st.Items = checklistItems(in.Spec)
 	r.st.Slots = slotStates(in.Spec)
@@ -132,18 +147,32 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 		r.rollback(dctx, e.Reason, e.By)
 	}
 	r.st.Outcome, r.st.Reason = e.Outcome, e.Reason
+	r.showOutcome(dctx)
 	if e.undo && e.Outcome == record.OutcomeRolledBack {
 		r.postRollbackReview(dctx)
 	}
 	r.evidence(dctx)
 	telemetry.ReleaseFinished(workflow.GetMetricsHandler(dctx), string(r.st.Outcome))
-	return ReleaseResult{
+	res := ReleaseResult{
 		Outcome:      r.st.Outcome,
 		Version:      r.in.Version,
 		LiveVersion:  r.st.LiveVersion,
 		Reason:       r.st.Reason,
 		EvidencePath: r.st.Evidence,
-	}, nil
+	}
+	if errType, fails := outcomeErrTypes[res.Outcome]; fails && r.vOutcome >= outcomeShown {
+		return ReleaseResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("release ended %s: %s", res.Outcome, res.Reason), errType, nil, res)
+	}
+	return res, nil
+}
+
+// showOutcome keeps the GoliveOutcome search attribute at the release's
+// outcome (running until run decides it), for releases since outcomeShown.
+func (r *release) showOutcome(ctx workflow.Context) {
+	if r.vOutcome >= outcomeShown {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SAOutcome.ValueSet(string(r.st.Outcome)))
+	}
 }
 
 // lifecycle runs the stages of record.Stages up to the review, one file each;
