@@ -104,7 +104,7 @@ func TestNoSecretOrPatientDataLeaves(t *testing.T) {
 	}
 	respond(ctx, t, c, run, s.Members)
 	var out workflows.ReleaseResult
-	if err := run.Get(ctx, &out); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &out), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.Outcome != record.OutcomeRolledBack || !strings.Contains(out.Reason, "deploy") {

@@ -223,7 +223,7 @@ func runClusterRelease(ctx context.Context, c client.Client, s spec.Spec) (clien
 	stop := answer(ctx, c, id, s.Members, time.Second)
 	defer stop()
 	var out workflows.ReleaseResult
-	if err := run.Get(ctx, &out); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &out), &out); err != nil {
 		return run, fmt.Errorf("%s: %w", id, err)
 	}
 	if out.Outcome != record.OutcomeCompleted {

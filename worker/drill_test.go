@@ -179,7 +179,7 @@ func TestWrongDownPartStopsTheReleaseAtTMinus4h(t *testing.T) {
 	}
 	respond(ctx, t, c, run, s.Members)
 	var res workflows.ReleaseResult
-	if err := run.Get(ctx, &res); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Outcome != record.OutcomeFailed || !strings.Contains(res.Reason, "rollback rehearsal failed: rollback leaves the schema changed") || app.Version() != "1.0.0" {

@@ -243,7 +243,7 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 		return st.Stage == record.StageDone
 	})
 	var res workflows.ReleaseResult
-	if err := run.Get(ctx, &res); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {

@@ -120,7 +120,7 @@ func runReleases(ctx context.Context, b *testing.B, c client.Client, apps *appFa
 			}
 			stop := answer(ctx, c, id, s.Members, time.Second)
 			var out workflows.ReleaseResult
-			err = run.Get(ctx, &out)
+			err = workflows.EndedResult(run.Get(ctx, &out), &out)
 			stop()
 			if err != nil || out.Outcome != record.OutcomeCompleted {
 				b.Errorf("%s: %s (%s) %v", id, out.Outcome, out.Reason, err)

@@ -57,7 +57,7 @@ func TestPlanTimelineEqualsWhatTheReleaseDid(t *testing.T) {
 	}
 	respond(ctx, t, c, run, s.Members)
 	var res workflows.ReleaseResult
-	if err := run.Get(ctx, &res); err != nil || res.Outcome != record.OutcomeCompleted {
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
 		t.Fatalf("release %s %v: %s", res.Outcome, err, res.Reason)
 	}
 	st, err := queryStatus(ctx, c, run.GetID())

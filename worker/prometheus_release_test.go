@@ -75,7 +75,7 @@ func TestBadReleaseRolledBackThroughPrometheus(t *testing.T) {
 	}
 	respond(ctx, t, c, run, s.Members)
 	var res workflows.ReleaseResult
-	if err := run.Get(ctx, &res); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil {
 		t.Fatal(err)
 	}
 	st, err := queryStatus(ctx, c, run.GetID())
@@ -182,7 +182,7 @@ func TestPrometheusStoppedMidWatchEscalates(t *testing.T) {
 	}()
 	respond(ctx, t, c, run, s.Members)
 	var res workflows.ReleaseResult
-	if err := run.Get(ctx, &res); err != nil {
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil {
 		t.Fatal(err)
 	}
 	st, err := queryStatus(ctx, c, run.GetID())

@@ -97,7 +97,7 @@ func TestServerRestartMidWatch(t *testing.T) {
 	defer answer(ctx, c2, id, s.Members, 0)()
 
 	var res workflows.ReleaseResult
-	if err := c2.GetWorkflow(ctx, id, run.GetRunID()).Get(ctx, &res); err != nil {
+	if err := workflows.EndedResult(c2.GetWorkflow(ctx, id, run.GetRunID()).Get(ctx, &res), &res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Outcome != record.OutcomeCompleted {

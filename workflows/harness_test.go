@@ -166,12 +166,9 @@ func (h *harness) run(in workflows.ReleaseInput) workflows.ReleaseResult {
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("release did not complete")
 	}
-	if err := h.env.GetWorkflowError(); err != nil {
-		h.t.Fatalf("release failed: %v", err)
-	}
 	var res workflows.ReleaseResult
-	if err := h.env.GetWorkflowResult(&res); err != nil {
-		h.t.Fatal(err)
+	if err := workflows.EndedResult(h.env.GetWorkflowResult(&res), &res); err != nil {
+		h.t.Fatalf("release failed: %v", err)
 	}
 	return res
 }

@@ -7,6 +7,8 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +45,14 @@ var (
 	SAEnvironment = temporal.NewSearchAttributeKeyKeyword("GoliveEnvironment")
 	SAVersion     = temporal.NewSearchAttributeKeyKeyword("GoliveVersion")
 	SAStage       = temporal.NewSearchAttributeKeyKeyword("GoliveStage")
+	// SAOutcome is the release's outcome: running from the start, then one of
+	// the record.Outcome values when it ends (releases started since outcomeShown).
+	SAOutcome = temporal.NewSearchAttributeKeyKeyword("GoliveOutcome")
 )
 
 // SearchAttributeNames lists the custom search attributes golive needs registered (all Keyword).
 func SearchAttributeNames() []string {
-	return []string{SAService.GetName(), SAEnvironment.GetName(), SAVersion.GetName(), SAStage.GetName()}
+	return []string{SAService.GetName(), SAEnvironment.GetName(), SAVersion.GetName(), SAStage.GetName(), SAOutcome.GetName()}
 }
 
 // ReleaseInput starts a release.
@@ -242,6 +247,42 @@ type InputResult struct {
 // Update's failure). A release refused at its start or its input fails with
 // activities.ErrBadInput; activities' own error types are the activities.Err* constants.
 const ErrRefused = "Refused"
+
+// Error types of a release that ended rolled_back or failed (releases started
+// since outcomeShown). The workflow then fails with one of them, after its
+// evidence is written, so the Temporal UI's list shows the release as Failed;
+// the error's details hold the ReleaseResult (read it with EndedResult). Every
+// other outcome completes the workflow: completed, and the ones where nothing
+// stayed changed at the target because a person or a gate stopped it before
+// the deploy (rejected, aborted, not_ready, timed_out); GoliveOutcome tells
+// them apart.
+const (
+	ErrReleaseRolledBack = "ReleaseRolledBack"
+	ErrReleaseFailed     = "ReleaseFailed"
+)
+
+// outcomeErrTypes maps the outcomes that fail the workflow to their error type.
+var outcomeErrTypes = map[record.Outcome]string{
+	record.OutcomeRolledBack: ErrReleaseRolledBack,
+	record.OutcomeFailed:     ErrReleaseFailed,
+}
+
+// EndedResult reads a release's result from what getting it returned: for a
+// release that ended rolled_back or failed, err is the workflow's failure and
+// its details are the ReleaseResult, which EndedResult decodes into res and
+// returns nil; any other err is returned as it is.
+//
+//	err := workflows.EndedResult(run.Get(ctx, &res), &res)
+func EndedResult(err error, res *ReleaseResult) error {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || (app.Type() != ErrReleaseRolledBack && app.Type() != ErrReleaseFailed) {
+		return err
+	}
+	if derr := app.Details(res); derr != nil {
+		return fmt.Errorf("decode the result of a release that ended %s: %w", app.Type(), derr)
+	}
+	return nil
+}
 
 // StatusQuery returns the release's Status.
 const StatusQuery = "status"

@@ -10,8 +10,18 @@ import (
 	"github.com/golive/golive/internal/record"
 )
 
-// postDeploy is the T+1h stage.
+// postDeploy is the T+1h stage (stage 6). It starts the 24-hour watch's
+// monitoring child first, so the watch's checks run from the deploy time while
+// this stage runs the T+1h items and the "Deployment Completed By" sign-off;
+// watch waits for the child.
 func (r *release) postDeploy(ctx workflow.Context) error {
+	r.setStage(ctx, record.StagePostDeploy)
+	checks := WatchCheckpoints(r.spec.Watch)
+	r.watchChild = r.monitor(ctx, MonitorInput{
+		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
+		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
+	})
+	r.mark(ctx, itemWatch, record.ItemRunning, fmt.Sprintf("0/%d checks", len(checks)), "")
 	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
 		return err
 	}

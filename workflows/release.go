@@ -24,6 +24,16 @@ const (
 	versionIdentity = workflow.Version(1)
 )
 
+// changeOutcome is the workflow change that makes outcomes show: the
+// GoliveOutcome search attribute is upserted to running at the start and to
+// the outcome when it is decided, and a release that ended rolled_back or
+// failed fails the workflow with a typed error carrying its ReleaseResult
+// (ErrReleaseRolledBack, ErrReleaseFailed), so the UI's list shows it Failed.
+const (
+	changeOutcome = "outcome-shown"
+	outcomeShown  = workflow.Version(1)
+)
+
 // ReleaseWorkflow runs one release through the ten stages of the checklist.
 // It is thin on purpose: setup validates the input and registers every handler
 // before the first blocking call; run does the work.
@@ -41,6 +51,9 @@ type release struct {
 	in   ReleaseInput
 	spec spec.Spec
 	st   record.Status
+	// vOutcome is outcomeShown for releases whose outcome shows in their
+	// search attributes and close status (DefaultVersion before).
+	vOutcome workflow.Version
 	// v is the identity version the release started under (versionIdentity
 	// and later: team directory, proofs on every input, check children).
 	v workflow.Version
@@ -62,6 +75,8 @@ type release struct {
 	rejected *record.SignedBy
 	// open is the sign-off block that currently accepts sign-offs.
 	open string
+	// watchChild is the 24-hour watch, started by postDeploy and awaited by watch.
+	watchChild workflow.Future
 	// comps are compensations of what was done, applied in reverse on rollback.
 	comps []compensation
 	// reports counts monitoring reports per window, for Await conditions.
@@ -103,6 +118,8 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 			Outcome:     record.OutcomeRunning,
 		},
 	}
+	r.vOutcome = workflow.GetVersion(ctx, changeOutcome, workflow.DefaultVersion, outcomeShown)
+	r.showOutcome(ctx)
 	r.alerts = newEscalations(r)
 	r.st.Items = checklistItems(in.Spec)
 	r.st.Slots = slotStates(in.Spec)
@@ -130,18 +147,32 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 		r.rollback(dctx, e.Reason, e.By)
 	}
 	r.st.Outcome, r.st.Reason = e.Outcome, e.Reason
+	r.showOutcome(dctx)
 	if e.undo && e.Outcome == record.OutcomeRolledBack {
 		r.postRollbackReview(dctx)
 	}
 	r.evidence(dctx)
 	telemetry.ReleaseFinished(workflow.GetMetricsHandler(dctx), string(r.st.Outcome))
-	return ReleaseResult{
+	res := ReleaseResult{
 		Outcome:      r.st.Outcome,
 		Version:      r.in.Version,
 		LiveVersion:  r.st.LiveVersion,
 		Reason:       r.st.Reason,
 		EvidencePath: r.st.Evidence,
-	}, nil
+	}
+	if errType, fails := outcomeErrTypes[res.Outcome]; fails && r.vOutcome >= outcomeShown {
+		return ReleaseResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("release ended %s: %s", res.Outcome, res.Reason), errType, nil, res)
+	}
+	return res, nil
+}
+
+// showOutcome keeps the GoliveOutcome search attribute at the release's
+// outcome (running until run decides it), for releases since outcomeShown.
+func (r *release) showOutcome(ctx workflow.Context) {
+	if r.vOutcome >= outcomeShown {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SAOutcome.ValueSet(string(r.st.Outcome)))
+	}
 }
 
 // lifecycle runs the stages of record.Stages up to the review, one file each;
@@ -149,38 +180,65 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 // run treats as a rollback trigger). Rollback (rollback.go) and evidence
 // (evidence.go) follow in run.
 func (r *release) lifecycle(ctx workflow.Context) error {
-	steps := []func(workflow.Context) error{
-		r.plan,      // plan.go
-		r.readiness, // readiness.go
-		r.approvals, // approvals.go
-		r.prepare,   // prepare.go: T-4h
-		r.deploy,    // deploy.go: T-0
-		r.watch,     // watch.go, with post_deploy.go (T+1h) inside the first hour
-		r.review,    // review.go
+	steps := []lifecycleStep{
+		{r.plan, true},       // plan.go
+		{r.readiness, true},  // readiness.go
+		{r.approvals, true},  // approvals.go
+		{r.prepare, true},    // prepare.go: T-4h
+		{r.deploy, true},     // deploy.go: T-0
+		{r.postDeploy, true}, // post_deploy.go: T+1h, with the watch started
+		{r.watch, false},     // watch.go: the rest of the first 24 hours
+		{r.review, true},     // review.go
 	}
-	for _, step := range steps {
-		if err := r.step(ctx, step); err != nil {
+	for _, s := range steps {
+		if err := r.step(ctx, s); err != nil {
 			return err
 		}
 	}
-	return nil
+	return r.stopped()
+}
+
+// lifecycleStep is one stage of the lifecycle. A holdable stage waits out a
+// hold before it starts; the watch is not holdable: a hold never stops the
+// 24-hour watch, since watching changes nothing at the target and rollback
+// triggers never wait.
+type lifecycleStep struct {
+	run      func(workflow.Context) error
+	holdable bool
 }
 
 // step waits out a hold, then runs one stage. A stage's own end stands; after
 // an abort or a rollback request its error (a cancellation) becomes the stop.
-func (r *release) step(ctx workflow.Context, f func(workflow.Context) error) error {
-	err := r.waitHold(ctx)
+// A stop that came while a stage succeeded surfaces before the next holdable
+// stage (or at the end), so a stage that continues the previous one (the
+// watch after post_deploy) still runs as one piece with it.
+func (r *release) step(ctx workflow.Context, s lifecycleStep) error {
+	var err error
+	if s.holdable {
+		if err = r.stopped(); err != nil {
+			return err
+		}
+		err = r.waitHold(ctx)
+	}
 	if err == nil {
-		err = f(ctx)
+		err = s.run(ctx)
 	}
 	var ended *endError
 	if errors.As(err, &ended) {
 		return err
 	}
-	if r.stop != nil {
+	if err != nil && r.stop != nil {
 		return r.stop
 	}
 	return err
+}
+
+// stopped is the stop of an abort or a rollback request, if one came.
+func (r *release) stopped() error {
+	if r.stop != nil {
+		return r.stop
+	}
+	return nil
 }
 
 // setStage moves the release to a stage and keeps the search attribute current.

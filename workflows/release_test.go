@@ -1,9 +1,12 @@
 package workflows_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/workflows"
@@ -16,6 +19,9 @@ func TestHappyPathRunsTheWhole48Hours(t *testing.T) {
 
 	if res.Outcome != record.OutcomeCompleted || res.LiveVersion != "1.1.0" {
 		t.Fatalf("outcome %s live %s, reason %q", res.Outcome, res.LiveVersion, res.Reason)
+	}
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("a completed release completes its workflow, got %v", err)
 	}
 	if got := h.app.Version(); got != "1.1.0" {
 		t.Fatalf("demo app runs %s, want 1.1.0", got)
@@ -154,6 +160,14 @@ func TestErrorRateAbove5PercentAtHour6RollsBack(t *testing.T) {
 	st := h.status()
 	if res.Outcome != record.OutcomeRolledBack {
 		t.Fatalf("outcome %s, want rolled_back (reason %q)", res.Outcome, res.Reason)
+	}
+	// The workflow fails, typed, so the UI's list shows it; the result rides along.
+	var app *temporal.ApplicationError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &app) || app.Type() != workflows.ErrReleaseRolledBack || !app.NonRetryable() {
+		t.Fatalf("workflow error %v, want a non-retryable %s", err, workflows.ErrReleaseRolledBack)
+	}
+	if res.EvidencePath == "" {
+		t.Error("a rolled-back release's result has no evidence path: the evidence comes before the failure")
 	}
 	if h.app.Version() != "1.0.0" || res.LiveVersion != "1.0.0" {
 		t.Fatalf("app runs %s (result %s), want the previous 1.0.0", h.app.Version(), res.LiveVersion)

@@ -24,21 +24,13 @@ func (r *release) startMonitor(ctx workflow.Context, window string, in MonitorIn
 	return workflow.ExecuteChildWorkflow(cctx, MonitorWorkflow, in)
 }
 
-// watch runs the T+1h checks (stage 6) and the first 24 hours (stage 7). The
-// monitoring child checks metrics on the fixed cadence from the deploy time;
-// meanwhile this workflow runs the T+1h items and the "Deployment Completed By" sign-off.
+// watch is the first 24 hours (stage 7): it waits for the monitoring child
+// that postDeploy started, which checks metrics on the fixed cadence from the
+// deploy time. It is not holdable (see lifecycleStep).
 func (r *release) watch(ctx workflow.Context) error {
-	r.setStage(ctx, record.StagePostDeploy)
 	checks := WatchCheckpoints(r.spec.Watch)
-	child := r.monitor(ctx, MonitorInput{
-		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
-		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
-	})
-	r.mark(ctx, itemWatch, record.ItemRunning, fmt.Sprintf("0/%d checks", len(checks)), "")
-	if err := r.postDeploy(ctx); err != nil {
-		return err
-	}
 	r.setStage(ctx, record.StageWatch)
+	child := r.watchChild
 	var res MonitorResult
 	if err := child.Get(ctx, &res); err != nil {
 		r.markErr(ctx, itemWatch, err)

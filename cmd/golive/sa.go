@@ -13,5 +13,6 @@ func temporalSA(service, env, version string) temporal.SearchAttributes {
 		workflows.SAEnvironment.ValueSet(env),
 		workflows.SAVersion.ValueSet(version),
 		workflows.SAStage.ValueSet(string(record.StagePlan)),
+		workflows.SAOutcome.ValueSet(string(record.OutcomeRunning)),
 	)
 }

@@ -123,6 +123,7 @@ func newListCmd(g *globals) *cobra.Command {
 					ID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
 					Status:  strings.ToLower(enums.WorkflowExecutionStatus_name[int32(e.GetStatus())][len("WORKFLOW_EXECUTION_STATUS_"):]),
 					Version: keyword(e, workflows.SAVersion.GetName()), Stage: keyword(e, workflows.SAStage.GetName()),
+					Outcome: keyword(e, workflows.SAOutcome.GetName()),
 					Started: e.GetStartTime().AsTime(),
 				})
 			}
@@ -133,9 +134,9 @@ func newListCmd(g *globals) *cobra.Command {
 				fmt.Println("no releases")
 				return nil
 			}
-			fmt.Printf("%-44s %-12s %-14s %-12s %s\n", "RELEASE", "STATUS", "VERSION", "STAGE", "STARTED")
+			fmt.Printf("%-44s %-12s %-14s %-12s %-12s %s\n", "RELEASE", "STATUS", "VERSION", "STAGE", "OUTCOME", "STARTED")
 			for _, r := range rows {
-				fmt.Printf("%-44s %-12s %-14s %-12s %s\n", r.ID, r.Status, r.Version, r.Stage, r.Started.UTC().Format(time.RFC3339))
+				fmt.Printf("%-44s %-12s %-14s %-12s %-12s %s\n", r.ID, r.Status, r.Version, r.Stage, dash(r.Outcome), r.Started.UTC().Format(time.RFC3339))
 			}
 			return nil
 		},
@@ -149,10 +150,12 @@ func newListCmd(g *globals) *cobra.Command {
 // listRow is one release in `golive list`; with -o json it is printed with
 // snake_case keys, as every -o json output is.
 type listRow struct {
-	ID      string    `json:"release_id"`
-	RunID   string    `json:"run_id"`
-	Status  string    `json:"status"`
-	Version string    `json:"version"`
-	Stage   string    `json:"stage"`
+	ID      string `json:"release_id"`
+	RunID   string `json:"run_id"`
+	Status  string `json:"status"`
+	Version string `json:"version"`
+	Stage   string `json:"stage"`
+	// Outcome is GoliveOutcome ("" for releases started before it).
+	Outcome string    `json:"outcome,omitempty"`
 	Started time.Time `json:"started_at"`
 }

@@ -234,7 +234,7 @@ func (h *harness) run(t *testing.T, idx int, ns string, kc killCase) {
 	defer stop()
 	var out workflows.ReleaseResult
 	ended := make(chan error, 1)
-	go func() { ended <- run.Get(ctx, &out) }()
+	go func() { ended <- workflows.EndedResult(run.Get(ctx, &out), &out) }()
 
 	select {
 	case <-w1.done:

@@ -217,11 +217,19 @@ const phases = {
     shots.push(cfg.pdf);
   },
 
-  // final: both releases (good and rolled back) in the filtered list.
+  // final: both releases in the filtered list, the good one Completed and the
+  // rolled-back one Failed; then the list filtered by its GoliveOutcome.
   async final(page) {
     await page.goto(`${cfg.ui}/namespaces/${cfg.namespace}/workflows?query=${encodeURIComponent(cfg.query)}`);
-    await expectText(page.locator('body'), [`${cfg.expect.runs} Completed`, cfg.query.replace('=', ' = '), ...cfg.expect.runIds], 'filtered workflow list after both releases');
+    await expectText(page.locator('body'), ['Completed', 'Failed', cfg.query.replace('=', ' = '), ...cfg.expect.runIds], 'filtered workflow list after both releases');
     await shot(page, '11-list-final.png');
+    await page.goto(`${cfg.ui}/namespaces/${cfg.namespace}/workflows?query=${encodeURIComponent(cfg.expect.outcomeQuery)}`);
+    await expectVisible(page.getByText(cfg.expect.rolledBackRun).first(), `rolled-back run ${cfg.expect.rolledBackRun} in the list filtered by ${cfg.expect.outcomeQuery}`);
+    await expectText(page.locator('body'), ['Failed', cfg.expect.outcomeQuery.replace('=', ' = '), cfg.expect.rolledBackRun], 'workflow list filtered by GoliveOutcome');
+    if (await page.getByText(cfg.expect.completedRun).count() > 0) {
+      throw new Error(`the list filtered by ${cfg.expect.outcomeQuery} shows the completed run ${cfg.expect.completedRun}`);
+    }
+    await shot(page, '12-list-rolled-back.png');
   },
 };
 

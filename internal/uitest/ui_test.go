@@ -50,6 +50,8 @@ const window = 120 * time.Second
 //     search attribute; its history with activity and timer summaries named
 //     after checklist items; its current details showing the checklist and the
 //     pending sign-offs;
+//   - the list again once a bad release rolled back: the good release
+//     Completed, the bad one Failed, and the list filtered by GoliveOutcome;
 //   - the evidence pack (`golive report`) of that release and of a bad release
 //     that rolls back: the filled checklist, sign-offs, charts, rollback record
 //     and audit chain head, rendered and printed to PDF.
@@ -172,7 +174,9 @@ func TestReleaseInTemporalUIAndEvidence(t *testing.T) {
 	g.evidence(t, ctx, br, base, st, "rolled-back", arts)
 	clock.lap("report + browser: evidence (rolled back)")
 
-	br.run(t, ctx, "final", base, map[string]any{"runs": 2, "runIds": []string{goodRun, base["runId"].(string)}})
+	br.run(t, ctx, "final", base, map[string]any{"runIds": []string{goodRun, base["runId"].(string)},
+		"completedRun": goodRun, "rolledBackRun": base["runId"].(string),
+		"outcomeQuery": fmt.Sprintf("%s=%q", workflows.SAOutcome.GetName(), record.OutcomeRolledBack)})
 	clock.lap("browser: final list")
 }
 
