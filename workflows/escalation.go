@@ -80,7 +80,7 @@ func (e *escalations) ladder(ctx workflow.Context, id string) {
 		lv := e.r.level(a.Level)
 		a.Sent++
 		e.r.notifyRoles(ctx, notify.AlertEvent(a.Level), lv.Contacts, a.Level,
-			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, ShortRelease(e.r.st.ReleaseID), id))
+			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, record.ShortRelease(e.r.st.ReleaseID), id))
 		if lv.Response <= 0 && a.Level >= top || a.Sent >= maxSends {
 			return
 		}

@@ -27,7 +27,7 @@ const TaskQueue = "golive"
 // ReleaseID is the workflow ID of the release of service to environment. There is
 // at most one running release per pair; a second start fails and names this one.
 func ReleaseID(service, environment string) string {
-	return releasePrefix + service + ":" + environment
+	return record.ReleasePrefix + service + ":" + environment
 }
 
 // MonitorID is the workflow ID of a release's monitoring child for one watch
@@ -297,17 +297,11 @@ const CheckReportName = "check-report"
 // other commands accept, "release:SERVICE:ENVIRONMENT" or "SERVICE:ENVIRONMENT".
 // ParseRelease is the one place that reads it.
 func ParseRelease(s string) string {
-	if strings.HasPrefix(s, releasePrefix) {
+	if strings.HasPrefix(s, record.ReleasePrefix) {
 		return s
 	}
-	return releasePrefix + s
+	return record.ReleasePrefix + s
 }
-
-const releasePrefix = "release:"
-
-// ShortRelease is the short form of a release ID that commands print and accept
-// ("SERVICE:ENVIRONMENT"), the inverse of ParseRelease.
-func ShortRelease(releaseID string) string { return strings.TrimPrefix(releaseID, releasePrefix) }
 
 // Monitoring windows: the MonitorInput.Window and record.CheckReport.Window of
 // the watch and of the post-rollback watch.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/golive/golive/internal/passkey"
-	"github.com/golive/golive/workflows"
+	"github.com/golive/golive/internal/record"
 )
 
 // A link is an address, not a credential: it names one person and one
@@ -59,7 +59,7 @@ func ReleasePath(key []byte, l Link) string {
 // the origin. The server checks it and redirects to ReleasePath's page.
 func ShortPath(key []byte, l Link) string {
 	exp := strconv.FormatInt(l.Expires.Unix(), 36)
-	ref := workflows.ShortRelease(l.Release)
+	ref := record.ShortRelease(l.Release)
 	return "/l/" + url.PathEscape(ref) + "/" + url.PathEscape(l.Person) + "/" + exp + "." + mac(key, "short", l.Release, l.Person, exp)[:16]
 }
 

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"text/template"
 	"unicode/utf8"
+
+	"github.com/golive/golive/internal/record"
 )
 
 // Events of the catalogue, in lifecycle order. The workflow sends these names.
@@ -197,7 +199,7 @@ var alertText = regexp.MustCompile(`^\[([A-Za-z0-9_-]+)\] Level (\d+) ([^:]*): (
 // NewData builds a template's data from release facts: facts outside
 // AllowedFacts are dropped, e-mail addresses and phone numbers are redacted.
 func NewData(releaseID, event string, level int, recipient string, facts []Fact) Data {
-	d := Data{ReleaseID: releaseID, Ref: strings.TrimPrefix(releaseID, "release:"), Event: event, Level: level, Recipient: Redact(recipient)}
+	d := Data{ReleaseID: releaseID, Ref: record.ShortRelease(releaseID), Event: event, Level: level, Recipient: Redact(recipient)}
 	get := map[string]string{}
 	for _, f := range facts {
 		if !slices.Contains(AllowedFacts, f.Key) || f.Value == "" {

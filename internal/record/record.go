@@ -4,7 +4,19 @@
 // workflow code.
 package record
 
-import "time"
+import (
+	"strings"
+	"time"
+)
+
+// ReleasePrefix starts every release's workflow ID ("release:SERVICE:ENVIRONMENT",
+// built by workflows.ReleaseID and read by workflows.ParseRelease). It lives here
+// so the notification catalogue can shorten an ID without importing workflow code.
+const ReleasePrefix = "release:"
+
+// ShortRelease is the short form of a release ID that commands print and accept
+// ("SERVICE:ENVIRONMENT"), the inverse of workflows.ParseRelease.
+func ShortRelease(releaseID string) string { return strings.TrimPrefix(releaseID, ReleasePrefix) }
 
 // Stage is a lifecycle stage (the README's lifecycle table, in the order of Stages).
 type Stage string
