@@ -300,7 +300,7 @@ func TestSignalFloodBeyondTheServerLimitDoesNotWedgeTheRelease(t *testing.T) {
 	if st.Outcome != record.OutcomeCompleted || app.Version() != "1.1.0" {
 		t.Fatalf("outcome %s (%s), app at %s", st.Outcome, st.Reason, app.Version())
 	}
-	want := len(workflows.WatchCheckpoints(s.Watch))
+	want := len(s.Watch.Checkpoints())
 	if got := countChecks(st, workflows.WindowWatch); got != want {
 		t.Errorf("%d watch checks arrived after the flood, want %d", got, want)
 	}

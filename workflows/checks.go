@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // CheckInput runs one watch check as a child workflow of the release.
@@ -17,10 +18,6 @@ type CheckInput struct {
 	// Index is the check's position in Monitor.Checks.
 	Index int `json:"index"`
 }
-
-// checkGrace is how long a check child may run past its due time before the
-// release stops waiting for it and counts the check as unmeasured.
-const checkGrace = 15 * time.Minute
 
 // CheckWorkflow is one watch check: it sleeps until its due time, reads every
 // metric and judges it against the thresholds. Its result is the report: only
@@ -111,13 +108,13 @@ func (r *release) startCheck(ctx workflow.Context, in MonitorInput, i int) workf
 		StaticSummary:            fmt.Sprintf("%s of %s %s", checkLabel(i, len(in.Checks), cp), r.spec.Service, r.in.Version),
 		ParentClosePolicy:        enums.PARENT_CLOSE_POLICY_TERMINATE,
 		TaskQueue:                workflow.GetInfo(ctx).TaskQueueName,
-		WorkflowExecutionTimeout: max(due.Sub(workflow.Now(ctx)), 0) + checkGrace,
+		WorkflowExecutionTimeout: max(due.Sub(workflow.Now(ctx)), 0) + spec.CheckGrace,
 	})
 	return workflow.ExecuteChildWorkflow(cctx, CheckWorkflow, CheckInput{Monitor: in, Index: i})
 }
 
 // checkResult is check i's report. A check child that fails or overruns its
-// due time by checkGrace counts as a check whose metrics could not be read:
+// due time by spec.CheckGrace counts as a check whose metrics could not be read:
 // never a pass, and counted toward the limits.
 func (r *release) checkResult(ctx workflow.Context, f workflow.ChildWorkflowFuture, in MonitorInput, i int, cp Checkpoint) (record.CheckReport, error) {
 	var rep record.CheckReport

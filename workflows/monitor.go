@@ -13,12 +13,7 @@ import (
 )
 
 // Checkpoint is one scheduled check, at an exact offset from the deploy time.
-type Checkpoint struct {
-	Offset time.Duration `json:"offset"`
-	Phase  string        `json:"phase"`
-	// Targets marks the T+1h check, which also judges the T+1h targets.
-	Targets bool `json:"targets,omitempty"`
-}
+type Checkpoint = spec.Checkpoint
 
 // MonitorInput starts a monitoring child for one watch window.
 type MonitorInput struct {
@@ -132,29 +127,6 @@ func unavailableAll(m spec.Metrics, at time.Time, cp Checkpoint, why string) []r
 	out := make([]record.Reading, 0, len(names))
 	for _, name := range names {
 		out = append(out, record.Reading{At: at, Offset: cp.Offset.String(), Phase: cp.Phase, Metric: name, Verdict: record.VerdictUnavailable, Detail: why})
-	}
-	return out
-}
-
-// WatchCheckpoints is the spec's watch plan, with the T+1h check flagged
-// (added as its own check when no watch check falls on it).
-func WatchCheckpoints(w spec.Watch) []Checkpoint {
-	var out []Checkpoint
-	t1h := w.T1H.D()
-	added := false
-	for _, o := range w.Offsets() {
-		if !added && t1h < o.Offset {
-			out = append(out, Checkpoint{Offset: t1h, Phase: "T+1h", Targets: true})
-			added = true
-		}
-		cp := Checkpoint{Offset: o.Offset, Phase: o.Phase}
-		if o.Offset == t1h {
-			cp.Targets, added = true, true
-		}
-		out = append(out, cp)
-	}
-	if !added {
-		out = append(out, Checkpoint{Offset: t1h, Phase: "T+1h", Targets: true})
 	}
 	return out
 }

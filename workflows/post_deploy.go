@@ -8,6 +8,7 @@ import (
 
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // postDeploy is the T+1h stage (stage 6). It starts the 24-hour watch's
@@ -16,7 +17,7 @@ import (
 // watch waits for the child.
 func (r *release) postDeploy(ctx workflow.Context) error {
 	r.setStage(ctx, record.StagePostDeploy)
-	checks := WatchCheckpoints(r.spec.Watch)
+	checks := r.spec.Watch.Checkpoints()
 	r.watchChild = r.monitor(ctx, MonitorInput{
 		ReleaseID: r.st.ReleaseID, Window: WindowWatch, From: r.st.DeployAt, Checks: checks,
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
@@ -71,7 +72,7 @@ func (r *release) awaitT1HReport(ctx workflow.Context) error {
 	if r.v < versionIdentity {
 		return workflow.Await(ctx, done)
 	}
-	deadline := r.st.DeployAt.Add(r.spec.Watch.T1H.D()).Add(checkGrace)
+	deadline := r.st.DeployAt.Add(r.spec.Watch.T1H.D()).Add(spec.CheckGrace)
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      max(deadline.Sub(workflow.Now(ctx)), time.Millisecond),
 		TimerOptions: workflow.TimerOptions{Summary: "T+1h: waiting for the key-metrics check until " + deadline.UTC().Format(time.RFC3339)},

@@ -93,10 +93,7 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 		return nil, temporal.NewNonRetryableApplicationError("no version to release", activities.ErrBadInput, nil)
 	}
 	now := workflow.Now(ctx)
-	window := in.Window
-	if window.IsZero() || window.Before(now) {
-		window = now
-	}
+	window := spec.ResolveWindow(now, in.Window)
 	r := &release{
 		in:       in,
 		spec:     in.Spec,

@@ -28,7 +28,7 @@ func (r *release) startMonitor(ctx workflow.Context, window string, in MonitorIn
 // that postDeploy started, which checks metrics on the fixed cadence from the
 // deploy time. It is not holdable (see lifecycleStep).
 func (r *release) watch(ctx workflow.Context) error {
-	checks := WatchCheckpoints(r.spec.Watch)
+	checks := r.spec.Watch.Checkpoints()
 	r.setStage(ctx, record.StageWatch)
 	child := r.watchChild
 	var res MonitorResult

@@ -161,8 +161,8 @@ func TestPlanTimelineIsInTheUsersZoneAndUTCFromT0(t *testing.T) {
 			checks++
 		}
 	}
-	if checks != len(workflows.WatchCheckpoints(l.Spec.Watch)) {
-		t.Errorf("%d watch checks planned, the workflow makes %d", checks, len(workflows.WatchCheckpoints(l.Spec.Watch)))
+	if checks != len(l.Spec.Watch.Checkpoints()) {
+		t.Errorf("%d watch checks planned, the workflow makes %d", checks, len(l.Spec.Watch.Checkpoints()))
 	}
 	text, _, err := runCLI(t, "plan", path, "--version", "1.1.0", "--window", "2030-06-01T18:00:00Z", "--tz", "Europe/Berlin", "--no-checks")
 	if err != nil {
@@ -171,26 +171,6 @@ func TestPlanTimelineIsInTheUsersZoneAndUTCFromT0(t *testing.T) {
 	for _, line := range []string{"Sat 2030-06-01 20:00:00 CEST  2030-06-01 18:00:00Z  T-0", "T-4h: pre-deployment checks", "readiness checks: not run (--no-checks)"} {
 		if !strings.Contains(text, line) {
 			t.Errorf("text plan lacks %q:\n%s", line, text)
-		}
-	}
-}
-
-// The planned watch checks are the workflow's own checkpoints, for the
-// checklist's cadence and for a T+1h that falls between two checks.
-func TestPlannedWatchChecksAreTheWorkflowsCheckpoints(t *testing.T) {
-	d := spec.Defaults().Watch
-	odd := spec.Watch{T1H: spec.Duration(time.Hour), Phases: []spec.Phase{{Name: "p", Every: spec.Duration(40 * time.Minute), Until: spec.Duration(3 * time.Hour)}}}
-	late := odd
-	late.T1H = spec.Duration(5 * time.Hour)
-	for _, w := range []spec.Watch{d, odd, late} {
-		got, want := w.Checkpoints(), workflows.WatchCheckpoints(w)
-		if len(got) != len(want) {
-			t.Fatalf("%d checkpoints, the workflow has %d", len(got), len(want))
-		}
-		for i := range want {
-			if got[i].Offset != want[i].Offset || got[i].Phase != want[i].Phase || got[i].Targets != want[i].Targets {
-				t.Errorf("checkpoint %d: %+v, the workflow's %+v", i, got[i], want[i])
-			}
 		}
 	}
 }

@@ -74,11 +74,12 @@ type Event struct {
 const CheckGrace = 15 * time.Minute
 
 // Checkpoint is one watch check, at an exact offset from the deploy time.
+// The workflow sends it to its monitoring child as it is (workflows.Checkpoint).
 type Checkpoint struct {
-	Offset time.Duration
-	Phase  string
+	Offset time.Duration `json:"offset"`
+	Phase  string        `json:"phase"`
 	// Targets marks the T+1h check, which also judges the T+1h targets.
-	Targets bool
+	Targets bool `json:"targets,omitempty"`
 }
 
 // Checkpoints are the watch's checks with the T+1h check flagged, added as its
