@@ -98,13 +98,17 @@ func TestSelfApprovalUnderAnyIDIsRefused(t *testing.T) {
 	defer cancel()
 	s, _ := productionSpec(t)
 	r := startSigned(ctx, t, c, s, "erin", "erin")
-	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	r.waitFor("readiness", func(st record.Status) bool {
+		return st.Stage == record.StageReadiness && st.Waiting != nil && st.Waiting.Kind == record.WaitPerson
+	})
 	for _, p := range []string{"alice", "bob", "carol", "dave"} {
 		if _, err := r.update(workflows.AttestName, r.attest(p, p)); err != nil {
 			t.Fatalf("signed attestation by %s: %v", p, err)
 		}
 	}
-	r.waitFor("approvals", func(st record.Status) bool { return st.Stage == record.StageApprovals && st.Waiting != "" })
+	r.waitFor("approvals", func(st record.Status) bool {
+		return st.Stage == record.StageApprovals && st.Waiting != nil && st.Waiting.Kind == record.WaitPerson
+	})
 	_, err := r.update(workflows.SignoffName, r.signoff("erin", "development_lead", "approvals", "erin"))
 	mustRefuse(t, "the requester's own sign-off", err, "separation of duties")
 	_, err = r.update(workflows.SignoffName, r.signoff("alice", "development_lead", "approvals", "erin"))
@@ -138,7 +142,9 @@ func TestEveryHumanInputNeedsAProofInProduction(t *testing.T) {
 	defer cancel()
 	s, app := productionSpec(t)
 	r := startSigned(ctx, t, c, s, "erin", "erin")
-	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	r.waitFor("readiness", func(st record.Status) bool {
+		return st.Stage == record.StageReadiness && st.Waiting != nil && st.Waiting.Kind == record.WaitPerson
+	})
 
 	_, err := r.update(workflows.AttestName, r.attest("carol", ""))
 	mustRefuse(t, "an unsigned attestation", err, "must be signed")
@@ -267,7 +273,9 @@ func TestARotatedKeyNoLongerVerifiesNewInputs(t *testing.T) {
 	defer cancel()
 	s, _ := productionSpec(t)
 	r := startSigned(ctx, t, c, s, "erin", "erin")
-	r.waitFor("readiness", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	r.waitFor("readiness", func(st record.Status) bool {
+		return st.Stage == record.StageReadiness && st.Waiting != nil && st.Waiting.Kind == record.WaitPerson
+	})
 	_, err = r.update(workflows.AttestName, r.attest("carol", "carol"))
 	mustRefuse(t, "carol's attestation with her rotated-out key", err, "signature refused")
 	a := workflows.Attest{Person: "carol", SignedAt: time.Now().UTC().Truncate(time.Second)}

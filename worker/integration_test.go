@@ -188,7 +188,9 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 		t.Fatalf("timed out waiting for %s; stage %s waiting %q reason %q items %+v", what, st.Stage, st.Waiting, st.Reason, st.Items[:12])
 		return record.Status{}
 	}
-	waitFor("readiness attestations", func(st record.Status) bool { return st.Waiting != "" && st.Stage == record.StageReadiness })
+	waitFor("readiness attestations", func(st record.Status) bool {
+		return st.Waiting != nil && st.Waiting.Kind == record.WaitPerson && st.Stage == record.StageReadiness
+	})
 
 	// An update refused by policy tells the caller why, and the refusal is recorded.
 	if _, err := update(workflows.SignoffName, workflows.Signoff{Person: "alice", Decision: workflows.Approve}); err == nil {
@@ -199,7 +201,9 @@ func TestReleaseOnARealServerWithUpdatesAndSignals(t *testing.T) {
 			t.Fatalf("attest by %s: %v", p, err)
 		}
 	}
-	waitFor("approvals", func(st record.Status) bool { return st.Stage == record.StageApprovals && st.Waiting != "" })
+	waitFor("approvals", func(st record.Status) bool {
+		return st.Stage == record.StageApprovals && st.Waiting != nil && st.Waiting.Kind == record.WaitPerson
+	})
 	// Two sign-offs by Update, two by Signal (as from the Temporal UI).
 	for _, p := range []string{"alice", "bob"} {
 		res, err := update(workflows.SignoffName, workflows.Signoff{Person: p, Decision: workflows.Approve})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ var scenarios = []struct {
 	silent bool
 	// signed: environment production, every input signed with its person's key.
 	signed bool
+	// retried: the T-0 smoke test fails once (failure policy ask) and is retried.
+	retried bool
 }{
 	{name: "happy-path", version: "1.1.0"},
 	{name: "rollback", version: "1.2.0-bad"},
@@ -51,6 +54,7 @@ var scenarios = []struct {
 	}},
 	{name: "refused-approval", version: "1.1.0", refuse: true},
 	{name: "signed-production", version: "1.1.0", signed: true},
+	{name: "smoke-retried", version: "1.1.0", retried: true, tweak: func(s *spec.Spec) { s.Failure.Smoke.OnFailure = spec.FailAsk }},
 }
 
 // TestRecordReplayCorpus records the corpus; it runs only with -record-corpus.
@@ -71,7 +75,11 @@ func TestRecordReplayCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sc := range scenarios {
-		s := fastSpec(t, srv.URL)
+		url := srv.URL
+		if sc.retried {
+			_, url = flakyBookingApp(t, sc.version)
+		}
+		s := fastSpec(t, url)
 		s.Service = sc.name
 		if sc.tweak != nil {
 			sc.tweak(&s)
@@ -94,11 +102,16 @@ func TestRecordReplayCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		var retrying sync.WaitGroup
+		if sc.retried {
+			retrying.Go(func() { retryWhenAsked(ctx, t, c, run) })
+		}
 		if sc.silent {
 			respond(ctx, t, c, run, s.Members, true)
 		} else {
 			respond(ctx, t, c, run, s.Members)
 		}
+		retrying.Wait()
 		writeHistory(ctx, t, c, sc.name, run)
 	}
 }

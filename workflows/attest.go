@@ -75,8 +75,8 @@ func (r *release) collectAttests(ctx workflow.Context, stage record.Stage, timeo
 	r.openAttests(ctx, stage)
 	roles := r.waitingRoles(stage)
 	r.notifyRoles(ctx, notify.EventAttestationRequested, roles, 0, "Checklist items wait for your attestation ("+string(stage)+")")
-	r.st.Waiting = "attestations by " + strings.Join(roles, ", ")
-	defer func() { r.st.Waiting = "" }()
+	defer r.waitFor(ctx, record.WaitPerson, "attestations by "+strings.Join(roles, ", ")+" ("+string(stage)+")",
+		workflow.Now(ctx).Add(timeout), "the unattested items count as not passed")()
 	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      timeout,
 		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Waiting up to %s for %s attestations", timeout, stage)},

@@ -138,8 +138,8 @@ func (r *release) checkResult(ctx workflow.Context, f workflow.ChildWorkflowFutu
 func (r *release) awaitDecision(ctx workflow.Context, in MonitorInput) (bool, error) {
 	deadline := in.From.Add(in.Checks[len(in.Checks)-1].Offset)
 	key := inconclusiveKey(in.Window)
-	r.st.Waiting = "a decision on the inconclusive " + in.Window + " result: acknowledge its alert (golive status lists it; golive ack)"
-	defer func() { r.st.Waiting = "" }()
+	defer r.waitFor(ctx, record.WaitDecision, "a decision on the inconclusive "+in.Window+" result: acknowledge its alert (golive status lists it; golive ack)",
+		deadline, "the "+in.Window+" window ends undecided and does not pass")()
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      max(deadline.Sub(workflow.Now(ctx)), time.Millisecond),
 		TimerOptions: workflow.TimerOptions{Summary: "Watch paused on an inconclusive result: waiting for a decision until " + deadline.UTC().Format(time.RFC3339)},

@@ -10,6 +10,7 @@ import (
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/render"
+	"github.com/golive/golive/internal/spec"
 )
 
 // compensation undoes one step on rollback.
@@ -21,10 +22,13 @@ type compensation struct {
 // deploy is T-0 (stage 5). After each step that changes something, its
 // compensation is pushed; a failure returns and the saga undoes them in reverse.
 func (r *release) deploy(ctx workflow.Context) error {
-	if err := timerUntil(ctx, r.st.Window, "T-0: wait for the deployment window"); err != nil {
+	if err := r.waitUntil(ctx, r.st.Window, "T-0: wait for the deployment window"); err != nil {
 		return err
 	}
 	r.setStage(ctx, record.StageDeploy)
+	if err := r.beforeChange(ctx, "the code freeze"); err != nil {
+		return err
+	}
 	if workflow.GetVersion(ctx, changeT0Alarms, workflow.DefaultVersion, 1) >= 1 {
 		if err := r.recheckAlarms(ctx); err != nil {
 			return err
@@ -42,17 +46,24 @@ func (r *release) deploy(ctx workflow.Context) error {
 	if err := r.baseline(ctx); err != nil {
 		return err
 	}
-	if err := r.migrate(ctx); err != nil {
+	if err := r.guard(ctx, spec.StepMigrate, r.migrate, r.failedItems(itemMigrate)); err != nil {
 		return err
 	}
-	if err := r.deployApp(ctx); err != nil {
+	if err := r.guard(ctx, spec.StepDeploy, r.deployApp, r.failedItems(itemDeployApp)); err != nil {
 		return err
 	}
-	if err := r.verifyLive(ctx, itemVerify, r.in.Version); err != nil {
+	verify := func(ctx workflow.Context) error { return r.verifyLive(ctx, itemVerify, r.in.Version) }
+	if err := r.guard(ctx, spec.StepVerify, verify, r.failedItems(itemVerify)); err != nil {
 		return err
 	}
-	if err := r.smoke(ctx, itemSmoke); err != nil {
-		r.notifyRoles(ctx, notify.EventSmokeFailed, r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
+	smoke := func(ctx workflow.Context) error {
+		err := r.smoke(ctx, itemSmoke)
+		if err != nil {
+			r.notifyRoles(ctx, notify.EventSmokeFailed, r.levelRoles(r.spec.Escalation.CriticalLevel), r.spec.Escalation.CriticalLevel, "Smoke tests failed after deploying "+r.in.Version)
+		}
+		return err
+	}
+	if err := r.guard(ctx, spec.StepSmoke, smoke, r.failedItems(itemSmoke)); err != nil {
 		return err
 	}
 	if err := r.errorRate(ctx); err != nil {
@@ -69,6 +80,17 @@ func (r *release) deploy(ctx workflow.Context) error {
 		return fmt.Errorf("system health %s: %s", res.State, res.Detail)
 	}
 	return nil
+}
+
+// pushComp adds a compensation unless one of that name is there already: a
+// retried step must not be undone twice (the first one undoes it to where it began).
+func (r *release) pushComp(name string, run func(ctx workflow.Context) error) {
+	for _, c := range r.comps {
+		if c.name == name {
+			return
+		}
+	}
+	r.comps = append(r.comps, compensation{name, run})
 }
 
 // baseline measures every metric before deploy with the same queries the watch uses.
@@ -93,6 +115,9 @@ func (r *release) sample(ctx workflow.Context, summary string) (activities.Sampl
 
 // migrate applies pending migrations and records the version before and after.
 func (r *release) migrate(ctx workflow.Context) error {
+	if err := r.beforeChange(ctx, "the migrations"); err != nil {
+		return err
+	}
 	r.mark(ctx, itemMigrate, record.ItemRunning, "", "")
 	in := activities.MigrateInput{ReleaseID: r.st.ReleaseID, Database: r.spec.Database}
 	var res activities.MigrateResult
@@ -109,7 +134,7 @@ func (r *release) migrate(ctx workflow.Context) error {
 	// then failed must still be migrated back down.
 	if res.After != res.Before {
 		before := res.Before
-		r.comps = append(r.comps, compensation{"migrate down", func(ctx workflow.Context) error { return r.migrateDown(ctx, before) }})
+		r.pushComp("migrate down", func(ctx workflow.Context) error { return r.migrateDown(ctx, before) })
 	}
 	if res.State == record.ItemFailed || res.State == record.ItemUnavailable {
 		return fmt.Errorf("migrations %s: %s", res.State, res.Detail)
@@ -119,12 +144,15 @@ func (r *release) migrate(ctx workflow.Context) error {
 
 // deployApp pushes the new version; the previous one is recorded for rollback.
 func (r *release) deployApp(ctx workflow.Context) error {
+	if err := r.beforeChange(ctx, "the deploy"); err != nil {
+		return err
+	}
 	r.mark(ctx, itemDeployApp, record.ItemRunning, "", "")
 	r.notifyRoles(ctx, notify.EventDeployStarted, []string{"full_team"}, 0, "Deploying "+r.in.Version)
 	var res activities.DeployResult
 	err := workflow.ExecuteActivity(act(ctx, "Deploy application code: "+r.in.Version, r.spec.Deploy.Timeout.D()), deployer.Deploy, r.deployInput(r.in.Version)).Get(ctx, &res)
 	// The revert is pushed even when the deploy failed: it may have been half applied.
-	r.comps = append(r.comps, compensation{"revert application", r.revertApp})
+	r.pushComp("revert application", r.revertApp)
 	if err != nil {
 		r.markErr(ctx, itemDeployApp, err)
 		return fmt.Errorf("deploy: %w", err)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -19,8 +20,8 @@ func (r *release) publish(ctx workflow.Context) {
 func currentDetails(st *record.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s %s → %s** · stage **%s** · %s\n\n", st.Service, st.Environment, st.Version, st.Stage, st.Outcome)
-	if st.Waiting != "" {
-		fmt.Fprintf(&b, "**Waiting for** %s\n\n", st.Waiting)
+	if w := st.Waiting; w != nil {
+		fmt.Fprintf(&b, "**Waiting for** %s\n\n", render.Wait(*w, time.UTC))
 	}
 	var pending []string
 	for _, sl := range st.Slots {

@@ -64,6 +64,46 @@ type harness struct {
 	sent   []string
 	// dir is the team directory the worker reads (the demo's, unless edited).
 	dir *activities.Directory
+	// faults makes the demo app fail requests on demand (see failNext).
+	faults *appFaults
+}
+
+// appFaults fails the next requests to a route of the demo app, as a flaky
+// dependency would: before the app handles them (503), or after (409: the
+// deploy was applied but its answer says it failed, as a timed-out one does).
+type appFaults struct {
+	mu    sync.Mutex
+	left  map[string]int
+	after map[string]bool
+}
+
+// failNext makes the next n requests to route ("POST /api/appointments") fail;
+// after says the app handles them first.
+func (h *harness) failNext(route string, n int, after bool) {
+	h.faults.mu.Lock()
+	defer h.faults.mu.Unlock()
+	h.faults.left[route], h.faults.after[route] = n, after
+}
+
+func (f *appFaults) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route := r.Method + " " + r.URL.Path
+		f.mu.Lock()
+		fail, after := f.left[route] > 0, f.after[route]
+		if fail {
+			f.left[route]--
+		}
+		f.mu.Unlock()
+		switch {
+		case !fail:
+			next.ServeHTTP(w, r)
+		case after:
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			http.Error(w, "injected: applied, then failed", http.StatusConflict)
+		default:
+			http.Error(w, "injected: dependency down", http.StatusServiceUnavailable)
+		}
+	})
 }
 
 // editDirectory points the worker at a copy of the demo directory with old
@@ -89,7 +129,8 @@ const requester = "erin"
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	app := demoapp.New(demoapp.Options{Version: "1.0.0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	appSrv := httptest.NewServer(app.Handler())
+	faults := &appFaults{left: map[string]int{}, after: map[string]bool{}}
+	appSrv := httptest.NewServer(faults.wrap(app.Handler()))
 	t.Cleanup(appSrv.Close)
 	ms := &metricsSource{values: map[string]float64{"error_rate": 0.02, "latency_p95_ms": 120, "failed_login_rate": 0.5}}
 	msSrv := httptest.NewServer(ms)
@@ -112,7 +153,7 @@ func newHarness(t *testing.T) *harness {
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment)})
 	dir := worker.DemoDirectory("..")
 	worker.Register(env, worker.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Directory: dir})
-	return &harness{t: t, env: env, app: app, metrics: ms, spec: s, dir: dir}
+	return &harness{t: t, env: env, app: app, metrics: ms, spec: s, dir: dir, faults: faults}
 }
 
 // productionCadence keeps the demo spec's target and team but puts back every

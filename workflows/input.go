@@ -65,6 +65,11 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 		r.registerLegacyReports(ctx)
 		return nil
 	}
+	if r.vGuided >= guidedFailure {
+		if err := r.registerDecisions(ctx); err != nil {
+			return err
+		}
+	}
 	r.refuseUnknownSignals(ctx)
 	// Watch checks come only as results of the release's own check children.
 	// A check-report signal is somebody else's: refused, recorded, alerted.
@@ -80,7 +85,8 @@ func (r *release) registerHandlers(ctx workflow.Context) error {
 	return nil
 }
 
-// inputNames are the signals a release takes (check-report only to refuse it).
+// inputNames are the signals a release takes (check-report only to refuse it);
+// releases since guidedFailure take decisionNames as well.
 var inputNames = []string{SignoffName, AttestName, RollbackName, AckName, AbortName, HoldName, ResumeName, CheckReportName}
 
 // refuseUnknownSignals records signals sent under a name the release has no
@@ -90,7 +96,7 @@ func (r *release) refuseUnknownSignals(ctx workflow.Context) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var names []string
-			if err := workflow.Await(ctx, func() bool { names = unknownSignals(ctx); return len(names) > 0 }); err != nil {
+			if err := workflow.Await(ctx, func() bool { names = r.unknownSignals(ctx); return len(names) > 0 }); err != nil {
 				return
 			}
 			for _, name := range names {
@@ -98,7 +104,7 @@ func (r *release) refuseUnknownSignals(ctx workflow.Context) {
 				var raw converter.RawValue
 				for ch.ReceiveAsync(&raw) {
 					_, _ = r.refuse(ctx, record.ChannelSignal, render.Truncate(name, maxClaim), claimOf(raw),
-						"", fmt.Sprintf("no input is named %q; a release takes %s", render.Truncate(name, maxClaim), strings.Join(inputNames[:len(inputNames)-1], ", ")), raw.Payload())
+						"", fmt.Sprintf("no input is named %q; a release takes %s", render.Truncate(name, maxClaim), strings.Join(r.takes(), ", ")), raw.Payload())
 				}
 			}
 		}
@@ -106,10 +112,10 @@ func (r *release) refuseUnknownSignals(ctx workflow.Context) {
 }
 
 // unknownSignals lists, sorted, the names of unread signals no handler takes.
-func unknownSignals(ctx workflow.Context) []string {
+func (r *release) unknownSignals(ctx workflow.Context) []string {
 	var out []string
 	for _, name := range workflow.GetUnhandledSignalNames(ctx) {
-		if !slices.Contains(inputNames, name) {
+		if !slices.Contains(inputNames, name) && (r.vGuided < guidedFailure || !slices.Contains(decisionNames, name)) {
 			out = append(out, name)
 		}
 	}
@@ -329,6 +335,12 @@ func inputWho(in any) (person, slot string) {
 		return v.Person, ""
 	case Resume:
 		return v.Person, ""
+	case Retry:
+		return v.Person, v.Step
+	case Skip:
+		return v.Person, v.Item
+	case OverrideFreeze:
+		return v.Person, v.Freeze
 	}
 	return "", ""
 }

@@ -205,6 +205,17 @@ func (r *release) offenders(stage record.Stage) []string {
 	return out
 }
 
+// notPassed lists the IDs of a stage's required items that did not pass.
+func (r *release) notPassed(stage record.Stage) []string {
+	var out []string
+	for _, it := range r.st.Items {
+		if it.Stage == stage && !it.Optional && it.State != record.ItemPassed && it.State != record.ItemSkipped {
+			out = append(out, it.ID)
+		}
+	}
+	return out
+}
+
 // attestsDone reports whether every attest item of a stage is final.
 func (r *release) attestsDone(stage record.Stage) bool {
 	for _, it := range r.st.Items {

@@ -121,7 +121,50 @@ const (
 	HoldName = "hold"
 	// ResumeName lifts a hold. Payload: Resume.
 	ResumeName = "resume"
+	// RetryName runs a failed step again (failure policy ask). Payload: Retry.
+	RetryName = "retry"
+	// SkipName is one rollback approver's consent to skip a failed item; the
+	// second distinct one makes it count. Payload: Skip.
+	SkipName = "skip"
+	// OverrideFreezeName is one rollback approver's consent to deploy inside a
+	// freeze; the second distinct one makes it count. Payload: OverrideFreeze.
+	OverrideFreezeName = "override-freeze"
 )
+
+// Retry runs the failed step that waits for a decision again.
+type Retry struct {
+	Person string `json:"person"`
+	// Step is the failed step (spec.Step, e.g. smoke): a retry meant for another step is refused. Empty: the one waiting.
+	Step   string `json:"step,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
+}
+
+// Skip consents to skipping one failed item of the failed step; a skip
+// counts once two distinct rollback approvers sent one for the same item.
+// The item shows as skipped in the evidence, never as passed.
+type Skip struct {
+	Person string `json:"person"`
+	Item   string `json:"item"`
+	Reason string `json:"reason"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
+}
+
+// OverrideFreeze consents to deploying inside a freeze of the spec; the
+// override counts once two distinct rollback approvers sent one for it.
+type OverrideFreeze struct {
+	Person string `json:"person"`
+	// Freeze is the freeze's name in the spec.
+	Freeze string `json:"freeze"`
+	Reason string `json:"reason"`
+	// Signature is the person's SSH signature over the input's statement (see Statement); SignedAt is the time in it.
+	Signature string    `json:"signature,omitempty"`
+	SignedAt  time.Time `json:"signed_at,omitzero"`
+}
 
 // Decision is a sign-off decision.
 type Decision string

@@ -23,7 +23,7 @@ func (r *release) postDeploy(ctx workflow.Context) error {
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds, Baseline: r.st.Baseline, StopOnRollback: true,
 	})
 	r.mark(ctx, itemWatch, record.ItemRunning, fmt.Sprintf("0/%d checks", len(checks)), "")
-	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
+	if err := r.waitUntil(ctx, r.st.DeployAt.Add(r.spec.Watch.T1H.D()), "T+1h: post-deployment checks"); err != nil {
 		return err
 	}
 	// The monitoring child's T+1h report may have arrived before this timer fired.
@@ -31,8 +31,14 @@ func (r *release) postDeploy(ctx workflow.Context) error {
 		r.mark(ctx, itemPostMetrics, record.ItemRunning, "", "")
 	}
 	r.openAttests(ctx, record.StagePostDeploy)
-	if err := r.smoke(ctx, itemPostWorkflows); err != nil {
-		r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "critical workflows failing at T+1h", "")
+	smoke := func(ctx workflow.Context) error {
+		err := r.smoke(ctx, itemPostWorkflows)
+		if err != nil {
+			r.alerts.raise(ctx, r.spec.Escalation.RollbackLevel, "critical workflows failing at T+1h", "")
+		}
+		return err
+	}
+	if err := r.guard(ctx, spec.StepSmoke, smoke, r.failedItems(itemPostWorkflows)); err != nil {
 		return err
 	}
 	r.mark(ctx, itemPostNotify, record.ItemRunning, "", "")

@@ -10,12 +10,13 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // prepare is Deployment Day T-4h (stage 4): notices, backup verification and the people's reviews.
 func (r *release) prepare(ctx workflow.Context) error {
 	at := r.st.Window.Add(-r.spec.Window.PrepareLead.D())
-	if err := timerUntil(ctx, at, "T-4h: wait for the pre-deployment window"); err != nil {
+	if err := r.waitUntil(ctx, at, "T-4h: wait for the pre-deployment window"); err != nil {
 		return err
 	}
 	r.setStage(ctx, record.StagePrepare)
@@ -24,7 +25,8 @@ func (r *release) prepare(ctx workflow.Context) error {
 	r.markNotify(ctx, itemTeamNotice, r.notifyRoles(ctx, notify.EventTeamNotification, []string{"full_team"}, 0, "Deployment window "+window))
 	r.mark(ctx, itemMaintenance, record.ItemRunning, "", "")
 	r.markNotify(ctx, itemMaintenance, r.notifyUsers(ctx, notify.EventMaintenanceWindow, "Scheduled maintenance "+window))
-	if err := r.verifyBackup(ctx, itemBackupPre, "pre-deploy"); err != nil {
+	if err := r.guard(ctx, spec.StepBackup, func(ctx workflow.Context) error { return r.verifyBackup(ctx, itemBackupPre, "pre-deploy") },
+		r.failedItems(itemBackupPre)); err != nil {
 		return err
 	}
 	if workflow.GetVersion(ctx, changeRehearsal, workflow.DefaultVersion, 1) >= 1 {

@@ -66,6 +66,21 @@ func (h Resume) Statement(ref ReleaseRef) approval.InputStatement {
 	return ref.statement(ResumeName, h.Person, h.SignedAt)
 }
 
+// Statement is what the person signs to retry a failed step.
+func (q Retry) Statement(ref ReleaseRef) approval.InputStatement {
+	return ref.statement(RetryName, q.Person, q.SignedAt, approval.Field{Name: "step", Value: q.Step}, approval.Field{Name: "reason", Value: q.Reason})
+}
+
+// Statement is what the person signs to consent to skipping an item.
+func (q Skip) Statement(ref ReleaseRef) approval.InputStatement {
+	return ref.statement(SkipName, q.Person, q.SignedAt, approval.Field{Name: "item", Value: q.Item}, approval.Field{Name: "reason", Value: q.Reason})
+}
+
+// Statement is what the person signs to consent to deploying inside a freeze.
+func (q OverrideFreeze) Statement(ref ReleaseRef) approval.InputStatement {
+	return ref.statement(OverrideFreezeName, q.Person, q.SignedAt, approval.Field{Name: "freeze", Value: q.Freeze}, approval.Field{Name: "reason", Value: q.Reason})
+}
+
 // Signoff statements keep their own format (approval.Statement), which names
 // the open block as well; SignoffStatement builds it.
 func (s Signoff) SignoffStatement(ref ReleaseRef, block string) approval.Statement {
@@ -110,6 +125,12 @@ func (h Hold) claimant() string                          { return h.Person }
 func (h Hold) signature() (string, time.Time)            { return h.Signature, h.SignedAt }
 func (h Resume) claimant() string                        { return h.Person }
 func (h Resume) signature() (string, time.Time)          { return h.Signature, h.SignedAt }
+func (q Retry) claimant() string                         { return q.Person }
+func (q Retry) signature() (string, time.Time)           { return q.Signature, q.SignedAt }
+func (q Skip) claimant() string                          { return q.Person }
+func (q Skip) signature() (string, time.Time)            { return q.Signature, q.SignedAt }
+func (q OverrideFreeze) claimant() string                { return q.Person }
+func (q OverrideFreeze) signature() (string, time.Time)  { return q.Signature, q.SignedAt }
 
 // Bounds on a signing time: how old a signed input may be when it arrives
 // (sign-offs: their block's timeout, at least an hour), and how far a signer's

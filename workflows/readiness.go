@@ -9,22 +9,34 @@ import (
 
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
 )
 
 // readiness runs the Pre-Deployment Checklist gate (stage 2): every automatic
 // check in parallel, then the attestations; the gate passes when every required item passed.
 func (r *release) readiness(ctx workflow.Context) error {
 	r.setStage(ctx, record.StageReadiness)
+	// Each kind runs on the activity activities.CheckActivity names; releases
+	// recorded before that table sent every non-database kind to Prober.Check.
+	byKind := workflow.GetVersion(ctx, "readiness-check-activities", workflow.DefaultVersion, 1) >= 1
+	return r.guard(ctx, spec.StepReadiness, func(ctx workflow.Context) error { return r.readinessGate(ctx, byKind) },
+		func() []string { return r.notPassed(record.StageReadiness) })
+}
+
+// readinessGate runs the automatic checks not passed yet (all of them the
+// first time; a retry runs the failed ones again), then waits for the
+// attestations; it ends the release not ready when a required item did not pass.
+func (r *release) readinessGate(ctx workflow.Context, byKind bool) error {
 	type pending struct {
 		id  string
 		fut workflow.Future
 	}
 	var futs []pending
-	// Each kind runs on the activity activities.CheckActivity names; releases
-	// recorded before that table sent every non-database kind to Prober.Check.
-	byKind := workflow.GetVersion(ctx, "readiness-check-activities", workflow.DefaultVersion, 1) >= 1
 	for _, it := range r.spec.Readiness.Items {
 		if it.Auto == nil {
+			continue
+		}
+		if st := r.item(it.ID); st != nil && (st.State == record.ItemPassed || st.State == record.ItemSkipped) {
 			continue
 		}
 		in := activities.CheckInput{ReleaseID: r.st.ReleaseID, ItemID: it.ID, Check: *it.Auto, App: r.spec.App}

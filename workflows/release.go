@@ -54,6 +54,12 @@ type release struct {
 	// vOutcome is outcomeShown for releases whose outcome shows in their
 	// search attributes and close status (DefaultVersion before).
 	vOutcome workflow.Version
+	// vGuided is guidedFailure for releases whose failed steps wait for
+	// people's decisions, hold before each changing step and keep out of
+	// freezes (DefaultVersion before).
+	vGuided workflow.Version
+	// choice is the decision on the failed step that waits (nil until one comes).
+	choice *record.Decision
 	// v is the identity version the release started under (versionIdentity
 	// and later: team directory, proofs on every input, check children).
 	v workflow.Version
@@ -116,6 +122,7 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 		},
 	}
 	r.vOutcome = workflow.GetVersion(ctx, changeOutcome, workflow.DefaultVersion, outcomeShown)
+	r.vGuided = workflow.GetVersion(ctx, changeGuided, workflow.DefaultVersion, guidedFailure)
 	r.showOutcome(ctx)
 	r.alerts = newEscalations(r)
 	r.st.Items = checklistItems(in.Spec)
@@ -178,14 +185,14 @@ func (r *release) showOutcome(ctx workflow.Context) {
 // (evidence.go) follow in run.
 func (r *release) lifecycle(ctx workflow.Context) error {
 	steps := []lifecycleStep{
-		{r.plan, true},       // plan.go
-		{r.readiness, true},  // readiness.go
-		{r.approvals, true},  // approvals.go
-		{r.prepare, true},    // prepare.go: T-4h
-		{r.deploy, true},     // deploy.go: T-0
-		{r.postDeploy, true}, // post_deploy.go: T+1h, with the watch started
-		{r.watch, false},     // watch.go: the rest of the first 24 hours
-		{r.review, true},     // review.go
+		{record.StagePlan, r.plan, true},             // plan.go
+		{record.StageReadiness, r.readiness, true},   // readiness.go
+		{record.StageApprovals, r.approvals, true},   // approvals.go
+		{record.StagePrepare, r.prepare, true},       // prepare.go: T-4h
+		{record.StageDeploy, r.deploy, true},         // deploy.go: T-0
+		{record.StagePostDeploy, r.postDeploy, true}, // post_deploy.go: T+1h, with the watch started
+		{record.StageWatch, r.watch, false},          // watch.go: the rest of the first 24 hours
+		{record.StageReview, r.review, true},         // review.go
 	}
 	for _, s := range steps {
 		if err := r.step(ctx, s); err != nil {
@@ -200,6 +207,7 @@ func (r *release) lifecycle(ctx workflow.Context) error {
 // 24-hour watch, since watching changes nothing at the target and rollback
 // triggers never wait.
 type lifecycleStep struct {
+	stage    record.Stage
 	run      func(workflow.Context) error
 	holdable bool
 }
@@ -215,7 +223,7 @@ func (r *release) step(ctx workflow.Context, s lifecycleStep) error {
 		if err = r.stopped(); err != nil {
 			return err
 		}
-		err = r.waitHold(ctx)
+		err = r.waitHold(ctx, "stage "+string(s.stage))
 	}
 	if err == nil {
 		err = s.run(ctx)
@@ -251,15 +259,14 @@ func (r *release) setStage(ctx workflow.Context, s record.Stage) {
 	r.publish(ctx)
 }
 
-// waitHold blocks while the release is held.
-func (r *release) waitHold(ctx workflow.Context) error {
+// waitHold blocks while the release is held; before says where it holds
+// (the next stage or step), for the status.
+func (r *release) waitHold(ctx workflow.Context, before string) error {
 	if !r.st.Held {
 		return nil
 	}
-	r.st.Waiting = "held by " + r.st.HeldBy + ": resume with golive resume"
-	err := workflow.Await(ctx, func() bool { return !r.st.Held })
-	r.st.Waiting = ""
-	return err
+	defer r.waitFor(ctx, record.WaitHold, "held by "+r.st.HeldBy+" before "+before+": resume with golive resume", time.Time{}, "")()
+	return workflow.Await(ctx, func() bool { return !r.st.Held })
 }
 
 // timerUntil sleeps on a durable timer until t; the summary names the checklist moment.

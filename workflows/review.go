@@ -16,7 +16,7 @@ import (
 // collected. A review left open past its timeout ends the release as completed
 // with the open items named, never as if they had been done.
 func (r *release) review(ctx workflow.Context) error {
-	if err := timerUntil(ctx, r.st.DeployAt.Add(r.spec.Review.After.D()), "Post-Deployment Review opens (24h after deploy)"); err != nil {
+	if err := r.waitUntil(ctx, r.st.DeployAt.Add(r.spec.Review.After.D()), "Post-Deployment Review opens (24h after deploy)"); err != nil {
 		return err
 	}
 	r.setStage(ctx, record.StageReview)

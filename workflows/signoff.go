@@ -91,8 +91,8 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 		slot.State = record.ItemPassed
 	}
 	filled, total := r.blockProgress(r.open)
-	if filled < total {
-		r.st.Waiting = "sign-off: " + strings.Join(r.openSlotIDs(), ", ")
+	if w := r.st.Waiting; filled < total && w != nil && w.Kind == record.WaitPerson {
+		w.For = signoffWaitText(r.open, r.openSlotIDs())
 	}
 	return InputResult{Message: fmt.Sprintf("%s approved by %s (%d of %d slots filled)", slot.ID, s.Person, filled, total)}, nil
 }
@@ -225,8 +225,13 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 	escalateAt := start.Add(b.EscalateAfter.D())
 	escalated := b.EscalateAfter == 0
 	done := func() bool { return r.blockDone(block) || r.rejected != nil }
+	then := "the release ends timed_out"
+	if b.OnTimeout == "hold" {
+		then = "the release is held"
+	}
+	defer r.waitFor(ctx, record.WaitPerson, "", deadline, then)()
 	for {
-		r.st.Waiting = "sign-off: " + strings.Join(r.openSlotIDs(), ", ")
+		r.st.Waiting.For, r.st.Waiting.Until = signoffWaitText(block, r.openSlotIDs()), deadline
 		next := deadline
 		if b.RemindEvery > 0 && nextRemind.Before(next) {
 			next = nextRemind
@@ -242,7 +247,6 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 			return err
 		}
 		if ok {
-			r.st.Waiting = ""
 			if r.rejected != nil {
 				return errRejected
 			}
@@ -265,6 +269,11 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 	}
 }
 
+// signoffWaitText names the sign-offs a block still waits for.
+func signoffWaitText(block string, slots []string) string {
+	return block + " sign-offs: " + strings.Join(slots, ", ")
+}
+
 // signoffTimeout applies on_timeout: abort ends the block with a timed-out
 // end (the release's, in the approvals stage), hold waits for a resume.
 func (r *release) signoffTimeout(ctx workflow.Context, block string, b spec.SignoffBlock) error {
@@ -272,7 +281,7 @@ func (r *release) signoffTimeout(ctx workflow.Context, block string, b spec.Sign
 	if b.OnTimeout == "hold" {
 		r.st.Held, r.st.HeldBy = true, "golive (sign-off timeout: "+missing+")"
 		r.notifyRoles(ctx, notify.EventSignoffTimeout, r.openSlotRoles(), 0, "Sign-off timed out, release held: "+missing)
-		return r.waitHold(ctx)
+		return r.waitHold(ctx, "the rest of the "+block+" sign-offs")
 	}
 	return end(record.OutcomeTimedOut, fmt.Sprintf("%s sign-off timed out after %s; missing: %s", block, b.Timeout, missing))
 }

@@ -48,6 +48,7 @@ func followRelease(ctx context.Context, c client.Client, id string, every time.D
 	defer tick.Stop()
 	var stage record.Stage
 	var waiting string
+	loc := time.Local
 	for {
 		st, err := queryStatus(ctx, c, id)
 		if err != nil {
@@ -57,8 +58,8 @@ func followRelease(ctx context.Context, c client.Client, id string, every time.D
 			stage = st.Stage
 			fmt.Printf("%s stage %s\n", time.Now().UTC().Format("15:04:05"), stage)
 		}
-		if st.Waiting != waiting {
-			waiting = st.Waiting
+		if w := waitText(st, loc); w != waiting {
+			waiting = w
 			if waiting != "" {
 				fmt.Printf("%s waiting for %s\n", time.Now().UTC().Format("15:04:05"), waiting)
 			}

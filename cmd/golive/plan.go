@@ -30,7 +30,7 @@ each sign-off deadline) in --tz and UTC. It exits 1 when start would refuse the 
   golive plan release.yaml --version 4.2.0 --window 2026-12-01T22:00:00Z --tz America/New_York -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			loc, err := planZone(tz)
+			loc, err := zoneFlag(tz)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,8 @@ each sign-off deadline) in --tz and UTC. It exits 1 when start would refuse the 
 	return cmd
 }
 
-func planZone(tz string) (*time.Location, error) {
+// zoneFlag reads a --tz flag: an IANA zone, or the local one when empty.
+func zoneFlag(tz string) (*time.Location, error) {
 	if tz == "" {
 		return time.Local, nil
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // renderStatus draws a release for a terminal. compact hides finished stages' items.
-func renderStatus(st record.Status, compact bool) string {
+// Deadlines show in loc and UTC.
+func renderStatus(st record.Status, compact bool, loc *time.Location) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  %s %s → %s  (previous %s, live %s)\n", st.ReleaseID, st.Service, st.Environment, st.Version, dash(st.PreviousVersion), dash(st.LiveVersion))
 	fmt.Fprintf(&b, "stage %s · outcome %s · requested by %s · T-0 %s\n", st.Stage, st.Outcome, evidence.RequesterText(st), st.Window.UTC().Format(time.RFC3339))
@@ -24,9 +25,10 @@ func renderStatus(st record.Status, compact bool) string {
 	if st.Held {
 		fmt.Fprintf(&b, "HELD by %s\n", st.HeldBy)
 	}
-	if st.Waiting != "" {
-		fmt.Fprintf(&b, "waiting for %s\n", st.Waiting)
+	if w := waitText(st, loc); w != "" {
+		fmt.Fprintf(&b, "waiting for %s\n", w)
 	}
+	writeFailure(&b, st, loc)
 	if st.Reason != "" {
 		fmt.Fprintf(&b, "reason: %s\n", st.Reason)
 	}
@@ -118,4 +120,29 @@ func keyword(e *workflow.WorkflowExecutionInfo, name string) string {
 func payloadString(p *common.Payload) string {
 	s := strings.Trim(string(p.GetData()), `"`)
 	return s
+}
+
+// waitText is what the release waits for, with its deadline in loc and UTC ("" when it is working).
+func waitText(st record.Status, loc *time.Location) string {
+	if st.Waiting == nil {
+		return ""
+	}
+	return render.Wait(*st.Waiting, loc)
+}
+
+// writeFailure shows a failed step that waits for a decision: what failed,
+// until when, and what each choice would do.
+func writeFailure(b *strings.Builder, st record.Status, loc *time.Location) {
+	f := st.Failure
+	if f == nil {
+		return
+	}
+	fmt.Fprintf(b, "FAILED step %s (attempt %d) at %s: %s\n", f.Step, f.Attempt, render.When(f.Since, loc), truncate(f.Error, 200))
+	fmt.Fprintf(b, "  items: %s; without a decision by %s golive takes %s\n", strings.Join(f.Items, ", "), render.When(f.Deadline, loc), f.OnTimeout)
+	for _, o := range f.Options {
+		fmt.Fprintf(b, "  %-8s %s\n           %s\n", o.Choice, o.Command, o.Effect)
+	}
+	for _, c := range f.Skips {
+		fmt.Fprintf(b, "  skip of %s consented by %s at %s: %s\n", c.Item, c.Person, render.When(c.At, loc), truncate(c.Reason, 120))
+	}
 }

@@ -56,6 +56,7 @@ temporal.toml config file); the default is 127.0.0.1:7233, namespace default.`,
 		newValidateCmd(g), newPlanCmd(g), newStartCmd(g), newStatusCmd(g), newListCmd(g),
 		newApproveCmd(g, "approve"), newApproveCmd(g, "reject"), newAttestCmd(g), newAckCmd(g),
 		newAbortCmd(g), newRollbackCmd(g), newHoldCmd(g), newResumeCmd(g),
+		newRetryCmd(g), newSkipCmd(g), newOverrideFreezeCmd(g),
 		newWorkerCmd(g), newReportCmd(g), newCodecServerCmd(g), newDBCmd(g), newAuditCmd(g),
 		newDirectoryCmd(g), newSpecCmd(g), newApprovalsCmd(g), newDrillCmd(g),
 	)

@@ -20,6 +20,7 @@ import (
 func newStatusCmd(g *globals) *cobra.Command {
 	var watch bool
 	var every time.Duration
+	var tz string
 	cmd := &cobra.Command{
 		Use:   "status RELEASE",
 		Short: "Show a release: stage, every checklist item, sign-offs, readings, alerts, rollback",
@@ -28,6 +29,10 @@ func newStatusCmd(g *globals) *cobra.Command {
   golive status demo-portal:demo -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			loc, err := zoneFlag(tz)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			c, err := g.dial(ctx)
 			if err != nil {
@@ -43,14 +48,15 @@ func newStatusCmd(g *globals) *cobra.Command {
 				if g.json() {
 					return json.NewEncoder(os.Stdout).Encode(st)
 				}
-				fmt.Print(renderStatus(st, false))
+				fmt.Print(renderStatus(st, false, loc))
 				return nil
 			}
-			return watchStatus(ctx, c, id, every)
+			return watchStatus(ctx, c, id, every, loc)
 		},
 	}
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "redraw in place until the release ends")
 	cmd.Flags().DurationVar(&every, "every", time.Second, "redraw interval with --watch")
+	cmd.Flags().StringVar(&tz, "tz", "", "IANA time zone deadlines are shown in beside UTC (default: the local one)")
 	return cmd
 }
 
@@ -68,7 +74,7 @@ func queryStatus(ctx context.Context, c client.Client, id string) (record.Status
 }
 
 // watchStatus redraws the status in place until the release is done.
-func watchStatus(ctx context.Context, c client.Client, id string, every time.Duration) error {
+func watchStatus(ctx context.Context, c client.Client, id string, every time.Duration, loc *time.Location) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -76,7 +82,7 @@ func watchStatus(ctx context.Context, c client.Client, id string, every time.Dur
 		if err != nil {
 			return err
 		}
-		fmt.Print("\033[H\033[2J" + renderStatus(st, true))
+		fmt.Print("\033[H\033[2J" + renderStatus(st, true, loc))
 		if st.Stage == record.StageDone {
 			return nil
 		}

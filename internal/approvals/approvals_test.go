@@ -191,7 +191,7 @@ func startRelease(t testing.TB, ctx context.Context, c client.Client, env string
 		t.Fatal(err)
 	}
 	r.run = run.GetRunID()
-	r.waitFor(ctx, "readiness attestations", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != "" })
+	r.waitFor(ctx, "readiness attestations", func(st record.Status) bool { return st.Stage == record.StageReadiness && st.Waiting != nil })
 	for _, p := range []string{"alice", "bob", "carol", "dave"} {
 		a := workflows.Attest{Person: p, SignedAt: time.Now().UTC().Truncate(time.Second)}
 		if a.Signature, err = approval.SignInput(sshKey(t, p), a.Statement(r.ref())); err != nil {

@@ -81,7 +81,10 @@ func BuildPlan(st record.Status, snap *directory.Snapshot, person string, zone *
 		zone = time.UTC
 	}
 	p := Plan{Release: st.ReleaseID, Service: st.Service, Environment: st.Environment, From: st.PreviousVersion, To: st.Version,
-		Zone: zone.String(), Stage: string(st.Stage), Waiting: st.Waiting, Outcome: string(st.Outcome)}
+		Zone: zone.String(), Stage: string(st.Stage), Outcome: string(st.Outcome)}
+	if st.Waiting != nil {
+		p.Waiting = render.Wait(*st.Waiting, zone)
+	}
 	if p.From == "" {
 		p.From = "(not recorded yet)"
 	}

@@ -38,6 +38,11 @@ const (
 	KindDirectory = "directory"
 	// KindInput: a human input other than a sign-off (start, attest, ack, steering), accepted or refused.
 	KindInput = "input"
+	// KindDecision: a decision on a failed step (retry, skip, rollback, abort,
+	// or golive's default at the decision timeout); Action is the choice.
+	KindDecision = "decision"
+	// KindFreeze: a release held by a freeze window, or a freeze overridden by two rollback approvers.
+	KindFreeze = "freeze"
 	// KindDrill: a scheduled recovery drill's result (DrillWorkflow); Action is
 	// its state, Data["drill"] its kind.
 	KindDrill = "drill"

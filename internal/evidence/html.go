@@ -112,6 +112,7 @@ func HTMLWith(st record.Status, o Options) string {
 	for _, g := range groups {
 		writeStageHTML(w, g)
 	}
+	writeDecisionsHTML(w, st)
 	writeSignoffsHTML(w, st)
 	writeIdentityHTML(w, st)
 	writeMetricsHTML(w, st, o)
@@ -212,6 +213,9 @@ func writeStageHTML(w *page, g stageGroup) {
 			value := esc(oneLine(it.Value))
 			if it.Detail != "" && it.State != record.ItemPassed {
 				value += `<span class="detail">` + esc(oneLine(it.Detail)) + `</span>`
+			}
+			for _, a := range AttemptLines(it) {
+				value += `<span class="detail">` + esc(a) + `</span>`
 			}
 			w.raw(fmt.Sprintf(`<tr class="s-%s" id="item-%s"><td class="c">%s</td><td>%s%s</td><td>%s</td><td class="by">%s</td><td class="when">%s</td></tr>`,
 				esc(string(it.State)), esc(it.ID), boxHTML(it.State), inline(it.Title), tags, value, esc(it.Actor), esc(stamp(it.At))))
@@ -360,6 +364,18 @@ func writeMetricsHTML(w *page, st record.Status, o Options) {
 		w.raw(`</tbody></table>`)
 	}
 	w.raw("</section>\n")
+}
+
+func writeDecisionsHTML(w *page, st record.Status) {
+	lines := DecisionLines(st)
+	if len(lines) == 0 {
+		return
+	}
+	w.raw(`<section id="decisions"><h2>Decisions on failed steps and freezes</h2><ul>`)
+	for _, l := range lines {
+		w.raw(`<li>` + html.EscapeString(l) + `</li>`)
+	}
+	w.raw("</ul></section>\n")
 }
 
 func writeAlertsHTML(w *page, st record.Status) {

@@ -43,6 +43,7 @@ func Markdown(st record.Status) string {
 			}
 		}
 	}
+	writeDecisions(&b, st)
 	writeSignoffs(&b, st)
 	writeIdentity(&b, st)
 	writeReadings(&b, st)
@@ -100,7 +101,63 @@ func writeItemMD(b *strings.Builder, it record.Item) {
 	if it.Detail != "" && it.State != record.ItemPassed {
 		fmt.Fprintf(b, "\n  - %s", oneLine(it.Detail))
 	}
+	for _, a := range AttemptLines(it) {
+		fmt.Fprintf(b, "\n  - %s", a)
+	}
 	b.WriteString("\n")
+}
+
+// AttemptLines are an item's earlier runs, one line each ("attempt 1 failed
+// 2026-12-08 14:00:05 UTC: appointments: HTTP 503").
+func AttemptLines(it record.Item) []string {
+	out := make([]string, len(it.Attempts))
+	for i, a := range it.Attempts {
+		line := fmt.Sprintf("attempt %d %s %s", i+1, a.State, stamp(a.At))
+		if d := strings.TrimSpace(a.Value + " " + oneLine(a.Detail)); d != "" {
+			line += ": " + d
+		}
+		out[i] = line
+	}
+	return out
+}
+
+// writeDecisions lists the decisions on failed steps and the freeze overrides.
+func writeDecisions(b *strings.Builder, st record.Status) {
+	if len(st.Decisions) == 0 && len(st.FreezeOverrides) == 0 {
+		return
+	}
+	b.WriteString("\n## Decisions on failed steps and freezes\n\n")
+	for _, d := range DecisionLines(st) {
+		fmt.Fprintf(b, "- %s\n", d)
+	}
+}
+
+// DecisionLines say, one line each, what people (or golive, at a decision
+// timeout) decided on each failed step, and who overrode which freeze.
+func DecisionLines(st record.Status) []string {
+	var out []string
+	for _, d := range st.Decisions {
+		line := fmt.Sprintf("%s %s: %s (attempt %d) by %s", stamp(d.At), d.Step, d.Choice, d.Attempt, strings.Join(d.By, " and "))
+		if len(d.Items) > 0 {
+			line += ", items " + strings.Join(d.Items, ", ")
+		}
+		if d.Reason != "" {
+			line += ": " + oneLine(d.Reason)
+		}
+		out = append(out, line)
+	}
+	for _, o := range st.FreezeOverrides {
+		var by []string
+		for _, c := range o.By {
+			by = append(by, c.Person+" ("+oneLine(c.Reason)+")")
+		}
+		state := "overridden " + stamp(o.Granted)
+		if o.Granted.IsZero() {
+			state = "not overridden (one consent of two)"
+		}
+		out = append(out, fmt.Sprintf("freeze %s %s by %s", o.Freeze, state, strings.Join(by, " and ")))
+	}
+	return out
 }
 
 func writeSignoffs(b *strings.Builder, st record.Status) {

@@ -274,7 +274,7 @@ func responder(ctx context.Context, c client.Client, id string, s spec.Spec) (st
 			if st.Stage == record.StageDone {
 				return
 			}
-			if st.Waiting == "" || st.Held {
+			if st.Waiting == nil || st.Waiting.Kind != record.WaitPerson || st.Held {
 				// Answer only what the release asks for, after it asked: its
 				// requests (notifications) then come in a fixed order, so the
 				// kill cases can count them.

@@ -116,6 +116,17 @@ type Item struct {
 	// Value is what was measured or recorded (e.g. "HTTP 200 in 12ms", "v1.4.2").
 	Value  string `json:"value,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Attempts are the earlier runs of a step that failed and was retried
+	// (golive retry), oldest first; the item itself is the latest run.
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Attempt is one earlier run of a retried step.
+type Attempt struct {
+	At     time.Time `json:"at"`
+	State  ItemState `json:"state"`
+	Value  string    `json:"value,omitempty"`
+	Detail string    `json:"detail,omitempty"`
 }
 
 // SignedBy is one person's sign-off on a slot.
@@ -322,13 +333,19 @@ type Status struct {
 	DeployAt        time.Time `json:"deploy_at,omitzero"`
 	Stage           Stage     `json:"stage"`
 	Outcome         Outcome   `json:"outcome"`
-	// Waiting says in words what the release waits for now, if anything.
-	Waiting string      `json:"waiting,omitempty"`
-	Held    bool        `json:"held,omitempty"`
-	HeldBy  string      `json:"held_by,omitempty"`
-	Items   []Item      `json:"items"`
-	Slots   []SlotState `json:"slots"`
-	Refused []Refusal   `json:"refused,omitempty"`
+	// Waiting is what the release waits for now and until when (nil when it is working).
+	Waiting *Wait  `json:"waiting,omitempty"`
+	Held    bool   `json:"held,omitempty"`
+	HeldBy  string `json:"held_by,omitempty"`
+	// Failure is the failed step waiting for a decision, while one does (failure policy ask).
+	Failure *Failure `json:"failure,omitempty"`
+	// Decisions are the decisions taken on failed steps, in order.
+	Decisions []Decision `json:"decisions,omitempty"`
+	// FreezeOverrides are the freezes two rollback approvers let this release deploy in.
+	FreezeOverrides []FreezeOverride `json:"freeze_overrides,omitempty"`
+	Items           []Item           `json:"items"`
+	Slots           []SlotState      `json:"slots"`
+	Refused         []Refusal        `json:"refused,omitempty"`
 	// RefusedTotal counts every refused input, repeats included.
 	RefusedTotal int `json:"refused_total,omitempty"`
 	// Proofs lists every accepted human input with how it was proven.
@@ -347,4 +364,112 @@ type Status struct {
 	Evidence  string         `json:"evidence,omitempty"`
 	// AuditHead is the hash of the audit ledger's last row for this release (the chain head the evidence pack prints).
 	AuditHead string `json:"audit_head,omitempty"`
+}
+
+// WaitKind is what kind of thing a release waits for.
+type WaitKind string
+
+// Wait kinds.
+const (
+	// WaitTimer is a moment of the checklist (T-4h, T-0, T+1h, the review).
+	WaitTimer WaitKind = "timer"
+	// WaitPerson is people's sign-offs, attestations or acknowledgement.
+	WaitPerson WaitKind = "person"
+	// WaitDecision is a decision on a failed step (retry, skip, rollback, abort).
+	WaitDecision WaitKind = "decision"
+	// WaitHold is a hold, until somebody resumes the release.
+	WaitHold WaitKind = "hold"
+	// WaitFreeze is a freeze window, until it ends or two rollback approvers override it.
+	WaitFreeze WaitKind = "freeze"
+	// WaitWatch is the 24-hour watch's checks.
+	WaitWatch WaitKind = "watch"
+)
+
+// Wait is what a release waits for: a kind, the thing in words, and the
+// deadline (zero: until somebody acts, as for a hold).
+type Wait struct {
+	Kind  WaitKind  `json:"kind"`
+	For   string    `json:"for"`
+	Until time.Time `json:"until,omitzero"`
+	// Then says what happens at Until when nothing came, e.g. "the release ends timed_out".
+	Then string `json:"then,omitempty"`
+}
+
+// String is the wait in words with its deadline in UTC ("" for none); render.Wait shows it in a time zone.
+func (w *Wait) String() string {
+	if w == nil {
+		return ""
+	}
+	if w.Until.IsZero() {
+		return w.For
+	}
+	return w.For + " until " + w.Until.UTC().Format(time.RFC3339)
+}
+
+// Choice is a decision on a failed step.
+type Choice string
+
+// Decisions on a failed step. ChoiceTimeout is golive's, when nobody decided in time.
+const (
+	ChoiceRetry    Choice = "retry"
+	ChoiceSkip     Choice = "skip"
+	ChoiceRollback Choice = "rollback"
+	ChoiceAbort    Choice = "abort"
+	ChoiceTimeout  Choice = "timeout"
+)
+
+// Failure is a failed step that waits for people to decide.
+type Failure struct {
+	// Step is the failure policy's step name (spec.Step), e.g. smoke.
+	Step string `json:"step"`
+	// Items are the checklist items that failed; skip takes one of them.
+	Items []string `json:"items"`
+	// Error is what failed.
+	Error   string    `json:"error"`
+	Attempt int       `json:"attempt"`
+	Since   time.Time `json:"since"`
+	// Deadline is when the default (OnTimeout) is taken if nobody decided.
+	Deadline  time.Time `json:"deadline"`
+	OnTimeout Choice    `json:"on_timeout"`
+	// Options say what each choice would do, in the order a person reads them.
+	Options []Option `json:"options"`
+	// Skips are the skip consents so far (a skip needs two distinct rollback approvers).
+	Skips []Consent `json:"skips,omitempty"`
+}
+
+// Option is one choice on a failed step and what it would do.
+type Option struct {
+	Choice  Choice `json:"choice"`
+	Command string `json:"command"`
+	Effect  string `json:"effect"`
+}
+
+// Consent is one person's part of a two-person decision (a skip, a freeze override).
+type Consent struct {
+	Person string    `json:"person"`
+	Item   string    `json:"item,omitempty"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+	// Fingerprint is the key that signed the consent, when signed.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// Decision is what was decided on a failed step.
+type Decision struct {
+	Step    string   `json:"step"`
+	Attempt int      `json:"attempt"`
+	Choice  Choice   `json:"choice"`
+	Items   []string `json:"items,omitempty"`
+	// By is who decided: one person, two for a skip, golive for a timeout.
+	By     []string  `json:"by"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// FreezeOverride lets a release deploy inside one freeze: two distinct rollback approvers, each with a reason.
+type FreezeOverride struct {
+	Freeze string    `json:"freeze"`
+	By     []Consent `json:"by"`
+	// Granted is when the second approver made it count (zero while one consent waits for another).
+	Granted time.Time `json:"granted,omitzero"`
 }

@@ -10,6 +10,7 @@ package render
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/golive/golive/internal/record"
 )
@@ -83,4 +84,35 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// Wait says what a release waits for and until when, the deadline in loc and
+// in UTC ("until Tue 2026-12-08 09:00 EST (14:00 UTC); then ...").
+func Wait(w record.Wait, loc *time.Location) string {
+	s := w.For
+	if w.Until.IsZero() {
+		if w.Kind == record.WaitHold {
+			s += " (no deadline)"
+		}
+		return s
+	}
+	s += " until " + When(w.Until, loc)
+	if w.Then != "" {
+		s += "; then " + w.Then
+	}
+	return s
+}
+
+// When is a moment in loc and in UTC: "Tue 2026-12-08 09:00:00 EST (14:00:00 UTC)";
+// in UTC alone when loc is UTC.
+func When(t time.Time, loc *time.Location) string {
+	utc := t.UTC()
+	if loc == nil || loc == time.UTC || loc.String() == "UTC" {
+		return utc.Format("Mon 2006-01-02 15:04:05 UTC")
+	}
+	local := t.In(loc)
+	if local.Format("2006-01-02") == utc.Format("2006-01-02") {
+		return local.Format("Mon 2006-01-02 15:04:05 MST") + " (" + utc.Format("15:04:05 UTC") + ")"
+	}
+	return local.Format("Mon 2006-01-02 15:04:05 MST") + " (" + utc.Format("Mon 15:04:05 UTC") + ")"
 }

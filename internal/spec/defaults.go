@@ -48,6 +48,8 @@ func Defaults() Spec {
 			RemindEvery: dur(time.Hour), EscalateAfter: dur(2 * time.Hour),
 		},
 		Readiness: Readiness{Timeout: dur(24 * time.Hour), Items: DefaultReadiness()},
+		// The steps' on_failure depends on the environment (see failureDefaults).
+		Failure: Failure{DecisionTimeout: dur(DefaultDecisionTimeout)},
 		Window:    Window{PrepareLead: dur(4 * time.Hour), Duration: dur(2 * time.Hour)},
 		Prepare:   StageItems{Items: DefaultPrepare()},
 		Backup:    Backup{Type: "none"},
@@ -145,6 +147,7 @@ func applyDefaults(s *Spec, present func(path string) bool) {
 	signoffDefaults(&s.Approvals, d.Approvals)
 	signoffDefaults(&s.Completion, d.Completion)
 	or(&s.Readiness.Timeout, d.Readiness.Timeout)
+	failureDefaults(s, d)
 	s.Readiness.Items = mergeAt(readinessFor(s), s.Readiness.Items, "readiness.items", present)
 	or(&s.Window.PrepareLead, d.Window.PrepareLead)
 	or(&s.Window.Duration, d.Window.Duration)

@@ -16,14 +16,14 @@ import (
 // doc comment, read from the source at run time: the comment in types.go is the
 // one place a field is described, and the schema and docs/spec.md cannot drift from it.
 //
-//go:embed types.go metrics.go check.go freeze.go drills.go
+//go:embed types.go metrics.go check.go freeze.go drills.go failure.go
 var typeSources embed.FS
 
 // fieldDocs maps "Type.Field" (Go names) to the field's doc comment, and "Type" to the type's.
 var fieldDocs = sync.OnceValues(func() (map[string]string, error) {
 	docs := map[string]string{}
 	fset := token.NewFileSet()
-	for _, name := range []string{"types.go", "metrics.go", "check.go", "freeze.go", "drills.go"} {
+	for _, name := range []string{"types.go", "metrics.go", "check.go", "freeze.go", "drills.go", "failure.go"} {
 		src, err := typeSources.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("read embedded %s: %w", name, err)
@@ -100,6 +100,7 @@ var (
 		reflect.TypeFor[SignoffBlock]():  {"OnTimeout": OnTimeouts},
 		reflect.TypeFor[Check]():         {"Kind": CheckKinds},
 		reflect.TypeFor[Backup]():        {"Type": BackupTypes},
+		reflect.TypeFor[StepFailure]():   {"OnFailure": FailureActions},
 		reflect.TypeFor[DrillCheck]():    {"Kind": DrillKinds},
 		reflect.TypeFor[Deploy]():        {"Target": DeployTargets},
 		reflect.TypeFor[Flow]():          {"Method": FlowMethods},

@@ -30,6 +30,8 @@ type Spec struct {
 	Window Window `yaml:"window" json:"window"`
 	// Freeze lists the periods no release may deploy in: golive start and plan refuse a T-0 inside one.
 	Freeze []Freeze `yaml:"freeze,omitempty" json:"freeze,omitempty"`
+	// Failure says, per step, whether a failure rolls back or waits for a person's decision (golive retry, skip).
+	Failure Failure `yaml:"failure" json:"failure"`
 	// Prepare lists the T-4h items that need a person (rollback plan review, support briefed).
 	Prepare StageItems `yaml:"prepare" json:"prepare"`
 	// Backup is how backups are verified at T-4h and after deploy.

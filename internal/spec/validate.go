@@ -64,6 +64,7 @@ func validate(s *Spec, file string, at func(string) (int, int), raw map[string][
 	c.allItems()
 	c.watch()
 	c.freezes()
+	c.failure()
 	c.escalation()
 	c.thresholds()
 	c.metrics()

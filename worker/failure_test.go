@@ -1,0 +1,162 @@
+package worker_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/golive/golive/internal/demoapp"
+	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/spec"
+	"github.com/golive/golive/workflows"
+)
+
+// TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy is the issue's
+// "done when": on a real server with the real activities, the T-0 smoke test
+// of a release whose spec asks on failure fails once (the demo app refuses
+// its first appointment booking after the deploy); the release stops there,
+// says so in its status, takes `retry` as an Update, and completes. The app
+// saw one deploy of the version; the history holds both smoke runs and the
+// retry; the evidence shows the failed attempt.
+func TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy(t *testing.T) {
+	c := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	app, url := flakyBookingApp(t, "1.1.0")
+	s := fastSpec(t, url)
+	s.Failure.Smoke.OnFailure = spec.FailAsk
+
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
+		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answering sync.WaitGroup
+	defer answering.Wait()
+	answering.Go(func() { respond(ctx, t, c, run, s.Members) })
+
+	var asked record.Status
+	for asked.Failure == nil {
+		if ctx.Err() != nil {
+			t.Fatalf("the failed smoke test never asked for a decision: stage %s, outcome %s, waiting %v", asked.Stage, asked.Outcome, asked.Waiting)
+		}
+		asked = queryStatusOf(ctx, t, c, run)
+		if asked.Stage == record.StageDone {
+			t.Fatalf("release ended %s (%s) instead of asking", asked.Outcome, asked.Reason)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if asked.Failure.Step != string(spec.StepSmoke) || asked.Waiting == nil || asked.Waiting.Kind != record.WaitDecision {
+		t.Fatalf("failure %+v, waiting %+v", asked.Failure, asked.Waiting)
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.RetryName,
+		Args: []any{workflows.Retry{Person: "erin", Step: "smoke", Reason: "booking backend back"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer workflows.InputResult
+	if err := h.Get(ctx, &answer); err != nil || !strings.Contains(answer.Message, "attempt 2") {
+		t.Fatalf("retry: %v %q", err, answer.Message)
+	}
+
+	var res workflows.ReleaseResult
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
+		t.Fatalf("release: %v, outcome %s (%s)", err, res.Outcome, res.Reason)
+	}
+	deploys := 0
+	for _, d := range app.DeployLog() {
+		if d.To == "1.1.0" {
+			deploys++
+		}
+	}
+	if deploys != 1 {
+		t.Errorf("the app saw %d deploys of 1.1.0, want 1", deploys)
+	}
+
+	smokes, retries := 0, 0
+	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Smoke" {
+			smokes++
+		}
+		if u := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); u != nil && u.GetAcceptedRequest().GetInput().GetName() == workflows.RetryName {
+			retries++
+		}
+	}
+	// T-0: the failed run and the retried one; T+1h: the critical workflows.
+	if smokes != 3 || retries != 1 {
+		t.Errorf("history: %d smoke activities and %d retry updates, want 3 and 1", smokes, retries)
+	}
+	b, err := os.ReadFile(res.EvidencePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := string(b); !strings.Contains(ev, "attempt 1 failed") || !strings.Contains(ev, "smoke: retry (attempt 1) by erin") {
+		t.Errorf("evidence lacks the failed attempt or the decision:\n%s", ev)
+	}
+}
+
+// flakyBookingApp is a demo app at 1.0.0 whose first appointment booking
+// once version is live is refused (503), as a flaky dependency would refuse it.
+func flakyBookingApp(t testing.TB, version string) (*demoapp.App, string) {
+	app := demoapp.New(demoapp.Options{Version: "1.0.0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var failed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/appointments" && app.Version() == version && failed.Add(1) == 1 {
+			http.Error(w, "booking backend unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		app.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return app, srv.URL
+}
+
+// retryWhenAsked sends retry, as the requester, to the first failed step the release asks about.
+func retryWhenAsked(ctx context.Context, t testing.TB, c client.Client, run client.WorkflowRun) {
+	for ctx.Err() == nil {
+		if st := queryStatusOf(ctx, t, c, run); st.Failure != nil {
+			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.RetryName,
+				Args: []any{workflows.Retry{Person: st.Requester, Step: st.Failure.Step}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+			if err == nil {
+				err = h.Get(ctx, nil)
+			}
+			if err != nil {
+				t.Errorf("retry: %v", err)
+			}
+			return
+		} else if st.Stage == record.StageDone {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func queryStatusOf(ctx context.Context, t testing.TB, c client.Client, run client.WorkflowRun) record.Status {
+	t.Helper()
+	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st record.Status
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
