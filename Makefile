@@ -84,11 +84,13 @@ cluster-down: bin/temporal-server bin/temporal-sql-tool
 	./bin/golive-cluster down
 
 ## test-cluster: releases on that cluster across 3 production workers, a steady round and a round with a
-## worker and the history service killed mid-run (GOLIVE_CLUSTER_RELEASES per round, default 60)
+## worker and the history service killed mid-run (GOLIVE_CLUSTER_RELEASES per round, default 60); then a
+## rolling upgrade: half as many releases started on workers of an older golive (GOLIVE_UPGRADE_FROM, a
+## commit, default df1a5ab^) finish after each worker in turn is replaced by this build
 test-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	$(GO) test -count=1 -timeout 40m -tags cluster -run '^TestCluster' -v ./worker/
 
-## bench-cluster: the same with 1,000 releases per round (long: not part of `make bench`)
+## bench-cluster: the same with 1,000 releases per round, 500 through the upgrade (long: not part of `make bench`)
 bench-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	GOLIVE_CLUSTER_RELEASES=1000 $(GO) test -count=1 -timeout 150m -tags cluster -run '^TestCluster' -v ./worker/
 

@@ -200,11 +200,20 @@ func startClusterWorker(t *testing.T, bin string, cl *cluster.Cluster, i int, en
 }
 
 // runClusterRelease starts a release of s, answers it and waits for it.
-// Starts are retried while the history service has not yet loaded the new
-// namespace, or is being restarted.
 func runClusterRelease(ctx context.Context, c client.Client, s spec.Spec) (client.WorkflowRun, error) {
-	id := workflows.ReleaseID(s.Service, s.Environment)
-	in := workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"}
+	run, err := startClusterRelease(ctx, c, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
+	if err != nil {
+		return nil, err
+	}
+	stop := answer(ctx, c, run.GetID(), s.Members, time.Second)
+	defer stop()
+	return run, releaseCompleted(ctx, run)
+}
+
+// startClusterRelease starts the release in. Starts are retried while the
+// history service has not yet loaded the new namespace, or is being restarted.
+func startClusterRelease(ctx context.Context, c client.Client, in workflows.ReleaseInput) (client.WorkflowRun, error) {
+	id := workflows.ReleaseID(in.Spec.Service, in.Spec.Environment)
 	opts := client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}
 	var run client.WorkflowRun
 	var err error
@@ -220,16 +229,19 @@ func runClusterRelease(ctx context.Context, c client.Client, s spec.Spec) (clien
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", id, err)
 	}
-	stop := answer(ctx, c, id, s.Members, time.Second)
-	defer stop()
+	return run, nil
+}
+
+// releaseCompleted waits for run and fails unless its outcome is completed.
+func releaseCompleted(ctx context.Context, run client.WorkflowRun) error {
 	var out workflows.ReleaseResult
 	if err := workflows.EndedResult(run.Get(ctx, &out), &out); err != nil {
-		return run, fmt.Errorf("%s: %w", id, err)
+		return fmt.Errorf("%s: %w", run.GetID(), err)
 	}
 	if out.Outcome != record.OutcomeCompleted {
-		return run, fmt.Errorf("%s: %s (%s)", id, out.Outcome, out.Reason)
+		return fmt.Errorf("%s: %s (%s)", run.GetID(), out.Outcome, out.Reason)
 	}
-	return run, nil
+	return nil
 }
 
 // pgConnections samples, once a second, the connections the cluster holds

@@ -233,10 +233,18 @@ func (f *appFarm) close()           { f.srv.Close() }
 // buildCLI builds the production worker binary (golive without the embedded server).
 func buildCLI(tb testing.TB) string {
 	tb.Helper()
+	return buildCLIFrom(tb, "..")
+}
+
+// buildCLIFrom builds the production worker binary from the golive source
+// tree at dir (another version of golive, for the upgrade test).
+func buildCLIFrom(tb testing.TB, dir string) string {
+	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "golive")
-	cmd := exec.Command("go", "build", "-tags", "nodevserver", "-o", bin, "../cmd/golive")
+	cmd := exec.Command("go", "build", "-tags", "nodevserver", "-o", bin, "./cmd/golive")
+	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build the worker: %v\n%s", err, out)
+		tb.Fatalf("build the worker from %s: %v\n%s", dir, err, out)
 	}
 	return bin
 }
