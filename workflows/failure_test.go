@@ -295,3 +295,45 @@ func TestFreezeOverrideNeedsTwoRollbackApprovers(t *testing.T) {
 		t.Errorf("freeze overrides %+v", st.FreezeOverrides)
 	}
 }
+
+func TestStatusNamesEveryWaitWithItsDeadline(t *testing.T) {
+	h := newHarness(t)
+	in := h.input("1.1.0")
+	type sample struct {
+		at   time.Duration
+		kind record.WaitKind
+		has  string
+		st   record.Status
+	}
+	samples := []*sample{
+		{at: 2 * time.Minute, kind: record.WaitPerson, has: "attestations by"},
+		{at: time.Hour, kind: record.WaitTimer, has: "T-4h"},
+		{at: 5 * time.Hour, kind: record.WaitTimer, has: "T-0"},
+		{at: 6*time.Hour + 30*time.Minute, kind: record.WaitTimer, has: "T+1h"},
+		{at: 12 * time.Hour, kind: record.WaitWatch, has: "24-hour watch"},
+	}
+	for _, s := range samples {
+		h.at(s.at, func() { s.st = h.status() })
+	}
+	h.run(in)
+	st := h.status()
+	watchEnd := st.DeployAt.Add(24 * time.Hour)
+	wantUntil := map[record.WaitKind]time.Time{record.WaitWatch: watchEnd}
+	for _, s := range samples {
+		w := s.st.Waiting
+		if w == nil || w.Kind != s.kind || !strings.Contains(w.For, s.has) || w.Until.IsZero() {
+			t.Errorf("at +%s (stage %s): waiting %+v, want %s %q with a deadline", s.at, s.st.Stage, w, s.kind, s.has)
+			continue
+		}
+		if want, ok := wantUntil[s.kind]; ok && !w.Until.Equal(want) {
+			t.Errorf("at +%s: until %s, want %s", s.at, w.Until, want)
+		}
+	}
+	// The T-4h and T-0 waits end at those moments of the window.
+	if w := samples[1].st.Waiting; w != nil && !w.Until.Equal(in.Window.Add(-4*time.Hour)) {
+		t.Errorf("T-4h wait until %s, want %s", w.Until, in.Window.Add(-4*time.Hour))
+	}
+	if w := samples[2].st.Waiting; w != nil && !w.Until.Equal(in.Window) {
+		t.Errorf("T-0 wait until %s, want %s", w.Until, in.Window)
+	}
+}

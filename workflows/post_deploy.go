@@ -79,6 +79,7 @@ func (r *release) awaitT1HReport(ctx workflow.Context) error {
 		return workflow.Await(ctx, done)
 	}
 	deadline := r.st.DeployAt.Add(r.spec.Watch.T1H.D()).Add(spec.CheckGrace)
+	defer r.waitFor(ctx, record.WaitWatch, "the T+1h key-metrics check", deadline, "the item is unavailable and an alert is raised")()
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      max(deadline.Sub(workflow.Now(ctx)), time.Millisecond),
 		TimerOptions: workflow.TimerOptions{Summary: "T+1h: waiting for the key-metrics check until " + deadline.UTC().Format(time.RFC3339)},

@@ -112,9 +112,12 @@ func (r *release) postRollbackWatch(ctx workflow.Context) {
 		return
 	}
 	r.mark(ctx, itemRBMonitor, record.ItemRunning, "", "")
+	from := workflow.Now(ctx)
+	done := r.waitFor(ctx, record.WaitWatch, fmt.Sprintf("the post-rollback watch: %d checks", len(checks)), from.Add(checks[len(checks)-1].Offset), "")
+	defer done()
 	var res MonitorResult
 	err := r.monitor(ctx, MonitorInput{
-		ReleaseID: r.st.ReleaseID, Window: WindowRollback, From: workflow.Now(ctx), Checks: checks,
+		ReleaseID: r.st.ReleaseID, Window: WindowRollback, From: from, Checks: checks,
 		Metrics: r.spec.Metrics, Thresholds: r.spec.Thresholds,
 	}).Get(ctx, &res)
 	if err != nil {

@@ -31,6 +31,11 @@ func (r *release) watch(ctx workflow.Context) error {
 	checks := r.spec.Watch.Checkpoints()
 	r.setStage(ctx, record.StageWatch)
 	child := r.watchChild
+	if n := len(checks); n > 0 {
+		last := r.st.DeployAt.Add(checks[n-1].Offset)
+		defer r.waitFor(ctx, record.WaitWatch, fmt.Sprintf("the 24-hour watch: %d checks on their fixed cadence from the deploy", n), last,
+			"the watch ends and the review waits for its time")()
+	}
 	var res MonitorResult
 	if err := child.Get(ctx, &res); err != nil {
 		r.markErr(ctx, itemWatch, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
 
@@ -49,6 +50,7 @@ each sign-off deadline) in --tz and UTC. It exits 1 when start would refuse the 
 				out.Migrations = pendingMigrations(out.Readiness)
 			}
 			out.Timeline = planTimeline(p.loaded.Spec, now, p.t0, loc)
+			out.Freezes = spec.FreezesBetween(p.loaded.Spec.Freeze, now, p.t0.Add(p.loaded.Spec.Window.Duration.D()))
 			if g.json() {
 				if err := json.NewEncoder(cmd.OutOrStdout()).Encode(out); err != nil {
 					return err
@@ -100,6 +102,10 @@ type planResult struct {
 	Readiness      []planCheck     `json:"readiness"`
 	Migrations     *planCheck      `json:"pending_migrations,omitempty"`
 	Timeline       []planEvent     `json:"timeline"`
+	// Freezes are the freeze occurrences between now and the end of the
+	// deployment window: the release waits inside any of them before its
+	// code freeze, migrations and deploy (unless two rollback approvers override it).
+	Freezes []spec.FreezePeriod `json:"freezes"`
 }
 
 // planEvent is one moment of the timeline, placed from T-0 and in both zones.
@@ -143,6 +149,12 @@ func printPlan(w io.Writer, p planResult, loc *time.Location) {
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, e.At.In(loc).Format("Mon 2006-01-02 15:04:05 MST"), e.At.Format("2006-01-02 15:04:05Z"), signed(e.FromT0), e.Title)
 	}
 	_ = tw.Flush()
+	if len(p.Freezes) > 0 {
+		fmt.Fprintf(w, "\nfreezes from now to the end of the deployment window (the code freeze, migrations and deploy wait inside one):\n")
+		for _, f := range p.Freezes {
+			fmt.Fprintf(w, "  %-16s %s → %s  %s\n", f.Name, render.When(f.Start, loc), render.When(f.End, loc), f.Reason)
+		}
+	}
 	if prep := firstOf(p.Timeline, spec.EventPrepare); !prep.At.IsZero() && prep.At.Before(p.Start) {
 		fmt.Fprintln(w, "\nnote: T-4h is already past: the T-4h stage runs as soon as the approvals are in, with less lead than the spec asks")
 	}

@@ -97,8 +97,13 @@ func TestPlanAndStartRefuseAT0InsideAFreezeWithItsReason(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plan with --override-freeze: %v", err)
 	}
-	if p := decodePlan(t, out); !p.StartAllowed || p.FreezeOverride != "CVE-2030-1234 hotfix" {
+	p = decodePlan(t, out)
+	if !p.StartAllowed || p.FreezeOverride != "CVE-2030-1234 hotfix" {
 		t.Errorf("override: start_allowed %v freeze_override %q", p.StartAllowed, p.FreezeOverride)
+	}
+	// The plan lists the freeze the release will wait in unless two rollback approvers override it.
+	if len(p.Freezes) != 1 || p.Freezes[0].Name != "year-end" || !p.Freezes[0].End.Equal(time.Date(2031, 1, 2, 5, 0, 0, 0, time.UTC)) {
+		t.Errorf("plan freezes %+v, want year-end until 2031-01-02 05:00 UTC", p.Freezes)
 	}
 }
 

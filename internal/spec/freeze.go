@@ -155,6 +155,58 @@ func (f Freeze) occurrence(t time.Time) (FreezePeriod, bool) {
 	return FreezePeriod{}, false
 }
 
+// maxListedFreezes bounds FreezesBetween: a weekly freeze over a long span lists
+// at most this many occurrences.
+const maxListedFreezes = 100
+
+// FreezesBetween lists the occurrences of the freezes that overlap [from, to),
+// by start (at most maxListedFreezes): what golive plan shows between now and
+// the end of the deployment window, since a release waits inside any of them
+// before its code freeze, migrations and deploy.
+func FreezesBetween(freezes []Freeze, from, to time.Time) []FreezePeriod {
+	var out []FreezePeriod
+	overlaps := func(p FreezePeriod) bool { return p.Start.Before(to) && p.End.After(from) }
+	for _, f := range freezes {
+		loc, err := freezeZone(f.TimeZone)
+		if err != nil {
+			continue
+		}
+		if !f.Weekly() {
+			start, err1 := parseFreezeTime(f.Start, loc)
+			end, err2 := parseFreezeTime(f.End, loc)
+			if p := (FreezePeriod{Name: f.Name, Reason: f.Reason, Start: start, End: end}); err1 == nil && err2 == nil && overlaps(p) {
+				out = append(out, p)
+			}
+			continue
+		}
+		fromMin, err1 := parseClock(f.From)
+		toMin, err2 := parseClock(f.To)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		y, m, d := from.In(loc).Date()
+		for day := time.Date(y, m, d-1, 12, 0, 0, 0, loc); day.Before(to.In(loc).AddDate(0, 0, 1)) && len(out) < maxListedFreezes; day = day.AddDate(0, 0, 1) {
+			if !slices.Contains(f.Days, Weekdays[day.Weekday()]) {
+				continue
+			}
+			dy, dm, dd := day.Date()
+			endDay := dd
+			if toMin <= fromMin {
+				endDay++
+			}
+			p := FreezePeriod{Name: f.Name, Reason: f.Reason, Start: time.Date(dy, dm, dd, 0, fromMin, 0, 0, loc), End: time.Date(dy, dm, endDay, 0, toMin, 0, 0, loc)}
+			if overlaps(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b FreezePeriod) int { return a.Start.Compare(b.Start) })
+	if len(out) > maxListedFreezes {
+		out = out[:maxListedFreezes]
+	}
+	return out
+}
+
 // freezeZone loads a freeze's IANA zone; "Local" is refused, as it would mean
 // whatever machine reads the spec.
 func freezeZone(name string) (*time.Location, error) {

@@ -162,3 +162,25 @@ func TestBackToBackFreezesEndWhenTheLastOneDoes(t *testing.T) {
 		t.Error("Monday 09:00 is still frozen")
 	}
 }
+
+func TestFreezesBetweenListsEveryOccurrenceThatOverlapsTheSpan(t *testing.T) {
+	ny := mustZone(t, "America/New_York")
+	freezes := []spec.Freeze{
+		{Name: "nightly", Reason: "billing batch", TimeZone: "America/New_York", Days: []spec.Weekday{spec.Monday, spec.Tuesday, spec.Wednesday}, From: "22:00", To: "02:00"},
+		{Name: "audit", Reason: "external audit", TimeZone: "UTC", Start: "2026-12-09T10:00", End: "2026-12-09T12:00"},
+	}
+	// Monday 20:00 to Wednesday 11:00 New York time.
+	from, to := time.Date(2026, 12, 7, 20, 0, 0, 0, ny), time.Date(2026, 12, 9, 11, 0, 0, 0, ny)
+	got := spec.FreezesBetween(freezes, from, to)
+	var names []string
+	for _, p := range got {
+		names = append(names, p.Name+"@"+p.Start.In(ny).Format("Mon 15:04"))
+	}
+	want := []string{"nightly@Mon 22:00", "nightly@Tue 22:00", "audit@Wed 05:00"}
+	if strings.Join(names, ", ") != strings.Join(want, ", ") {
+		t.Errorf("freezes between %s and %s: %v, want %v", from, to, names, want)
+	}
+	if len(spec.FreezesBetween(freezes, to, to.Add(time.Minute))) != 0 {
+		t.Error("an empty span overlaps no freeze")
+	}
+}
