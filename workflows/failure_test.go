@@ -337,3 +337,24 @@ func TestStatusNamesEveryWaitWithItsDeadline(t *testing.T) {
 		t.Errorf("T-0 wait until %s, want %s", w.Until, in.Window)
 	}
 }
+
+func TestARetriedDeployDeploysOnceAtTheTarget(t *testing.T) {
+	h := newHarness(t)
+	h.spec.Failure.Deploy.OnFailure = spec.FailAsk
+	// Applied, but answered as failed: the retry sends the same idempotency key.
+	h.at(5*time.Hour+50*time.Minute, func() { h.failNext("POST /admin/deploy", 1, true) })
+	h.at(6*time.Hour+10*time.Minute, func() { h.signal(workflows.RetryName, workflows.Retry{Person: "alice"}) })
+	res := h.run(h.input("1.1.0"))
+	st := h.status()
+
+	if res.Outcome != record.OutcomeCompleted {
+		t.Fatalf("outcome %s (%s)", res.Outcome, res.Reason)
+	}
+	if n := h.deploysTo("1.1.0"); n != 1 {
+		t.Errorf("the app switched to 1.1.0 %d times, want once: the retry must replay the first deploy's key", n)
+	}
+	app := h.item(st, "deploy.app")
+	if app.State != record.ItemPassed || len(app.Attempts) != 1 || st.PreviousVersion != "1.0.0" {
+		t.Errorf("deploy.app %s, attempts %d, previous %q; want passed on the second attempt with previous 1.0.0", app.State, len(app.Attempts), st.PreviousVersion)
+	}
+}
