@@ -5,6 +5,7 @@
 package record
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -393,6 +394,25 @@ type Wait struct {
 	Until time.Time `json:"until,omitzero"`
 	// Then says what happens at Until when nothing came, e.g. "the release ends timed_out".
 	Then string `json:"then,omitempty"`
+}
+
+// UnmarshalJSON also reads the plain string older workers answer (what the
+// release waited for, in words, without a deadline), so a newer CLI can read
+// the status of a release a worker of an earlier version serves.
+func (w *Wait) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*w = Wait{Kind: WaitPerson, For: s}
+		switch {
+		case strings.HasPrefix(s, "held by "):
+			w.Kind = WaitHold
+		case strings.HasPrefix(s, "a decision "):
+			w.Kind = WaitDecision
+		}
+		return nil
+	}
+	type plain Wait
+	return json.Unmarshal(b, (*plain)(w))
 }
 
 // String is the wait in words with its deadline in UTC ("" for none); render.Wait shows it in a time zone.
