@@ -28,9 +28,10 @@ import (
 // its first appointment booking after the deploy); the release stops there,
 // says so in its status, takes `retry` as an Update, and completes. The app
 // saw one deploy of the version; the history holds both smoke runs and the
-// retry; the evidence shows the failed attempt.
+// retry; the audit ledger the question and the decision; the evidence shows
+// the failed attempt.
 func TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy(t *testing.T) {
-	c := startServer(t)
+	c, ledger := startServerWithLedger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -103,6 +104,19 @@ func TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy(t *testing.T) {
 	if smokes != 3 || retries != 1 {
 		t.Errorf("history: %d smoke activities and %d retry updates, want 3 and 1", smokes, retries)
 	}
+	// The ledger has the question and the answer.
+	var asks, decided int
+	for _, row := range auditRows(t, ledger) {
+		if strings.HasPrefix(row, "asked | ") && strings.Contains(row, `"step":"smoke"`) {
+			asks++
+		}
+		if strings.HasPrefix(row, "retry | ") {
+			decided++
+		}
+	}
+	if asks != 1 || decided != 1 {
+		t.Errorf("audit ledger: %d asked and %d retry rows for the smoke step, want 1 and 1", asks, decided)
+	}
 	b, err := os.ReadFile(res.EvidencePath)
 	if err != nil {
 		t.Fatal(err)
@@ -159,4 +173,84 @@ func queryStatusOf(ctx context.Context, t testing.TB, c client.Client, run clien
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestFreezeOverrideByTwoApproversIsInTheLedger runs a release whose T-0 falls
+// in a freeze of its spec (as one started with --override-freeze does): it
+// waits before its code freeze, one rollback approver's override leaves it
+// waiting, the second's lets it deploy; the ledger has the hold and the grant.
+func TestFreezeOverrideByTwoApproversIsInTheLedger(t *testing.T) {
+	c, ledger := startServerWithLedger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app, url := serveDemoApp(ctx, t)
+	s := fastSpec(t, url)
+	now := time.Now().UTC()
+	s.Freeze = []spec.Freeze{{Name: "vendor-upgrade", Reason: "EHR vendor upgrade", TimeZone: "UTC",
+		Start: now.Add(-time.Minute).Format("2006-01-02T15:04"), End: now.Add(time.Hour).Format("2006-01-02T15:04")}}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
+		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answering sync.WaitGroup
+	defer answering.Wait()
+	answering.Go(func() { respond(ctx, t, c, run, s.Members) })
+
+	frozen := func() record.Status {
+		for ctx.Err() == nil {
+			st := queryStatusOf(ctx, t, c, run)
+			if st.Waiting != nil && st.Waiting.Kind == record.WaitFreeze {
+				return st
+			}
+			if st.Stage == record.StageDone || !st.DeployAt.IsZero() {
+				t.Fatalf("the release did not wait for the freeze: stage %s, deployed at %v", st.Stage, st.DeployAt)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("timed out waiting for the freeze wait")
+		return record.Status{}
+	}
+	override := func(person string) string {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.OverrideFreezeName,
+			Args: []any{workflows.OverrideFreeze{Person: person, Freeze: "vendor-upgrade", Reason: person + ": security fix"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		var res workflows.InputResult
+		if err == nil {
+			err = h.Get(ctx, &res)
+		}
+		if err != nil {
+			t.Fatalf("override by %s: %v", person, err)
+		}
+		return res.Message
+	}
+	st := frozen()
+	if st.Stage != record.StageDeploy || !strings.Contains(st.Waiting.For, "before the code freeze") {
+		t.Errorf("frozen at stage %s: %s", st.Stage, st.Waiting.For)
+	}
+	if msg := override("alice"); !strings.Contains(msg, "1 of 2") {
+		t.Errorf("first override: %q", msg)
+	}
+	time.Sleep(time.Second)
+	if st := frozen(); len(app.DeployLog()) != 0 {
+		t.Errorf("deployed after one approver's override (%v)", st.Waiting)
+	}
+	if msg := override("bob"); !strings.Contains(msg, "overridden by alice and bob") {
+		t.Errorf("second override: %q", msg)
+	}
+	var res workflows.ReleaseResult
+	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
+		t.Fatalf("release: %v, outcome %s (%s)", err, res.Outcome, res.Reason)
+	}
+	var held, granted int
+	for _, row := range auditRows(t, ledger) {
+		if strings.HasPrefix(row, "held | EHR vendor upgrade") {
+			held++
+		}
+		if strings.HasPrefix(row, "overridden | alice: security fix; bob: security fix") {
+			granted++
+		}
+	}
+	if held != 1 || granted != 1 {
+		t.Errorf("audit ledger: %d held and %d overridden rows, want 1 and 1", held, granted)
+	}
 }
