@@ -23,6 +23,13 @@ func currentDetails(st *record.Status) string {
 	if w := st.Waiting; w != nil {
 		fmt.Fprintf(&b, "**Waiting for** %s\n\n", render.Wait(*w, time.UTC))
 	}
+	if f := st.Failure; f != nil {
+		fmt.Fprintf(&b, "**Failed step** %s (attempt %d, items %s): %s\n\n", f.Step, f.Attempt, strings.Join(f.Items, ", "), render.Truncate(f.Error, 300))
+		for _, o := range f.Options {
+			fmt.Fprintf(&b, "- %s: `%s` — %s\n", o.Choice, o.Command, o.Effect)
+		}
+		b.WriteString("\n")
+	}
 	var pending []string
 	for _, sl := range st.Slots {
 		if sl.State == record.ItemWaiting {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	sdk "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 
@@ -47,7 +48,19 @@ func TestSmokeFailureWaitsForADecisionAndARetryCompletesWithOneDeploy(t *testing
 	// T-0 is at 6 h: the T-0 smoke test's appointment booking fails once, as a flaky dependency would.
 	h.at(5*time.Hour+50*time.Minute, func() { h.failNext("POST /api/appointments", 1, false) })
 	var asked record.Status
-	h.at(6*time.Hour+10*time.Minute, func() { asked = h.status() })
+	var details string
+	h.at(6*time.Hour+10*time.Minute, func() {
+		asked = h.status()
+		v, err := h.env.QueryWorkflow("__temporal_workflow_metadata")
+		var md sdk.WorkflowMetadata
+		if err == nil {
+			err = v.Get(&md)
+		}
+		if err != nil {
+			t.Errorf("workflow metadata: %v", err)
+		}
+		details = md.GetCurrentDetails()
+	})
 	h.at(6*time.Hour+20*time.Minute, func() {
 		h.signal(workflows.RetryName, workflows.Retry{Person: requester, Step: "smoke", Reason: "booking API back"})
 	})
@@ -77,6 +90,12 @@ func TestSmokeFailureWaitsForADecisionAndARetryCompletesWithOneDeploy(t *testing
 	}
 	if w := asked.Waiting; w == nil || w.Kind != record.WaitDecision || !w.Until.Equal(f.Deadline) {
 		t.Errorf("waiting %+v, want a decision until %s", w, f.Deadline)
+	}
+	// The Temporal UI's current details say the same.
+	for _, want := range []string{"**Waiting for** a decision on the failed smoke step", "**Failed step** smoke (attempt 1, items deploy.smoke)", "`golive retry "} {
+		if !strings.Contains(details, want) {
+			t.Errorf("current details lack %q:\n%s", want, details)
+		}
 	}
 	if asked.DeployAt.IsZero() || asked.LiveVersion != "1.1.0" {
 		t.Errorf("the deploy should stand while people decide: live %q", asked.LiveVersion)
