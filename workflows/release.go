@@ -60,6 +60,10 @@ type release struct {
 	vGuided workflow.Version
 	// choice is the decision on the failed step that waits (nil until one comes).
 	choice *record.Decision
+	// waits are the waits open now, oldest first (see waitFor); st.Waiting is the last.
+	waits []*record.Wait
+	// signoffWait is the open block's wait, whose text each sign-off updates.
+	signoffWait *record.Wait
 	// v is the identity version the release started under (versionIdentity
 	// and later: team directory, proofs on every input, check children).
 	v workflow.Version

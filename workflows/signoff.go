@@ -91,7 +91,7 @@ func (r *release) signoff(ctx workflow.Context, s Signoff) (InputResult, error) 
 		slot.State = record.ItemPassed
 	}
 	filled, total := r.blockProgress(r.open)
-	if w := r.st.Waiting; filled < total && w != nil && w.Kind == record.WaitPerson {
+	if w := r.signoffWait; filled < total && w != nil {
 		w.For = signoffWaitText(r.open, r.openSlotIDs())
 	}
 	return InputResult{Message: fmt.Sprintf("%s approved by %s (%d of %d slots filled)", slot.ID, s.Person, filled, total)}, nil
@@ -229,9 +229,12 @@ func (r *release) collectSignoffs(ctx workflow.Context, block string) error {
 	if b.OnTimeout == "hold" {
 		then = "the release is held"
 	}
-	defer r.waitFor(ctx, record.WaitPerson, "", deadline, then)()
+	defer r.waitFor(ctx, record.WaitPerson, signoffWaitText(block, r.openSlotIDs()), deadline, then)()
+	wait := r.st.Waiting
+	r.signoffWait = wait
+	defer func() { r.signoffWait = nil }()
 	for {
-		r.st.Waiting.For, r.st.Waiting.Until = signoffWaitText(block, r.openSlotIDs()), deadline
+		wait.For, wait.Until = signoffWaitText(block, r.openSlotIDs()), deadline
 		next := deadline
 		if b.RemindEvery > 0 && nextRemind.Before(next) {
 			next = nextRemind
