@@ -86,7 +86,7 @@ cluster-down: bin/temporal-server bin/temporal-sql-tool
 ## test-cluster: releases on that cluster across 3 production workers, a steady round and a round with a
 ## worker and the history service killed mid-run (GOLIVE_CLUSTER_RELEASES per round, default 60); then a
 ## rolling upgrade: half as many releases started on workers of an older golive (GOLIVE_UPGRADE_FROM, a
-## commit, default df1a5ab^) finish after each worker in turn is replaced by this build
+## commit, default da8c5d1^, before guided-failure) finish after each worker in turn is replaced by this build
 test-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	$(GO) test -count=1 -timeout 40m -tags cluster -run '^TestCluster' -v ./worker/
 

@@ -33,10 +33,10 @@ import (
 )
 
 // defaultUpgradeFrom is the older golive the upgrade test starts from: the
-// parent of "Outcomes that show" (df1a5ab), whose workflow differs from
-// today's by the outcome-shown GetVersion change (and refactors that leave
-// the commands and payloads as they were).
-const defaultUpgradeFrom = "df1a5ab^"
+// parent of "When a step fails, people decide" (da8c5d1), whose workflow
+// differs from today's by the guided-failure GetVersion change (the latest
+// one; GOLIVE_UPGRADE_FROM=df1a5ab^ rolls over outcome-shown as well).
+const defaultUpgradeFrom = "da8c5d1^"
 
 // Where a release of the upgrade test is when the workers are replaced
 // (release k is in place k % 3).
@@ -50,7 +50,7 @@ var placeNames = []string{"approvals", "waiting for T-0", "watch"}
 
 // TestClusterRollingUpgradeFinishesRunningReleases is the rolling upgrade of
 // docs/production.md (Upgrades): three workers of an older golive
-// (GOLIVE_UPGRADE_FROM, a commit, default df1a5ab^; GOLIVE_UPGRADE_TO, a
+// (GOLIVE_UPGRADE_FROM, a commit, default da8c5d1^; GOLIVE_UPGRADE_TO, a
 // commit or a directory, replaces this checkout as the new side) run
 // GOLIVE_CLUSTER_RELEASES/2 releases (default 30) on the local cluster; once
 // they are held in their approvals, waiting for their T-0 or mid-watch, the
