@@ -94,13 +94,17 @@ test-cluster: pg bin/temporal-server bin/temporal-sql-tool
 bench-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	GOLIVE_CLUSTER_RELEASES=1000 $(GO) test -count=1 -timeout 150m -tags cluster -run '^TestCluster' -v ./worker/
 
+## bench-overhead-cluster: BenchmarkOrchestrationOverhead on that cluster, default dynamic config and transfer queue unthrottled (~5 min)
+bench-overhead-cluster: pg bin/temporal-server bin/temporal-sql-tool
+	$(GO) test -count=1 -timeout 40m -tags cluster -run '^$$' -bench OrchestrationOverheadOnCluster -benchtime 1x ./worker/
+
 bin/temporal-server: go.mod go.sum
 	$(GO) build -o $@ go.temporal.io/server/cmd/server
 
 bin/temporal-sql-tool: go.mod go.sum
 	$(GO) build -o $@ go.temporal.io/server/cmd/tools/sql
 
-.PHONY: cluster cluster-down test-cluster bench-cluster
+.PHONY: cluster cluster-down test-cluster bench-cluster bench-overhead-cluster
 
 ## fuzz: each fuzz target for a short budget (seed corpora in testdata/fuzz). The budgets are counts,
 ## not durations: a duration ends the run with "context deadline exceeded" when it expires while a

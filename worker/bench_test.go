@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/proto"
 
@@ -22,22 +21,13 @@ import (
 	"github.com/golive/golive/workflows"
 )
 
-// deploySteps are the sequential T-0 activities from the migrations to the health check.
-var deploySteps = []string{"Migrate", "Notify", "Deploy", "Notify", "VerifyVersion", "Smoke", "Sample", "Health"}
-
-// BenchmarkReleaseHistoryAndOverhead runs a whole release (compressed cadence)
-// on an in-process server and, side by side on the same server, a bare chain of
-// the same number of no-op activities. It reports the release history's size
-// and the orchestration time per step as a ratio against the bare chain.
-func BenchmarkReleaseHistoryAndOverhead(b *testing.B) {
+// BenchmarkReleaseHistory runs a whole release (compressed cadence) with the
+// real activities (the demo app over HTTP, migrations on the local
+// PostgreSQL) on an in-process server and reports its history's size, and
+// the T-0 segment per step, activity work included. What golive's
+// orchestration costs beside a bare chain is BenchmarkOrchestrationOverhead's.
+func BenchmarkReleaseHistory(b *testing.B) {
 	c := startServerTB(b)
-	bw := sdkworker.New(c, "bare-chain", sdkworker.Options{})
-	bw.RegisterWorkflow(bareChain)
-	bw.RegisterActivity(noop)
-	if err := bw.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer bw.Stop()
 	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(app.Handler())
 	defer srv.Close()
@@ -46,7 +36,7 @@ func BenchmarkReleaseHistoryAndOverhead(b *testing.B) {
 	go app.RunTraffic(ctx)
 
 	var events, bytes int
-	var releaseStep, bareStep time.Duration
+	var step time.Duration
 	for i := 0; i < b.N; i++ {
 		s := fastSpec(b, srv.URL)
 		s.Service = fmt.Sprintf("bench-%d", i)
@@ -61,7 +51,7 @@ func BenchmarkReleaseHistoryAndOverhead(b *testing.B) {
 		for _, e := range hist {
 			bytes += proto.Size(e)
 		}
-		releaseStep = stepTime(hist, deploySteps)
+		step = segmentStep(hist, t0Steps())
 		if testing.Verbose() {
 			for _, e := range hist {
 				if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
@@ -70,24 +60,11 @@ func BenchmarkReleaseHistoryAndOverhead(b *testing.B) {
 			}
 			fmt.Println()
 		}
-
-		bare, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "bare-chain"}, bareChain, len(deploySteps))
-		if err != nil || bare.Get(ctx, nil) != nil {
-			b.Fatalf("bare chain: %v", err)
-		}
-		names := make([]string, len(deploySteps))
-		for j := range names {
-			names[j] = "noop"
-		}
-		bareStep = stepTime(historyOf(ctx, b, c, bare.GetID(), bare.GetRunID()), names)
 	}
 	b.ReportMetric(float64(events), "history-events")
 	b.ReportMetric(float64(bytes), "history-bytes")
-	b.ReportMetric(float64(releaseStep.Microseconds()), "release-µs/step")
-	b.ReportMetric(float64(bareStep.Microseconds()), "bare-µs/step")
-	b.ReportMetric(float64(releaseStep)/float64(bareStep), "overhead-ratio")
-	fmt.Printf("release history: %d events, %d bytes; T-0 step %s vs bare no-op chain %s per step: ratio %.2f\n",
-		events, bytes, releaseStep, bareStep, float64(releaseStep)/float64(bareStep))
+	b.ReportMetric(float64(step.Microseconds()), "t0-µs/step")
+	fmt.Printf("release history: %d events, %d bytes; T-0 step with the real activities %s\n", events, bytes, step.Round(10*time.Microsecond))
 }
 
 // bareChain runs n no-op activities one after the other.
@@ -102,40 +79,6 @@ func bareChain(ctx workflow.Context, n int) error {
 }
 
 func noop(context.Context) error { return nil }
-
-// stepTime is the time from scheduling the first of a run of activities of the
-// given types to completing the last, divided by their number.
-func stepTime(hist []*history.HistoryEvent, types []string) time.Duration {
-	scheduled := map[int64]string{}
-	var first, last time.Time
-	matched := 0
-	for _, e := range hist {
-		switch e.GetEventType() {
-		case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			name := e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
-			scheduled[e.GetEventId()] = name
-			if matched < len(types) && name == types[matched] {
-				if matched == 0 {
-					first = e.GetEventTime().AsTime()
-				}
-				matched++
-			} else if matched < len(types) {
-				matched = 0
-				if name == types[0] {
-					first, matched = e.GetEventTime().AsTime(), 1
-				}
-			}
-		case enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-			if matched == len(types) && last.IsZero() && scheduled[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()] == types[len(types)-1] {
-				last = e.GetEventTime().AsTime()
-			}
-		}
-	}
-	if first.IsZero() || last.IsZero() {
-		return 0
-	}
-	return last.Sub(first) / time.Duration(len(types))
-}
 
 func historyOf(ctx context.Context, tb testing.TB, c client.Client, id, runID string) []*history.HistoryEvent {
 	var out []*history.HistoryEvent

@@ -157,14 +157,21 @@ func runClusterRound(ctx context.Context, t *testing.T, c client.Client, round s
 
 // startCluster starts the cluster on free ports with databases of its own,
 // and removes them when the test ends.
-func startCluster(ctx context.Context, t *testing.T) *cluster.Cluster {
+func startCluster(ctx context.Context, t testing.TB) *cluster.Cluster {
+	t.Helper()
+	return startClusterWith(ctx, t, "")
+}
+
+// startClusterWith is startCluster with dynamicConfig (YAML) added to the
+// compose file's dynamic config.
+func startClusterWith(ctx context.Context, t testing.TB, dynamicConfig string) *cluster.Cluster {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := cluster.Options{
-		Root: root, StateDir: t.TempDir(), FreePorts: true, LogLevel: "warn",
+		Root: root, StateDir: t.TempDir(), FreePorts: true, LogLevel: "warn", DynamicConfig: dynamicConfig,
 		DatabasePrefix: fmt.Sprintf("golive_ct%d_", time.Now().UnixNano()%1_000_000),
 	}
 	if _, err := os.Stat(filepath.Join(root, "bin", "temporal-server")); err != nil {

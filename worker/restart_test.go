@@ -221,49 +221,59 @@ func answerInputs(ctx context.Context, c client.Client, id string, members func(
 			case <-time.After(wait):
 			}
 			wait = period
-			st, err := queryStatus(ctx, c, id)
-			if err != nil {
-				continue
-			}
-			if st.Stage == record.StageDone {
+			if answerOnce(ctx, c, id, members, signoffs) {
 				return
-			}
-			send := func(name string, arg any) {
-				uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				h, err := c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-				if err == nil {
-					_ = h.Get(uctx, nil)
-				}
-			}
-			// One attestation per person, covering all of that person's items.
-			byPerson := map[string][]string{}
-			var people []string
-			for _, it := range st.Items {
-				if it.State != record.ItemWaiting {
-					continue
-				}
-				for _, p := range members(it.Role) {
-					if p.ID != st.Requester {
-						if byPerson[p.ID] == nil {
-							people = append(people, p.ID)
-						}
-						byPerson[p.ID] = append(byPerson[p.ID], it.ID)
-						break
-					}
-				}
-			}
-			for _, p := range people {
-				send(workflows.AttestName, workflows.Attest{Person: p, Items: byPerson[p]})
-			}
-			for _, sl := range st.Slots {
-				if signoffs && sl.State == record.ItemWaiting {
-					for _, p := range members(sl.Role) {
-						send(workflows.SignoffName, workflows.Signoff{Slot: sl.ID, Person: p.ID, Decision: workflows.Approve})
-					}
-				}
 			}
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
+}
+
+// answerOnce reads release id's status and answers what waits for people now:
+// one attestation per person covering all of that person's waiting items, and,
+// when signoffs is set, every waiting sign-off slot by each member of its role.
+// It reports whether the release is done; a failed query is not.
+func answerOnce(ctx context.Context, c client.Client, id string, members func(string) []spec.Person, signoffs bool) (done bool) {
+	st, err := queryStatus(ctx, c, id)
+	if err != nil {
+		return false
+	}
+	if st.Stage == record.StageDone {
+		return true
+	}
+	send := func(name string, arg any) {
+		uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		h, err := c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			_ = h.Get(uctx, nil)
+		}
+	}
+	byPerson := map[string][]string{}
+	var people []string
+	for _, it := range st.Items {
+		if it.State != record.ItemWaiting {
+			continue
+		}
+		for _, p := range members(it.Role) {
+			if p.ID != st.Requester {
+				if byPerson[p.ID] == nil {
+					people = append(people, p.ID)
+				}
+				byPerson[p.ID] = append(byPerson[p.ID], it.ID)
+				break
+			}
+		}
+	}
+	for _, p := range people {
+		send(workflows.AttestName, workflows.Attest{Person: p, Items: byPerson[p]})
+	}
+	for _, sl := range st.Slots {
+		if signoffs && sl.State == record.ItemWaiting {
+			for _, p := range members(sl.Role) {
+				send(workflows.SignoffName, workflows.Signoff{Slot: sl.ID, Person: p.ID, Decision: workflows.Approve})
+			}
+		}
+	}
+	return false
 }

@@ -52,6 +52,9 @@ type Options struct {
 	FreePorts bool
 	// LogLevel is the servers' LOG_LEVEL (default: the compose file's, else the template's info).
 	LogLevel string
+	// DynamicConfig is YAML added to the compose file's dynamic config, for
+	// settings it does not name (a benchmark lifts a server limit with it).
+	DynamicConfig string
 	// StopGrace is how long Stop waits after SIGTERM before SIGKILL (default 20 s).
 	StopGrace time.Duration
 	// Logger receives the supervisor's lines (default: discard).

@@ -150,8 +150,15 @@ func (pl *Plan) localize(o Options, dynamicConfig string) {
 	pl.Changed["<SERVICE>_GRPC_PORT, <SERVICE>_MEMBERSHIP_PORT, FRONTEND_HTTP_PORT"] = "the template's defaults, or free ports (FreePorts)"
 	set(pl.Schema, "SQL_HOST", o.PGHost, "the local PostgreSQL")
 	set(pl.Schema, "SQL_PORT", pgPort, "the local PostgreSQL's port")
+	if o.DynamicConfig != "" {
+		dynamicConfig = strings.TrimRight(dynamicConfig, "\n") + "\n" + o.DynamicConfig
+		pl.Changed["dynamic config"] = "added to the compose file's: " + strings.Join(strings.Fields(o.DynamicConfig), " ")
+	}
 	pl.dynamicConfig = dynamicConfig
 }
+
+// DynamicConfig is the dynamic config file the services read.
+func (pl *Plan) DynamicConfig() string { return pl.dynamicConfig }
 
 // ServiceEnv is the whole environment of one service's process: the
 // server's variables and that service's ports. Nothing else from the

@@ -101,3 +101,17 @@ func TestNoPasswordIsKeptInThePlan(t *testing.T) {
 		t.Error("the frontend does not get the password")
 	}
 }
+
+func TestExtraDynamicConfigIsAddedToTheComposeOnes(t *testing.T) {
+	extra := "history.transferProcessorMaxPollRPS:\n  - value: 10000\n"
+	pl := plan(t, cluster.Options{DynamicConfig: extra})
+	if !strings.Contains(pl.DynamicConfig(), "limit.maxIDLength:") || !strings.HasSuffix(pl.DynamicConfig(), "\n"+extra) {
+		t.Errorf("dynamic config %q: want the compose file's, then %q", pl.DynamicConfig(), extra)
+	}
+	if _, ok := pl.Changed["dynamic config"]; !ok {
+		t.Error("the added dynamic config is not listed in the changes")
+	}
+	if d := plan(t, cluster.Options{}).DynamicConfig(); strings.Contains(d, "transferProcessor") {
+		t.Errorf("dynamic config without additions: %q", d)
+	}
+}
