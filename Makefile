@@ -124,9 +124,11 @@ lint:
 	$(GO) vet ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 -config workflowcheck.config.yaml ./workflows/...
 
-## bench: benchmarks that print figures (history size, orchestration overhead ratio, ...)
+## bench: benchmarks that print figures (history size, orchestration overhead ratio, ...), then
+## test-cluster (not in .ci/run: its ~11 minutes would take a cold-cache CI run past 40 minutes)
 bench: tools pg
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./...
+	$(MAKE) test-cluster
 
 ## tools: the test tools the Go toolchain does not bring (Prism from npm)
 tools: $(TOOLS)/node_modules/.bin/prism $(TOOLS)/node_modules/playwright-core/package.json
