@@ -239,7 +239,7 @@ func (o *overheadRig) round(ctx context.Context, b *testing.B) overheadRound {
 
 	grouped := o.bare(ctx, b, bareBatches, sizes(r.groups))
 	r.grouped = covered(busySpans(grouped))
-	r.steps = covered(busySpans(o.bare(ctx, b, bareBatches, sizes(r.groups, "Append"))))
+	r.steps = covered(busySpans(o.bare(ctx, b, bareBatches, sizes(r.groups, appendActivity))))
 	r.bareChain = o.bare(ctx, b, bareChain, r.activities)
 	r.chain = covered(busySpans(r.bareChain))
 	r.chainStep = segmentStep(r.bareChain, repeat("noop", r.activities)) // the whole chain: its steps are all alike

@@ -12,6 +12,10 @@ import (
 	"github.com/golive/golive/workflows"
 )
 
+// appendActivity is the audit ledger's append (activities.Audit.Append) as
+// the history names it: golive's own bookkeeping, not a checklist step.
+const appendActivity = "Append"
+
 // group is a set of activities a workflow scheduled together (in one
 // workflow task), with the release stage it was scheduled in.
 type group struct {
@@ -130,7 +134,7 @@ func byStage(release []*history.HistoryEvent, children []span, bare []*history.H
 			continue
 		}
 		switch a := e.GetActivityTaskScheduledEventAttributes(); {
-		case a != nil && a.GetActivityType().GetName() == "Append":
+		case a != nil && a.GetActivityType().GetName() == appendActivity:
 			cur.appends++
 		case a != nil && a.GetActivityType().GetName() == "Notify":
 			cur.notices++
