@@ -71,19 +71,6 @@ func validOverride(q OverrideFreeze) error {
 	return nil
 }
 
-// mayRollback: who may roll back, skip a failed item or override a freeze. A
-// rollback approver of the spec, and, once the directory is pinned, a person
-// its policy lets roll back in this environment.
-func (r *release) mayRollback(person, what string) error {
-	if err := r.anyRole(person, r.spec.Rollback.Approvers, what); err != nil {
-		return err
-	}
-	if r.dir != nil {
-		return r.dirRole(person, r.dir.Policy.Rollback, what)
-	}
-	return nil
-}
-
 // guard runs one step under the spec's failure policy. A step set to ask
 // that fails stops the release there: an alert goes out (escalating as any
 // alert), the status shows what failed and what each choice would do, and
@@ -132,7 +119,7 @@ func (r *release) failedItems(ids ...string) func() []string {
 	return func() []string {
 		var out []string
 		for _, id := range ids {
-			if it := r.item(id); it != nil && it.State != record.ItemPassed && it.State != record.ItemSkipped {
+			if it := r.item(id); it != nil && !it.State.Clears() {
 				out = append(out, id)
 			}
 		}
@@ -274,11 +261,7 @@ func (r *release) skip(ctx workflow.Context, q Skip) (InputResult, error) {
 	f.Items = slices.DeleteFunc(f.Items, func(id string) bool { return id == q.Item })
 	names := consentNames(by)
 	if len(f.Items) == 0 {
-		reasons := make([]string, len(by))
-		for i, c := range by {
-			reasons[i] = c.Person + ": " + c.Reason
-		}
-		r.choice = &record.Decision{Step: f.Step, Attempt: f.Attempt, Choice: record.ChoiceSkip, Items: []string{q.Item}, By: names, Reason: strings.Join(reasons, "; "), At: workflow.Now(ctx)}
+		r.choice = &record.Decision{Step: f.Step, Attempt: f.Attempt, Choice: record.ChoiceSkip, Items: []string{q.Item}, By: names, Reason: consentReasons(by), At: workflow.Now(ctx)}
 	}
 	msg := fmt.Sprintf("%s skipped by %s", q.Item, strings.Join(names, " and "))
 	if len(f.Items) > 0 {
@@ -294,16 +277,21 @@ func (r *release) skipItem(ctx workflow.Context, id string, by []record.Consent)
 	if it == nil {
 		return
 	}
-	reasons := make([]string, len(by))
-	for i, c := range by {
-		reasons[i] = c.Person + ": " + c.Reason
-	}
 	detail := "skipped after it " + string(it.State)
 	if it.Detail != "" {
 		detail += " (" + firstLine(it.Detail) + ")"
 	}
 	it.Actor = strings.Join(consentNames(by), ", ")
-	r.mark(ctx, id, record.ItemSkipped, "skipped by "+strings.Join(consentNames(by), " and "), detail+"; "+strings.Join(reasons, "; "))
+	r.mark(ctx, id, record.ItemSkipped, "skipped by "+strings.Join(consentNames(by), " and "), detail+"; "+consentReasons(by))
+}
+
+// consentReasons are the consents' reasons, each after its person ("alice: ...; bob: ...").
+func consentReasons(cs []record.Consent) string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Person + ": " + c.Reason
+	}
+	return strings.Join(out, "; ")
 }
 
 func consentNames(cs []record.Consent) []string {

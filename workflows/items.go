@@ -190,17 +190,13 @@ func (r *release) itemsIn(stage record.Stage, mode record.Mode) []string {
 // offenders lists the required items of a stage that did not pass.
 func (r *release) offenders(stage record.Stage) []string {
 	var out []string
-	for _, it := range r.st.Items {
-		if it.Stage != stage || it.Optional {
-			continue
+	for _, id := range r.notPassed(stage) {
+		it := r.item(id)
+		desc := it.ID + " (" + string(it.State)
+		if it.Detail != "" {
+			desc += ": " + firstLine(it.Detail)
 		}
-		if it.State != record.ItemPassed && it.State != record.ItemSkipped {
-			desc := it.ID + " (" + string(it.State)
-			if it.Detail != "" {
-				desc += ": " + firstLine(it.Detail)
-			}
-			out = append(out, desc+")")
-		}
+		out = append(out, desc+")")
 	}
 	return out
 }
@@ -209,7 +205,7 @@ func (r *release) offenders(stage record.Stage) []string {
 func (r *release) notPassed(stage record.Stage) []string {
 	var out []string
 	for _, it := range r.st.Items {
-		if it.Stage == stage && !it.Optional && it.State != record.ItemPassed && it.State != record.ItemSkipped {
+		if it.Stage == stage && !it.Optional && !it.State.Clears() {
 			out = append(out, it.ID)
 		}
 	}

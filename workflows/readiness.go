@@ -36,7 +36,7 @@ func (r *release) readinessGate(ctx workflow.Context, byKind bool) error {
 		if it.Auto == nil {
 			continue
 		}
-		if st := r.item(it.ID); st != nil && (st.State == record.ItemPassed || st.State == record.ItemSkipped) {
+		if st := r.item(it.ID); st != nil && st.State.Clears() {
 			continue
 		}
 		in := activities.CheckInput{ReleaseID: r.st.ReleaseID, ItemID: it.ID, Check: *it.Auto, App: r.spec.App}

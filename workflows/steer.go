@@ -25,6 +25,19 @@ func (r *release) maySteer(person, what string) error {
 	return r.anyRole(person, r.spec.Rollback.Approvers, what)
 }
 
+// mayRollback: who may request a rollback, skip a failed item or override a
+// freeze. A rollback approver of the spec, and, once the directory is pinned,
+// a person its policy lets roll back in this environment.
+func (r *release) mayRollback(person, what string) error {
+	if err := r.anyRole(person, r.spec.Rollback.Approvers, what); err != nil {
+		return err
+	}
+	if r.dir != nil {
+		return r.dirRole(person, r.dir.Policy.Rollback, what)
+	}
+	return nil
+}
+
 func (r *release) abort(ctx workflow.Context, a Abort) (InputResult, error) {
 	if err := r.maySteer(a.Person, "abort"); err != nil {
 		return InputResult{}, err
@@ -81,13 +94,8 @@ func (r *release) resume(ctx workflow.Context, h Resume) (InputResult, error) {
 }
 
 func (r *release) requestRollback(ctx workflow.Context, q RollbackRequest) (InputResult, error) {
-	if err := r.anyRole(q.Person, r.spec.Rollback.Approvers, "request a rollback"); err != nil {
+	if err := r.mayRollback(q.Person, "request a rollback"); err != nil {
 		return InputResult{}, err
-	}
-	if r.dir != nil {
-		if err := r.dirRole(q.Person, r.dir.Policy.Rollback, "request a rollback"); err != nil {
-			return InputResult{}, err
-		}
 	}
 	fp, err := r.proveInput(ctx, q)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/spec"
 )
@@ -168,7 +167,7 @@ func printReadiness(w io.Writer, checks []planCheck, migrations *planCheck) {
 	failed := 0
 	fmt.Fprintf(w, "\nreadiness checks, run now (%d):\n", len(checks))
 	for _, c := range checks {
-		if c.State != record.ItemPassed && c.State != record.ItemSkipped && !c.Optional {
+		if !c.State.Clears() && !c.Optional {
 			failed++
 		}
 		fmt.Fprintf(w, "  %-11s %-28s %s %s\n", c.State, c.ItemID, c.Value, truncate(c.Detail, 160))

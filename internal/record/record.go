@@ -89,6 +89,10 @@ func (s ItemState) Done() bool {
 	return s == ItemPassed || s == ItemFailed || s == ItemUnavailable || s == ItemSkipped
 }
 
+// Clears reports whether the state lets a gate through: passed, or skipped
+// (by the spec, or by two rollback approvers), never anything else.
+func (s ItemState) Clears() bool { return s == ItemPassed || s == ItemSkipped }
+
 // Mode says how an item is satisfied.
 type Mode string
 
