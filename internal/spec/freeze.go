@@ -116,43 +116,59 @@ func freezeContaining(freezes []Freeze, t time.Time) (FreezePeriod, bool) {
 
 // occurrence is the period of f that holds t, if any.
 func (f Freeze) occurrence(t time.Time) (FreezePeriod, bool) {
+	var found FreezePeriod
+	ok := false
+	f.periods(t, t, func(p FreezePeriod) bool {
+		found, ok = p, p.Contains(t)
+		return !ok
+	})
+	return found, ok
+}
+
+// periods calls each, by start, with the occurrences of f that may overlap
+// [from, to] (starting at or before to, ending after from; a one-off freeze
+// has one), until each returns false. An unreadable freeze has none.
+func (f Freeze) periods(from, to time.Time, each func(FreezePeriod) bool) {
 	loc, err := freezeZone(f.TimeZone)
 	if err != nil {
-		return FreezePeriod{}, false
+		return
 	}
+	near := func(p FreezePeriod) bool { return !p.Start.After(to) && p.End.After(from) }
 	if !f.Weekly() {
 		start, err1 := parseFreezeTime(f.Start, loc)
 		end, err2 := parseFreezeTime(f.End, loc)
-		p := FreezePeriod{Name: f.Name, Reason: f.Reason, Start: start, End: end}
-		return p, err1 == nil && err2 == nil && p.Contains(t)
+		if p := (FreezePeriod{Name: f.Name, Reason: f.Reason, Start: start, End: end}); err1 == nil && err2 == nil && near(p) {
+			each(p)
+		}
+		return
 	}
-	from, err1 := parseClock(f.From)
-	to, err2 := parseClock(f.To)
+	fromMin, err1 := parseClock(f.From)
+	toMin, err2 := parseClock(f.To)
 	if err1 != nil || err2 != nil {
-		return FreezePeriod{}, false
+		return
 	}
-	lt := t.In(loc)
-	// A window that began yesterday and runs past midnight may hold t too.
-	for back := 0; back <= 1; back++ {
-		y, m, d := lt.Date()
-		d -= back
-		day := Weekdays[time.Date(y, m, d, 12, 0, 0, 0, time.UTC).Weekday()]
-		if !slices.Contains(f.Days, day) {
+	// From the day before from: a window that began then and runs past
+	// midnight may reach into the span.
+	y, m, d := from.In(loc).Date()
+	ty, tm, td := to.In(loc).Date()
+	last := time.Date(ty, tm, td, 12, 0, 0, 0, loc)
+	for day := time.Date(y, m, d-1, 12, 0, 0, 0, loc); !day.After(last); day = day.AddDate(0, 0, 1) {
+		if !slices.Contains(f.Days, Weekdays[day.Weekday()]) {
 			continue
 		}
-		endDay := d
-		if to <= from {
+		dy, dm, dd := day.Date()
+		endDay := dd
+		if toMin <= fromMin {
 			endDay++
 		}
 		// time.Date counts wall-clock minutes in loc, so 22:00-06:00 stays
 		// 22:00-06:00 on the night the clocks change (8 or 10 hours long).
 		p := FreezePeriod{Name: f.Name, Reason: f.Reason,
-			Start: time.Date(y, m, d, 0, from, 0, 0, loc), End: time.Date(y, m, endDay, 0, to, 0, 0, loc)}
-		if p.Contains(t) {
-			return p, true
+			Start: time.Date(dy, dm, dd, 0, fromMin, 0, 0, loc), End: time.Date(dy, dm, endDay, 0, toMin, 0, 0, loc)}
+		if near(p) && !each(p) {
+			return
 		}
 	}
-	return FreezePeriod{}, false
 }
 
 // maxListedFreezes bounds FreezesBetween: a weekly freeze over a long span lists
@@ -165,40 +181,13 @@ const maxListedFreezes = 100
 // before its code freeze, migrations and deploy.
 func FreezesBetween(freezes []Freeze, from, to time.Time) []FreezePeriod {
 	var out []FreezePeriod
-	overlaps := func(p FreezePeriod) bool { return p.Start.Before(to) && p.End.After(from) }
 	for _, f := range freezes {
-		loc, err := freezeZone(f.TimeZone)
-		if err != nil {
-			continue
-		}
-		if !f.Weekly() {
-			start, err1 := parseFreezeTime(f.Start, loc)
-			end, err2 := parseFreezeTime(f.End, loc)
-			if p := (FreezePeriod{Name: f.Name, Reason: f.Reason, Start: start, End: end}); err1 == nil && err2 == nil && overlaps(p) {
+		f.periods(from, to, func(p FreezePeriod) bool {
+			if p.Start.Before(to) {
 				out = append(out, p)
 			}
-			continue
-		}
-		fromMin, err1 := parseClock(f.From)
-		toMin, err2 := parseClock(f.To)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		y, m, d := from.In(loc).Date()
-		for day := time.Date(y, m, d-1, 12, 0, 0, 0, loc); day.Before(to.In(loc).AddDate(0, 0, 1)) && len(out) < maxListedFreezes; day = day.AddDate(0, 0, 1) {
-			if !slices.Contains(f.Days, Weekdays[day.Weekday()]) {
-				continue
-			}
-			dy, dm, dd := day.Date()
-			endDay := dd
-			if toMin <= fromMin {
-				endDay++
-			}
-			p := FreezePeriod{Name: f.Name, Reason: f.Reason, Start: time.Date(dy, dm, dd, 0, fromMin, 0, 0, loc), End: time.Date(dy, dm, endDay, 0, toMin, 0, 0, loc)}
-			if overlaps(p) {
-				out = append(out, p)
-			}
-		}
+			return len(out) < maxListedFreezes
+		})
 	}
 	slices.SortStableFunc(out, func(a, b FreezePeriod) int { return a.Start.Compare(b.Start) })
 	if len(out) > maxListedFreezes {
