@@ -97,14 +97,7 @@ func historyOf(ctx context.Context, tb testing.TB, c client.Client, id, runID st
 func respond(ctx context.Context, tb testing.TB, c client.Client, run client.WorkflowRun, members func(string) []spec.Person, noSignoffs ...bool) {
 	tb.Helper()
 	for ctx.Err() == nil {
-		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQuery)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var st record.Status
-		if err := v.Get(&st); err != nil {
-			tb.Fatal(err)
-		}
+		st := queryStatusOf(ctx, tb, c, run)
 		if st.Stage == record.StageDone {
 			return
 		}

@@ -8,12 +8,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/golive/golive/internal/demoapp"
@@ -26,7 +24,7 @@ import (
 // "done when": on a real server with the real activities, the T-0 smoke test
 // of a release whose spec asks on failure fails once (the demo app refuses
 // its first appointment booking after the deploy); the release stops there,
-// says so in its status, takes `retry` as an Update, and completes. The app
+// says so in its status, takes a signed `retry` as an Update, and completes. The app
 // saw one deploy of the version; the history holds both smoke runs and the
 // retry; the audit ledger the question and the decision; the evidence shows
 // the failed attempt.
@@ -38,42 +36,20 @@ func TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy(t *testing.T) {
 	app, url := flakyBookingApp(t, "1.1.0")
 	s := fastSpec(t, url)
 	s.Failure.Smoke.OnFailure = spec.FailAsk
+	r := startSigned(ctx, t, c, s, "erin", "erin")
 
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
-		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var answering sync.WaitGroup
-	defer answering.Wait()
-	answering.Go(func() { respond(ctx, t, c, run, s.Members) })
-
-	var asked record.Status
-	for asked.Failure == nil {
-		if ctx.Err() != nil {
-			t.Fatalf("the failed smoke test never asked for a decision: stage %s, outcome %s, waiting %v", asked.Stage, asked.Outcome, asked.Waiting)
-		}
-		asked = queryStatusOf(ctx, t, c, run)
-		if asked.Stage == record.StageDone {
-			t.Fatalf("release ended %s (%s) instead of asking", asked.Outcome, asked.Reason)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	asked := r.answerUntil(func(st record.Status) bool { return st.Failure != nil })
 	if asked.Failure.Step != string(spec.StepSmoke) || asked.Waiting == nil || asked.Waiting.Kind != record.WaitDecision {
 		t.Fatalf("failure %+v, waiting %+v", asked.Failure, asked.Waiting)
 	}
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.RetryName,
-		Args: []any{workflows.Retry{Person: "erin", Step: "smoke", Reason: "booking backend back"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var answer workflows.InputResult
-	if err := h.Get(ctx, &answer); err != nil || !strings.Contains(answer.Message, "attempt 2") {
+	answer, err := r.update(workflows.RetryName, r.retry("erin", "erin", "smoke", "booking backend back"))
+	if err != nil || !strings.Contains(answer.Message, "attempt 2") {
 		t.Fatalf("retry: %v %q", err, answer.Message)
 	}
+	r.answer()
 
 	var res workflows.ReleaseResult
-	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
+	if err := workflows.EndedResult(r.run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
 		t.Fatalf("release: %v, outcome %s (%s)", err, res.Outcome, res.Reason)
 	}
 	deploys := 0
@@ -87,12 +63,7 @@ func TestSmokeFailureRetriedOnARealServerCompletesWithOneDeploy(t *testing.T) {
 	}
 
 	smokes, retries := 0, 0
-	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range historyOf(ctx, t, c, r.id, r.run.GetRunID()) {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Smoke" {
 			smokes++
 		}
@@ -188,36 +159,18 @@ func TestFreezeOverrideByTwoApproversIsInTheLedger(t *testing.T) {
 	now := time.Now().UTC()
 	s.Freeze = []spec.Freeze{{Name: "vendor-upgrade", Reason: "EHR vendor upgrade", TimeZone: "UTC",
 		Start: now.Add(-time.Minute).Format("2006-01-02T15:04"), End: now.Add(time.Hour).Format("2006-01-02T15:04")}}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReleaseID(s.Service, s.Environment), TaskQueue: workflows.TaskQueue},
-		workflows.ReleaseWorkflow, workflows.ReleaseInput{Spec: s, Version: "1.1.0", Requester: "erin"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var answering sync.WaitGroup
-	defer answering.Wait()
-	answering.Go(func() { respond(ctx, t, c, run, s.Members) })
+	r := startSigned(ctx, t, c, s, "erin", "erin")
 
 	frozen := func() record.Status {
-		for ctx.Err() == nil {
-			st := queryStatusOf(ctx, t, c, run)
-			if st.Waiting != nil && st.Waiting.Kind == record.WaitFreeze {
-				return st
+		return r.answerUntil(func(st record.Status) bool {
+			if !st.DeployAt.IsZero() {
+				t.Fatalf("the release deployed inside the freeze at %v", st.DeployAt)
 			}
-			if st.Stage == record.StageDone || !st.DeployAt.IsZero() {
-				t.Fatalf("the release did not wait for the freeze: stage %s, deployed at %v", st.Stage, st.DeployAt)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatal("timed out waiting for the freeze wait")
-		return record.Status{}
+			return st.Waiting != nil && st.Waiting.Kind == record.WaitFreeze
+		})
 	}
 	override := func(person string) string {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), UpdateName: workflows.OverrideFreezeName,
-			Args: []any{workflows.OverrideFreeze{Person: person, Freeze: "vendor-upgrade", Reason: person + ": security fix"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		var res workflows.InputResult
-		if err == nil {
-			err = h.Get(ctx, &res)
-		}
+		res, err := r.update(workflows.OverrideFreezeName, r.overrideFreeze(person, person, "vendor-upgrade", person+": security fix"))
 		if err != nil {
 			t.Fatalf("override by %s: %v", person, err)
 		}
@@ -237,8 +190,9 @@ func TestFreezeOverrideByTwoApproversIsInTheLedger(t *testing.T) {
 	if msg := override("bob"); !strings.Contains(msg, "overridden by alice and bob") {
 		t.Errorf("second override: %q", msg)
 	}
+	r.answer()
 	var res workflows.ReleaseResult
-	if err := workflows.EndedResult(run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
+	if err := workflows.EndedResult(r.run.Get(ctx, &res), &res); err != nil || res.Outcome != record.OutcomeCompleted {
 		t.Fatalf("release: %v, outcome %s (%s)", err, res.Outcome, res.Reason)
 	}
 	var held, granted int

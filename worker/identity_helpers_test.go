@@ -238,6 +238,18 @@ func (r *liveRelease) rollback(person, keyOwner string, reason workflows.Rollbac
 	return q
 }
 
+func (r *liveRelease) retry(person, keyOwner, step, reason string) workflows.Retry {
+	q := workflows.Retry{Person: person, Step: step, Reason: reason, SignedAt: time.Now().UTC().Truncate(time.Second)}
+	q.Signature = r.sign(keyOwner, q.Statement(r.ref()))
+	return q
+}
+
+func (r *liveRelease) overrideFreeze(person, keyOwner, freeze, reason string) workflows.OverrideFreeze {
+	q := workflows.OverrideFreeze{Person: person, Freeze: freeze, Reason: reason, SignedAt: time.Now().UTC().Truncate(time.Second)}
+	q.Signature = r.sign(keyOwner, q.Statement(r.ref()))
+	return q
+}
+
 func (r *liveRelease) ack(person, keyOwner, alert string) workflows.Ack {
 	k := workflows.Ack{Person: person, AlertID: alert, SignedAt: time.Now().UTC().Truncate(time.Second)}
 	k.Signature = r.sign(keyOwner, k.Statement(r.ref()))
