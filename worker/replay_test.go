@@ -64,7 +64,8 @@ func TestRecordReplayCorpus(t *testing.T) {
 		return
 	}
 	t.Setenv("GOLIVE_CODEC_KEYS", corpusKeys)
-	c := startServer(t)
+	// With the audit ledger on, so the corpus holds its appends (audit-batched).
+	c, _ := startServerWithLedger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	app := demoapp.New(demoapp.Options{Version: "1.0.0", Traffic: 40, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -12,15 +12,29 @@ import (
 )
 
 // auditLog buffers audit events and appends them to the ledger in batches: at
-// each stage change, after each human input, and when the release ends. The
+// each stage change, after each human input or decision, and when the release
+// ends. Since auditBatched a batch in flight is followed by one more only when
+// such a moment came meanwhile (before, by one for whatever was buffered,
+// which made an append of nearly every step at T-0). The
 // ledger lives in golive's own database (retention is the database's, six years
 // for HIPAA, not Temporal's). Without a ledger configured on the worker, the
 // release notes it once and goes on: the Temporal history still holds it all.
 type auditLog struct {
 	pending  []audit.Event
 	flushing bool
-	off      bool
+	// again is set when a flush is asked for while one runs; final when the
+	// release ends and everything buffered goes.
+	again, final bool
+	off          bool
 }
+
+// changeAudit is the workflow change that appends the audit ledger once per
+// flush moment instead of once per batch in flight, and appends the events
+// of the evidence stage (the last one, "done") when the release ends.
+const (
+	changeAudit  = "audit-batched"
+	auditBatched = workflow.Version(1)
+)
 
 var auditor *activities.Audit
 
@@ -35,7 +49,11 @@ func (r *release) audit(ctx workflow.Context, kind, actor, action, reason string
 // flushAudit appends what is buffered. One flush runs at a time; events added
 // meanwhile go with the next batch.
 func (r *release) flushAudit(ctx workflow.Context) {
-	if r.ledger.flushing || r.ledger.off {
+	if r.ledger.off {
+		return
+	}
+	if r.ledger.flushing {
+		r.ledger.again = true
 		return
 	}
 	r.ledger.flushing = true
@@ -64,7 +82,21 @@ func (r *release) flushAudit(ctx workflow.Context) {
 			return
 		}
 		r.st.AuditHead = res.Head
+		if r.vAudit >= auditBatched {
+			if !r.ledger.again && !r.ledger.final {
+				return
+			}
+			r.ledger.again = false
+		}
 	}
+}
+
+// flushAll appends everything buffered, once any flush in flight is done:
+// the release is ending.
+func (r *release) flushAll(ctx workflow.Context) {
+	_ = workflow.Await(ctx, func() bool { return !r.ledger.flushing })
+	r.ledger.final = true
+	r.flushAudit(ctx)
 }
 
 func asApp(err error, target **temporal.ApplicationError) bool {

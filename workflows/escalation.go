@@ -48,6 +48,8 @@ func (e *escalations) raise(ctx workflow.Context, level int, reason, key string)
 	if root == nil {
 		root = ctx
 	}
+	// Owed from now, though the ladder's coroutine has not run yet (see drainNotices).
+	e.r.sending++
 	workflow.Go(root, func(ctx workflow.Context) { e.ladder(ctx, id) })
 	return id
 }
@@ -81,6 +83,9 @@ func (e *escalations) ladder(ctx workflow.Context, id string) {
 		a.Sent++
 		e.r.notifyRoles(ctx, notify.AlertEvent(a.Level), lv.Contacts, a.Level,
 			fmt.Sprintf("[%s] Level %d %s: %s (ack with: golive ack %s %s)", id, a.Level, lv.Name, a.Reason, record.ShortRelease(e.r.st.ReleaseID), id))
+		if a.Sent == 1 {
+			e.r.sending-- // the first send, owed since raise, is in the record
+		}
 		if lv.Response <= 0 && a.Level >= top || a.Sent >= maxSends {
 			return
 		}
@@ -90,7 +95,7 @@ func (e *escalations) ladder(ctx workflow.Context, id string) {
 			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Alert %s level %d: wait %s for an acknowledgement", id, a.Level, lv.Response)},
 		}, func() bool { a := e.alert(id); return a.AckedBy != "" || a.Level != sentAt })
-		if err != nil || e.alert(id).AckedBy != "" {
+		if err != nil || e.alert(id).AckedBy != "" || e.r.ended {
 			return
 		}
 		if a = e.alert(id); !woke && a.Level < top {

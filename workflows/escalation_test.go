@@ -7,16 +7,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/notify"
 	"github.com/golive/golive/internal/record"
 	"github.com/golive/golive/internal/secrets"
@@ -375,5 +378,59 @@ func TestRemindersSayWhoAlreadyDecided(t *testing.T) {
 	}
 	if reminders == 0 {
 		t.Fatal("no sign-off reminder was sent")
+	}
+}
+
+// An alert raised as the release ends (the overdue review's) is still being
+// sent while the evidence is written. The release waits for the send, so its
+// deliveries are in the record: a workflow that completes drops its pending
+// activities, and an alert whose first attempt was lost would never be sent.
+func TestAlertStillSendingAtTheEndIsWaitedFor(t *testing.T) {
+	h := newHarness(t)
+	h.unattested = func(it record.Item) bool { return it.Stage == record.StageReview }
+	real := &activities.Notifier{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var slow sync.WaitGroup
+	slow.Add(1)
+	h.env.OnActivity("Notify", mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) (activities.NotifyResult, error) {
+		for _, f := range in.Facts {
+			if f.Key == "text" && strings.Contains(f.Value, "review overdue") {
+				// Real time: simulated time stands still, the evidence is written meanwhile.
+				time.Sleep(300 * time.Millisecond)
+				defer slow.Done()
+			}
+		}
+		return real.Notify(ctx, in)
+	})
+	res := h.run(h.input("1.1.0"))
+	slow.Wait()
+	if res.Outcome != record.OutcomeCompleted || !strings.Contains(res.Reason, "review overdue") {
+		t.Fatalf("outcome %s (%s), want completed with the review overdue", res.Outcome, res.Reason)
+	}
+	st := h.status()
+	var review *record.Alert
+	for i := range st.Alerts {
+		if st.Alerts[i].Key == "review" {
+			review = &st.Alerts[i]
+		}
+	}
+	if review == nil {
+		t.Fatalf("no review alert in %+v", st.Alerts)
+	}
+	delivered := 0
+	for _, n := range st.Notices {
+		if n.Event == notify.AlertEvent(review.Level) && n.At.After(st.DeployAt.Add(h.spec.Review.After.D())) && n.OK {
+			delivered++
+		}
+	}
+	if delivered == 0 {
+		t.Errorf("the overdue review's alert (level %d) has no delivery in the record: notices %+v", review.Level, st.Notices)
+	}
+	b, err := os.ReadFile(st.Evidence)
+	if err != nil {
+		t.Fatalf("evidence: %v", err)
+	}
+	ok, _ := evidence.NoticeCounts(st.Notices)
+	if want := fmt.Sprintf("_%d delivered, ", ok); !strings.Contains(string(b), want) {
+		t.Errorf("evidence %s does not count the %d deliveries of the record (%q)", st.Evidence, ok, want)
 	}
 }

@@ -8,13 +8,17 @@ import (
 )
 
 // evidence is stage 10: the audit ledger is flushed first, since its chain
-// head goes into the evidence, then the filled checklist is written.
+// head goes into the evidence, then the filled checklist is written; since
+// auditBatched the ledger then takes the last events (the evidence written,
+// done) too.
 func (r *release) evidence(ctx workflow.Context) {
 	r.setStage(ctx, record.StageEvidence)
-	_ = workflow.Await(ctx, func() bool { return !r.ledger.flushing })
-	r.flushAudit(ctx)
+	r.flushAll(ctx)
 	r.writeEvidence(ctx)
 	r.setStage(ctx, record.StageDone)
+	if r.vAudit >= auditBatched {
+		r.flushAll(ctx)
+	}
 }
 
 // writeEvidence writes the filled checklist.

@@ -61,7 +61,9 @@ type harness struct {
 	answer func(h *harness, slot record.SlotState) bool
 	// silent disables every human answer (timeout tests).
 	silent bool
-	sent   []string
+	// unattested, when set, leaves the attestations it selects unanswered.
+	unattested func(record.Item) bool
+	sent       []string
 	// dir is the team directory the worker reads (the demo's, unless edited).
 	dir *activities.Directory
 	// faults makes the demo app fail requests on demand (see failNext).
@@ -234,7 +236,7 @@ func (h *harness) respond() {
 	st := h.status()
 	roles := map[string]bool{}
 	for _, it := range st.Items {
-		if it.State == record.ItemWaiting && it.Mode == record.ModeAttest && !roles[it.Role] {
+		if it.State == record.ItemWaiting && it.Mode == record.ModeAttest && !roles[it.Role] && (h.unattested == nil || !h.unattested(it)) {
 			roles[it.Role] = true
 			h.signal(workflows.AttestName, workflows.Attest{Person: h.member(it.Role, nil)})
 		}

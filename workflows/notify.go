@@ -43,6 +43,8 @@ func (r *release) send(ctx workflow.Context, event string, level int, to []activ
 		Decided: r.decided(),
 	}
 	var res activities.NotifyResult
+	r.sending++
+	defer func() { r.sending-- }()
 	if err := workflow.ExecuteActivity(act(ctx, "Notify: "+text, 0), notifier.Notify, in).Get(ctx, &res); err != nil {
 		res = activities.NotifyResult{Result: activities.Result{State: record.ItemFailed, Detail: errText(err)}, Failed: len(to)}
 		for _, p := range to {
@@ -118,3 +120,18 @@ func (r *release) level(n int) spec.Level {
 
 // levelRoles are the contact roles of an escalation level.
 func (r *release) levelRoles(n int) []string { return r.level(n).Contacts }
+
+// drainNotices waits, in releases since guidedFailure, for the notifications
+// still in flight (an alert's ladder sends beside the lifecycle) before the
+// evidence is written: a workflow that completes drops its pending
+// activities, so an alert whose first attempt was lost would never be sent
+// again and its delivery would be missing from the record. Each send is
+// bounded by its own retry policy; ladders send no further level once the
+// release has ended.
+func (r *release) drainNotices(ctx workflow.Context) {
+	if r.vGuided < guidedFailure {
+		return
+	}
+	r.ended = true
+	_ = workflow.Await(ctx, func() bool { return r.sending == 0 })
+}

@@ -58,6 +58,9 @@ type release struct {
 	// people's decisions, hold before each changing step and keep out of
 	// freezes (DefaultVersion before).
 	vGuided workflow.Version
+	// vAudit is auditBatched for releases whose ledger appends go once per
+	// flush moment (DefaultVersion before).
+	vAudit workflow.Version
 	// choice is the decision on the failed step that waits (nil until one comes).
 	choice *record.Decision
 	// waits are the waits open now, oldest first (see waitFor); st.Waiting is the last.
@@ -93,6 +96,11 @@ type release struct {
 	reports map[string]int
 	alerts  *escalations
 	ledger  auditLog
+	// sending counts the notifications in flight or owed (an alert raised
+	// whose ladder has not sent yet); ended is set once the release has
+	// decided its outcome (see drainNotices).
+	sending int
+	ended   bool
 }
 
 func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
@@ -127,6 +135,7 @@ func newRelease(ctx workflow.Context, in ReleaseInput) (*release, error) {
 	}
 	r.vOutcome = workflow.GetVersion(ctx, changeOutcome, workflow.DefaultVersion, outcomeShown)
 	r.vGuided = workflow.GetVersion(ctx, changeGuided, workflow.DefaultVersion, guidedFailure)
+	r.vAudit = workflow.GetVersion(ctx, changeAudit, workflow.DefaultVersion, auditBatched)
 	r.showOutcome(ctx)
 	r.alerts = newEscalations(r)
 	r.st.Items = checklistItems(in.Spec)
@@ -159,6 +168,7 @@ func (r *release) run(ctx workflow.Context) (ReleaseResult, error) {
 	if e.undo && e.Outcome == record.OutcomeRolledBack {
 		r.postRollbackReview(dctx)
 	}
+	r.drainNotices(dctx)
 	r.evidence(dctx)
 	telemetry.ReleaseFinished(workflow.GetMetricsHandler(dctx), string(r.st.Outcome))
 	res := ReleaseResult{
