@@ -139,7 +139,9 @@ type overheadRound struct {
 	// same without the audit appends, and all of them one by one.
 	grouped, steps, chain time.Duration
 	step, chainStep       time.Duration
-	stages                []*stageRow
+	// stepLegs and chainLegs split step and chainStep (see segmentLegs).
+	stepLegs, chainLegs legs
+	stages              []*stageRow
 }
 
 // measure runs a warm-up round and overheadRounds rounds, and prints their
@@ -180,6 +182,15 @@ func (o *overheadRig) measure(b *testing.B, where string) {
 	fmt.Printf("  whole release (busy, without Updates) against bare workflows of no-ops: its activities in its groups %s ms: ratio %s; the same without the audit appends %s ms: ratio %s; all one by one %s ms: ratio %s\n",
 		dur(grouped), ratio(busy, grouped), dur(steps), ratio(busy, steps), dur(chain), ratio(busy, chain))
 	fmt.Printf("  T-0, per step of %v: release %s ms, bare chain %s ms: ratio %s\n", t0Steps(), dur(step), dur(chainStep), ratio(step, chainStep))
+	for _, leg := range []struct {
+		name string
+		of   func(legs) time.Duration
+	}{{"activity, scheduled to closed", func(l legs) time.Duration { return l.activity }},
+		{"workflow task, scheduled to started", func(l legs) time.Duration { return l.taskWait }},
+		{"workflow task, started to completed (on the worker)", func(l legs) time.Duration { return l.taskRun }}} {
+		fmt.Printf("    of which %s: release %s ms, bare chain %s ms\n", leg.name,
+			dur(func(r overheadRound) time.Duration { return leg.of(r.stepLegs) }), dur(func(r overheadRound) time.Duration { return leg.of(r.chainLegs) }))
+	}
 	printBreakdown(last)
 	if testing.Verbose() {
 		fmt.Println("  last round, T-0 segment of the release:")
@@ -243,6 +254,7 @@ func (o *overheadRig) round(ctx context.Context, b *testing.B) overheadRound {
 	r.bareChain = o.bare(ctx, b, bareChain, r.activities)
 	r.chain = covered(busySpans(r.bareChain))
 	r.chainStep = segmentStep(r.bareChain, repeat("noop", r.activities)) // the whole chain: its steps are all alike
+	r.stepLegs, r.chainLegs = segmentLegs(r.release, t0Steps()), segmentLegs(r.bareChain, repeat("noop", r.activities))
 	if r.step == 0 || r.chainStep == 0 {
 		b.Fatalf("%s: no T-0 segment %v in its history", id, t0Steps())
 	}
@@ -281,7 +293,9 @@ func bareBatches(ctx workflow.Context, sizes []int) error {
 }
 
 // answerWhenAsked answers what release id waits for people each time a notice
-// goes out (asked) and every 250 ms besides, until it is done or stop is called.
+// asks them (asked) and every second besides, until it is done or stop is
+// called. Each answer starts with a status query, load on the release's
+// worker and server that the bare workflows do not get: the fallback is rare.
 func answerWhenAsked(ctx context.Context, c client.Client, id string, members func(string) []spec.Person, asked <-chan struct{}) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -293,7 +307,7 @@ func answerWhenAsked(ctx context.Context, c client.Client, id string, members fu
 			case <-ctx.Done():
 				return
 			case <-asked:
-			case <-time.After(250 * time.Millisecond):
+			case <-time.After(time.Second):
 			}
 			if answerOnce(ctx, c, id, members, true) {
 				return

@@ -188,7 +188,8 @@ func activityLegs(hist []*history.HistoryEvent) (toStart, toClose time.Duration,
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
 			sched[e.GetEventId()], n = at, n+1
 		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil {
+		// An activity scheduled before hist (a segment of a history) is not counted.
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && !sched[a.GetScheduledEventId()].IsZero() {
 			started[a.GetScheduledEventId()] = at
 			toStart += at.Sub(sched[a.GetScheduledEventId()])
 		}
@@ -219,35 +220,63 @@ func statsOf(xs []float64) stats {
 // in order) to closing the last, divided by their number. Activities of other
 // names scheduled meanwhile (audit appends beside the steps) are not steps.
 func segmentStep(hist []*history.HistoryEvent, steps []string) time.Duration {
-	if len(steps) == 0 {
+	from, to := segment(hist, steps)
+	if to == 0 {
 		return 0
 	}
-	var first time.Time
+	return hist[to].GetEventTime().AsTime().Sub(hist[from].GetEventTime().AsTime()) / time.Duration(len(steps))
+}
+
+// segment finds steps in hist as segmentStep does: the indexes of the first
+// step's scheduled event and of the last step's close (to is 0 when absent).
+func segment(hist []*history.HistoryEvent, steps []string) (from, to int) {
+	if len(steps) == 0 {
+		return 0, 0
+	}
 	var matched int
 	var lastID int64
-	for _, e := range hist {
-		at := e.GetEventTime().AsTime()
+	for i, e := range hist {
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && matched < len(steps) && slices.Contains(steps, a.GetActivityType().GetName()) {
 			switch name := a.GetActivityType().GetName(); {
 			case name == steps[matched]:
 				if matched == 0 {
-					first = at
+					from = i
 				}
 				if matched++; matched == len(steps) {
 					lastID = e.GetEventId()
 				}
 			case name == steps[0]:
-				first, matched = at, 1
+				from, matched = i, 1
 			default:
 				matched = 0
 			}
 			continue
 		}
 		if lastID != 0 && openedBy(e) == lastID {
-			return at.Sub(first) / time.Duration(len(steps))
+			return from, i
 		}
 	}
-	return 0
+	return 0, 0
+}
+
+// legs splits the time per step of a segment of steps into its activities
+// (scheduled to closed) and its workflow tasks (scheduled to started: matching
+// and the worker's poll; started to completed: on the worker).
+type legs struct{ activity, taskWait, taskRun time.Duration }
+
+func segmentLegs(hist []*history.HistoryEvent, steps []string) legs {
+	from, to := segment(hist, steps)
+	if to == 0 {
+		return legs{}
+	}
+	seg := hist[from : to+1]
+	toStart, toClose, _ := activityLegs(seg)
+	var l legs
+	for _, t := range workflowTasks(seg) {
+		l.taskWait, l.taskRun = l.taskWait+t.wait, l.taskRun+t.run
+	}
+	n := time.Duration(len(steps))
+	return legs{activity: (toStart + toClose) / n, taskWait: l.taskWait / n, taskRun: l.taskRun / n}
 }
 
 // childRuns are the child workflows a history started.

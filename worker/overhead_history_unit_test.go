@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -57,5 +58,52 @@ func TestBusyTimeCountsWorkInFlightOnceAndLeavesOutTimersAndPeople(t *testing.T)
 	}
 	if got := wallTime(hist); got != 905*time.Millisecond {
 		t.Errorf("wall %s, want 905ms", got)
+	}
+}
+
+func actScheduled(name string) func(*history.HistoryEvent) {
+	return func(e *history.HistoryEvent) {
+		e.Attributes = &history.HistoryEvent_ActivityTaskScheduledEventAttributes{ActivityTaskScheduledEventAttributes: &history.ActivityTaskScheduledEventAttributes{ActivityType: &common.ActivityType{Name: name}}}
+	}
+}
+
+func actStarted(sched int64) func(*history.HistoryEvent) {
+	return func(e *history.HistoryEvent) {
+		e.Attributes = &history.HistoryEvent_ActivityTaskStartedEventAttributes{ActivityTaskStartedEventAttributes: &history.ActivityTaskStartedEventAttributes{ScheduledEventId: sched}}
+	}
+}
+
+func wftStarted(sched int64) func(*history.HistoryEvent) {
+	return func(e *history.HistoryEvent) {
+		e.Attributes = &history.HistoryEvent_WorkflowTaskStartedEventAttributes{WorkflowTaskStartedEventAttributes: &history.WorkflowTaskStartedEventAttributes{ScheduledEventId: sched}}
+	}
+}
+
+// A segment of two steps, with an append scheduled before it that closes
+// inside: per step, its activities, workflow task waits and runs; the append
+// is not counted.
+func TestSegmentLegsSplitsAStepAndLeavesOutWhatStartedBefore(t *testing.T) {
+	hist := []*history.HistoryEvent{
+		ev(1, 0, enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, actScheduled("Append")),
+		ev(2, 10, enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, actScheduled("Migrate")),
+		ev(3, 11, enums.EVENT_TYPE_ACTIVITY_TASK_STARTED, actStarted(2)),
+		ev(4, 12, enums.EVENT_TYPE_ACTIVITY_TASK_STARTED, actStarted(1)),
+		ev(5, 13, enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, actDone(1)),
+		ev(6, 14, enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, actDone(2)), // Migrate: 10-14
+		ev(7, 14, enums.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, nil),
+		ev(8, 16, enums.EVENT_TYPE_WORKFLOW_TASK_STARTED, wftStarted(7)), // waits 2
+		ev(9, 19, enums.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, wftDone(7)),  // runs 3
+		ev(10, 19, enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, actScheduled("Deploy")),
+		ev(11, 20, enums.EVENT_TYPE_ACTIVITY_TASK_STARTED, actStarted(10)),
+		ev(12, 25, enums.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, actDone(10)), // Deploy: 19-25
+	}
+	steps := []string{"Migrate", "Deploy"}
+	if got, want := segmentStep(hist, steps), 7500*time.Microsecond; got != want {
+		t.Errorf("per step %s, want %s (10 to 25 ms over 2)", got, want)
+	}
+	l := segmentLegs(hist, steps)
+	want := legs{activity: 5 * time.Millisecond, taskWait: time.Millisecond, taskRun: 1500 * time.Microsecond}
+	if l != want {
+		t.Errorf("legs per step %+v, want %+v (activities 4 + 6 ms, one task waiting 2 and running 3, over 2 steps)", l, want)
 	}
 }
