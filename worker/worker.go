@@ -50,6 +50,10 @@ type Options struct {
 	// approval pages in every notice that asks them to act
 	// (approvals.Linker; golive worker --approvals-url --approvals-link-key-file).
 	ApprovalLinks func(release, person string) string
+	// StopTimeout is how long Stop lets running activities finish before it
+	// cancels them (a deploy or a migration half way, retried on another
+	// worker after its timeout); 0 cancels them at once.
+	StopTimeout time.Duration
 	// Interceptors are added to the worker's own; worker.New appends the test
 	// hook armed by GOLIVE_FAULT (see FaultEnv), if any.
 	Interceptors []interceptor.WorkerInterceptor
@@ -78,6 +82,7 @@ func New(c client.Client, o Options) sdkworker.Worker {
 	w := sdkworker.New(c, tq, sdkworker.Options{
 		Interceptors:                 slices.Concat(o.Interceptors, faultInterceptors(o.Logger)),
 		StickyScheduleToStartTimeout: StickyTimeout,
+		WorkerStopTimeout:            o.StopTimeout,
 	})
 	Register(w, o)
 	return w

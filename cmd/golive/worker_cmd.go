@@ -56,6 +56,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	var df directoryFlags
 	var lf noticeLinkFlags
 	var ef evidenceFlags
+	var stopTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the golive worker against a Temporal cluster (no embedded server)",
@@ -99,13 +100,18 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ef.logStore(log, store)
-			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links, Evidence: store})
+			if stopTimeout < 0 {
+				return fmt.Errorf("--stop-timeout %s: want 0 (cancel running activities at once) or more", stopTimeout)
+			}
+			w := worker.New(c, worker.Options{Logger: log, Directory: dir, ApprovalLinks: links, Evidence: store, StopTimeout: stopTimeout})
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
-			defer w.Stop()
 			log.Info("worker polling", "task_queue", workflows.TaskQueue)
 			<-ctx.Done()
+			log.Info("worker stopping: no new tasks; running activities may finish", "stop_timeout", stopTimeout)
+			w.Stop()
+			log.Info("worker stopped")
 			return nil
 		},
 	}
@@ -113,5 +119,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	df.add(cmd)
 	lf.add(cmd, "")
 	ef.add(cmd, true)
+	cmd.Flags().DurationVar(&stopTimeout, "stop-timeout", 25*time.Second,
+		"on SIGTERM or Ctrl-C, how long running activities (a deploy, a migration) may finish before they are cancelled and left to another worker's retry; keep it under your orchestrator's grace period (Kubernetes: 30s)")
 	return cmd
 }
