@@ -90,7 +90,8 @@ cluster-down: bin/temporal-server bin/temporal-sql-tool
 test-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	$(GO) test -count=1 -timeout 40m -tags cluster -run '^TestCluster' -v ./worker/
 
-## bench-cluster: the same with 1,000 releases per round, 500 through the upgrade (long: not part of `make bench`)
+## bench-cluster: the same with 1,000 releases per round, 500 through the upgrade (long, about an hour a round on
+## 2 cores: not part of `make bench`; GOLIVE_CLUSTER_ROUNDS=steady runs the first round only)
 bench-cluster: pg bin/temporal-server bin/temporal-sql-tool
 	GOLIVE_CLUSTER_RELEASES=1000 $(GO) test -count=1 -timeout 150m -tags cluster -run '^TestCluster' -v ./worker/
 
