@@ -5,6 +5,9 @@ BIN   := bin/golive
 TOOLS := .tools
 PRISM_VERSION := 5.14.2
 PLAYWRIGHT_VERSION := 1.65.1
+# VERSITYGW_VERSION: the S3 gateway the Object Lock tests run against (internal/evidencestore/objectlock_test.go
+# pins the same version); after changing it, delete .tools/bin/versitygw so `make tools` builds the new one
+VERSITYGW_VERSION := v1.8.0
 export GOLIVE_TOOLS := $(CURDIR)/$(TOOLS)
 
 .PHONY: all build build-worker demo demo-prometheus dev test test-deps test-short test-faults fuzz lint bench tools pg clean
@@ -131,8 +134,9 @@ bench: tools pg
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./...
 	$(MAKE) test-cluster
 
-## tools: the test tools the Go toolchain does not bring (Prism from npm)
-tools: $(TOOLS)/node_modules/.bin/prism $(TOOLS)/node_modules/playwright-core/package.json
+## tools: the test tools that are not golive's dependencies: Prism and playwright-core from npm, and
+## versitygw (a real S3 server that enforces Object Lock) built with go install, outside golive's go.mod
+tools: $(TOOLS)/node_modules/.bin/prism $(TOOLS)/node_modules/playwright-core/package.json $(TOOLS)/bin/versitygw
 
 $(TOOLS)/node_modules/.bin/prism:
 	mkdir -p $(TOOLS)
@@ -141,6 +145,9 @@ $(TOOLS)/node_modules/.bin/prism:
 $(TOOLS)/node_modules/playwright-core/package.json:
 	mkdir -p $(TOOLS)
 	npm install --no-audit --no-fund --prefix $(TOOLS) playwright-core@$(PLAYWRIGHT_VERSION)
+
+$(TOOLS)/bin/versitygw:
+	GOBIN=$(GOLIVE_TOOLS)/bin $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 ## pg: make sure the local PostgreSQL answers (starts the Debian cluster if it is down)
 pg:

@@ -143,12 +143,13 @@ func TestDBInitGrantsTheWriterInsertAndSelectOnEvidenceOnly(t *testing.T) {
 	}
 }
 
-// TestS3StoreWritesObjectLockRetention checks what gofakes3 can show: it
-// implements no Object Lock (no bucket lock configuration, no retention
+// TestS3StoreWritesObjectLockRetention checks what golive sends, on gofakes3:
+// it implements no Object Lock (no bucket lock configuration, no retention
 // enforcement, no GetObjectRetention), but keeps every x-amz-* header of a PUT
-// and returns it on HEAD, so the mode and retain-until date golive sends are
-// visible there. That S3 refuses to delete or overwrite the object is AWS's to
-// enforce and is not verified here.
+// and returns it on HEAD, so the mode and retain-until date are visible there.
+// That S3 then refuses to delete the object or weaken its retention is shown
+// against a server that enforces Object Lock, versitygw (objectlock_test.go);
+// AWS S3 itself is not tested.
 func TestS3StoreWritesObjectLockRetention(t *testing.T) {
 	cloud := awsfake.Start(t)
 	if err := cloud.S3.CreateBucket("golive-evidence"); err != nil {
