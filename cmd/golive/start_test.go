@@ -1,11 +1,22 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/temporaltest"
+
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/workflows"
 )
 
 // A T-0 in the past is refused with the reason (it used to become "now", and the
@@ -44,5 +55,55 @@ func TestEveryOutcomeHasItsOwnExitCode(t *testing.T) {
 		if (o == record.OutcomeCompleted) != (code == 0) || code == 1 {
 			t.Errorf("%s exits %d", o, code)
 		}
+	}
+}
+
+// outcomeStub is a release as `golive start --wait` sees it through the
+// status query: in the deploy stage for a moment, then done with an outcome.
+func outcomeStub(ctx workflow.Context, outcome record.Outcome) error {
+	st := record.Status{Stage: record.StageDeploy, Outcome: record.OutcomeRunning}
+	if err := workflow.SetQueryHandler(ctx, workflows.StatusQuery, func() (record.Status, error) { return st, nil }); err != nil {
+		return err
+	}
+	if err := workflow.Sleep(ctx, 300*time.Millisecond); err != nil {
+		return err
+	}
+	st.Stage, st.Outcome, st.Reason = record.StageDone, outcome, "ended "+string(outcome)
+	return workflow.Await(ctx, func() bool { return false }) // stays open: the query is answered
+}
+
+// `golive start --wait` follows a release through the status query on a real
+// server and ends with the outcome's exit code: 0 only for completed, the
+// documented code for each other outcome (what main exits with).
+func TestStartWaitExitsWithTheOutcomesCode(t *testing.T) {
+	discard := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(client.Options{Logger: discard}))
+	ts.NewWorker("outcome-test", func(r worker.Registry) { r.RegisterWorkflow(outcomeStub) })
+	c := ts.GetDefaultClient()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for o, want := range map[record.Outcome]int{
+		record.OutcomeCompleted: 0, record.OutcomeRolledBack: 10, record.OutcomeRejected: 11, record.OutcomeAborted: 12,
+		record.OutcomeNotReady: 13, record.OutcomeTimedOut: 14, record.OutcomeFailed: 15,
+	} {
+		id := "release:wait-" + string(o) + ":production"
+		if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "outcome-test"}, outcomeStub, o); err != nil {
+			t.Fatal(err)
+		}
+		err := followRelease(ctx, c, id, 50*time.Millisecond)
+		code := 0
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			code = coded.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		if code != want {
+			t.Errorf("%s: exit code %d, want %d (%v)", o, code, want, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "ended "+string(o)) {
+			t.Errorf("%s: %q does not give the release's reason", o, err)
+		}
+		_ = c.TerminateWorkflow(ctx, id, "", "test done")
 	}
 }
