@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -72,8 +73,11 @@ type storedReport struct {
 // reportFromStore writes the latest run's stored documents of release to dir
 // (formats: "md" the Markdown ones, the incident record among them; "html"),
 // after checking each against its digest and seal: a mismatch is an error and
-// nothing of that document is written.
-func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir string, formats []string, jsonOut bool) error {
+// nothing of that document is written. A document someone put a delete
+// marker or a later version over (S3) is written from the version golive
+// wrote, with a warning on stderr naming what sits above it (and, with -o
+// json, the record's "shadowed").
+func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir string, formats []string, jsonOut bool, stdout, stderr io.Writer) error {
 	all, err := st.List(ctx, release)
 	if err != nil {
 		return err
@@ -98,6 +102,9 @@ func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir s
 	out := storedReport{Written: map[string]string{}, Records: rs}
 	var errs []error
 	for _, r := range rs {
+		if len(r.Shadowed) > 0 {
+			fmt.Fprintln(stderr, shadowWarning(r))
+		}
 		if err := evidencestore.Verify(r); err != nil {
 			errs = append(errs, err)
 			continue
@@ -108,13 +115,47 @@ func reportFromStore(ctx context.Context, st evidencestore.Store, release, dir s
 		}
 		out.Written[string(r.Kind)] = path
 		if !jsonOut {
-			fmt.Printf("wrote %s from %s (sha256 %s verified; audit chain head %s)\n", path, r.Ref, evidence.Digest(r.Content), r.AuditHead)
+			fmt.Fprintf(stdout, "wrote %s from %s (sha256 %s verified; audit chain head %s)\n", path, r.Ref, evidence.Digest(r.Content), r.AuditHead)
 		}
 	}
 	if jsonOut {
-		if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		if err := json.NewEncoder(stdout).Encode(out); err != nil {
 			return err
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// shadowWarning says what someone put above the version golive wrote of r.
+func shadowWarning(r evidencestore.Record) string {
+	var markers, versions int
+	var what []string
+	for _, sh := range r.Shadowed {
+		if sh.DeleteMarker {
+			markers++
+		} else {
+			versions++
+		}
+		what = append(what, sh.String())
+	}
+	var counts []string
+	if markers > 0 {
+		counts = append(counts, countOf(markers, "delete marker", "delete markers"))
+	}
+	if versions > 0 {
+		counts = append(counts, countOf(versions, "later version", "later versions"))
+	}
+	locked := "the locked record"
+	if r.VersionID != "" {
+		locked += " (version " + r.VersionID + ")"
+	}
+	return fmt.Sprintf("WARNING: %s: %s above %s, added by someone else: %s; the record shown is the one golive wrote",
+		r.Ref, strings.Join(counts, " and "), locked, strings.Join(what, ", "))
+}
+
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -34,7 +34,9 @@ draw the spec's thresholds, read from the release's start input.
 With --evidence-store (or GOLIVE_EVIDENCE_STORE) it writes instead the
 documents the workers stored for the release's latest run, after checking each
 against the sha256 its store kept and the seal inside it (its own digest and
-the audit chain head at writing); a document that does not match is an error.`,
+the audit chain head at writing); a document that does not match is an error.
+From S3 each document is read from the version golive wrote, also when someone
+put a delete marker or a later version over it; a warning names those.`,
 		Example: "  golive report demo-portal:demo --dir evidence/\n  golive report demo-portal:demo --format html\n" +
 			"  golive report release:patient-portal:production --evidence-store postgres\n" +
 			"  golive report release:patient-portal:production --evidence-store s3://acme-golive-evidence/prod",
@@ -49,7 +51,7 @@ the audit chain head at writing); a document that does not match is an error.`,
 				if err != nil {
 					return err
 				}
-				return reportFromStore(ctx, st, releaseID(args[0]), dir, kinds, g.json())
+				return reportFromStore(ctx, st, releaseID(args[0]), dir, kinds, g.json(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
 			opts, err := g.clientOptions()
 			if err != nil {

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golive/golive/activities"
+	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/evidencestore"
 	"github.com/golive/golive/internal/pgtest"
 	"github.com/golive/golive/internal/record"
@@ -58,5 +63,72 @@ func TestReportReadsEvidenceFromPostgresAndRefusesAnEditedRow(t *testing.T) {
 	err = runCmd(t, newReportCmd(&globals{}), "portal:production", "--evidence-store", "postgres", "--dir", t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "evidence seal broken") {
 		t.Errorf("edited row: %v, want the broken seal named", err)
+	}
+}
+
+// listedStore is a Store whose List returns fixed records.
+type listedStore []evidencestore.Record
+
+func (s listedStore) Put(context.Context, evidencestore.Record) (string, error) { return "", nil }
+func (s listedStore) List(context.Context, string) ([]evidencestore.Record, error) {
+	return s, nil
+}
+func (s listedStore) Backend() evidencestore.Backend { return evidencestore.BackendS3 }
+
+// A record S3 keeps under a delete marker and a later version is written from
+// the version golive wrote, with a warning naming both (and, in JSON, its
+// "shadowed"); a record with nothing above it gets no warning.
+func TestReportFromStoreWarnsAboutWhatSitsAboveAnS3Record(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	md := evidencestore.New("release:portal:production", "run-1", evidence.KindMarkdown, "# Checklist\n", "9c1e77")
+	md.Ref, md.VersionID, md.CreatedAt = "s3://ev/prod/release_portal_production/run-1/evidence.md", "v1", at
+	md.Shadowed = []evidencestore.Shadow{{VersionID: "m2", DeleteMarker: true, At: at.Add(time.Hour)}, {VersionID: "v3", At: at.Add(2 * time.Hour)}}
+	html := evidencestore.New("release:portal:production", "run-1", evidence.KindHTML, "<p>Checklist</p>\n", "9c1e77")
+	html.Ref, html.VersionID, html.CreatedAt = "s3://ev/prod/release_portal_production/run-1/evidence.html", "v4", at
+	st := listedStore{md, html}
+	ctx := context.Background()
+
+	var stdout, stderr bytes.Buffer
+	dir := t.TempDir()
+	if err := reportFromStore(ctx, st, "release:portal:production", dir, []string{"md", "html"}, false, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	want := "WARNING: " + md.Ref + ": 1 delete marker and 1 later version above the locked record (version v1), added by someone else: " +
+		"delete marker m2 at 2026-12-07T11:00:00Z, version v3 at 2026-12-07T12:00:00Z; the record shown is the one golive wrote\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), want)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "release_portal_production.md")); err != nil || string(b) != md.Content {
+		t.Errorf("report: %v\n%s", err, b)
+	}
+	if n := strings.Count(stdout.String(), "wrote "); n != 2 {
+		t.Errorf("stdout: %d documents written, want 2:\n%s", n, stdout.String())
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	if err := reportFromStore(ctx, st, "release:portal:production", t.TempDir(), []string{"md", "html"}, true, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.String() != want {
+		t.Errorf("stderr with -o json:\n%s\nwant:\n%s", stderr.String(), want)
+	}
+	var out struct {
+		Records []map[string]json.RawMessage `json:"records"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Records) != 2 {
+		t.Fatalf("-o json: %v\n%s", err, stdout.String())
+	}
+	var shadowed []evidencestore.Shadow
+	if err := json.Unmarshal(out.Records[0]["shadowed"], &shadowed); err != nil || !slices.EqualFunc(shadowed, md.Shadowed, func(a, b evidencestore.Shadow) bool {
+		return a.VersionID == b.VersionID && a.DeleteMarker == b.DeleteMarker && a.At.Equal(b.At)
+	}) {
+		t.Errorf("-o json shadowed %s (%v), want %v", out.Records[0]["shadowed"], err, md.Shadowed)
+	}
+	if v := string(out.Records[0]["version_id"]); v != `"v1"` {
+		t.Errorf("-o json version_id %s, want \"v1\"", v)
+	}
+	if sh, ok := out.Records[1]["shadowed"]; ok {
+		t.Errorf("-o json: the record with nothing above it has shadowed %s", sh)
 	}
 }

@@ -303,50 +303,118 @@ func TestS3RetriedPutKeepsTheLockedRecordAndAConditionalOverwriteGets412OnVersit
 	}
 }
 
-// TestS3PlainDeleteOrOverwriteLeavesTheLockedVersionOnVersitygw: S3 refuses
-// neither a DELETE without a version ID (it adds a delete marker) nor an
-// unconditional PUT (it adds a version): that is versioning, not a breach.
-// The locked version stays readable by its ID, and once the marker is removed
-// (which no lock forbids) golive's List finds the record again.
-func TestS3PlainDeleteOrOverwriteLeavesTheLockedVersionOnVersitygw(t *testing.T) {
+// TestS3ListReadsTheLockedVersionUnderADeleteMarkerOrAForgedVersionOnVersitygw:
+// S3 refuses neither a DELETE without a version ID (it adds a delete marker)
+// nor an unconditional PUT (it adds a version): that is versioning, not a
+// breach. golive's List reads the version golive wrote all the same, and names
+// in Shadowed what was put above it; a retried Put under the marker writes
+// nothing.
+func TestS3ListReadsTheLockedVersionUnderADeleteMarkerOrAForgedVersionOnVersitygw(t *testing.T) {
 	s, r, key, vid := lockedRecord(t, "")
 	ctx := context.Background()
-	del, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(lockBucket), Key: &key})
+	b := aws.String(lockBucket)
+	ref := "s3://" + lockBucket + "/" + key
+	del, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: &key})
 	if err != nil {
 		t.Fatalf("DeleteObject without a version: %v", err)
 	}
-	if !aws.ToBool(del.DeleteMarker) || aws.ToString(del.VersionId) == "" {
-		t.Fatalf("DeleteObject without a version: delete marker %v, version %q; want a delete marker", aws.ToBool(del.DeleteMarker), aws.ToString(del.VersionId))
+	marker := aws.ToString(del.VersionId)
+	if !aws.ToBool(del.DeleteMarker) || marker == "" {
+		t.Fatalf("DeleteObject without a version: delete marker %v, version %q; want a delete marker", aws.ToBool(del.DeleteMarker), marker)
 	}
-	if rs, err := s.List(ctx, release); err != nil || len(rs) != 0 {
-		t.Errorf("List behind the delete marker: %d records (%v), want none (the marker hides the record)", len(rs), err)
+	// A plain read finds nothing: what golive's List and Put must look past.
+	if _, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: &key}); err == nil {
+		t.Fatalf("HEAD %s behind the delete marker: found, want not found", key)
 	}
-	assertIntact(t, s, key, vid, r)
-	if _, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(lockBucket), Key: &key, VersionId: del.VersionId}); err != nil {
-		t.Fatalf("removing the delete marker: %v", err)
+	assertListed(t, s, r, ref, vid, []evidencestore.Shadow{{VersionID: marker, DeleteMarker: true}})
+
+	// A retried activity's Put under the marker: the locked version is the record.
+	again, err := s.Put(ctx, evidencestore.New(release, "run-1", evidence.KindMarkdown, "# Production deployment checklist\n\n- [x] written again\n", "0000"))
+	if err != nil || again != ref {
+		t.Errorf("Put under the delete marker: %s (%v), want %s", again, err, ref)
 	}
-	rs, err := s.List(ctx, release)
-	if err != nil || len(rs) != 1 || rs[0].Content != r.Content || evidencestore.Verify(rs[0]) != nil {
-		t.Errorf("List with the marker removed: %d records (%v), want the record, verified", len(rs), err)
+	if vs, markers := versions(t, s, key); len(vs) != 1 || aws.ToString(vs[0].VersionId) != vid || len(markers) != 1 {
+		t.Errorf("%s after a Put under the delete marker: %d versions, %d delete markers; want only %s under the marker", key, len(vs), len(markers), vid)
 	}
 
 	// A forged copy with a tick changed and golive's metadata copied over it.
-	h, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(lockBucket), Key: &key})
+	h, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: &key, VersionId: &vid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged := strings.Replace(r.Content, "[x]", "[ ]", 1)
-	if _, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(lockBucket), Key: &key,
-		Body: strings.NewReader(forged), Metadata: h.Metadata}); err != nil {
+	forgedDoc := strings.Replace(r.Content, "[x]", "[ ]", 1)
+	put, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: &key, Body: strings.NewReader(forgedDoc), Metadata: h.Metadata})
+	if err != nil {
 		t.Fatalf("unconditional PutObject over the record: %v", err)
 	}
-	assertIntact(t, s, key, vid, r)
-	if vs, _ := versions(t, s, key); len(vs) != 2 {
-		t.Errorf("%d versions of %s after an overwrite, want 2 (the locked one kept)", len(vs), key)
+	forged := aws.ToString(put.VersionId)
+	// The forgery is what a plain read gets.
+	cur, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: &key})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// golive reads the current version: the forgery is what it finds, and Verify rejects it.
-	if rs, err := s.List(ctx, release); err != nil || len(rs) != 1 || rs[0].Content != forged || !errors.Is(evidencestore.Verify(rs[0]), evidencestore.ErrTampered) {
-		t.Errorf("List over the forged version: %d records (%v), want the forgery, failing Verify", len(rs), err)
+	body, err := io.ReadAll(cur.Body)
+	cur.Body.Close()
+	if err != nil || string(body) != forgedDoc || aws.ToString(cur.VersionId) != forged {
+		t.Errorf("GET %s: version %s, %d bytes (%v); want the forgery, version %s", key, aws.ToString(cur.VersionId), len(body), err, forged)
+	}
+	assertIntact(t, s, key, vid, r)
+	if vs, markers := versions(t, s, key); len(vs) != 2 || len(markers) != 1 {
+		t.Errorf("%s after an overwrite: %d versions, %d delete markers; want 2 (the locked one kept) and 1", key, len(vs), len(markers))
+	}
+	assertListed(t, s, r, ref, vid, []evidencestore.Shadow{{VersionID: marker, DeleteMarker: true}, {VersionID: forged}})
+
+	// The same, listed two a page: the forgery and the marker, then golive's
+	// version. (One a page never ends on versitygw v1.8.0: a page after the
+	// key's current version starts with that version again; List stops with
+	// an error there rather than loop.)
+	evidencestore.SetListPageSize(s, 2)
+	assertListed(t, s, r, ref, vid, []evidencestore.Shadow{{VersionID: marker, DeleteMarker: true}, {VersionID: forged}})
+	if again, err := s.Put(ctx, evidencestore.New(release, "run-1", evidence.KindMarkdown, "# again\n", "0000")); err != nil || again != ref {
+		t.Errorf("Put listing two a page: %s (%v), want %s", again, err, ref)
+	}
+	if vs, markers := versions(t, s, key); len(vs) != 2 || len(markers) != 1 {
+		t.Errorf("%s after a Put listing two a page: %d versions, %d delete markers; want 2 and 1", key, len(vs), len(markers))
+	}
+}
+
+// assertListed checks List returns exactly r, read from version vid at ref
+// and verified, with shadowed (compared by version ID and kind, in any order
+// for equal times) above it, oldest first.
+func assertListed(t *testing.T, s *evidencestore.S3, r evidencestore.Record, ref, vid string, shadowed []evidencestore.Shadow) {
+	t.Helper()
+	rs, err := s.List(context.Background(), release)
+	if err != nil || len(rs) != 1 {
+		t.Errorf("List: %d records (%v), want 1", len(rs), err)
+		return
+	}
+	got := rs[0]
+	if got.Content != r.Content || got.Digest != r.Digest || got.Ref != ref || got.VersionID != vid || got.Kind != r.Kind || got.RunID != r.RunID {
+		t.Errorf("List: %s version %s (%s %s, content sha256 %s, %d bytes), want %s version %s, the record put (sha256 %s, %d bytes)",
+			got.Ref, got.VersionID, got.RunID, got.Kind, evidence.Digest(got.Content), len(got.Content), ref, vid, r.Digest, len(r.Content))
+	}
+	if err := evidencestore.Verify(got); err != nil {
+		t.Errorf("List: %v", err)
+	}
+	want := map[evidencestore.Shadow]bool{}
+	for _, sh := range shadowed {
+		want[sh] = true
+	}
+	for i, sh := range got.Shadowed {
+		if i > 0 && sh.At.Before(got.Shadowed[i-1].At) {
+			t.Errorf("shadowed %v before %v: want oldest first", got.Shadowed[i-1], sh)
+		}
+		if sh.At.IsZero() {
+			t.Errorf("shadowed %v: no time", sh)
+		}
+		sh.At = time.Time{}
+		if !want[sh] {
+			t.Errorf("shadowed %v: not one of %v", sh, shadowed)
+		}
+		delete(want, sh)
+	}
+	for sh := range want {
+		t.Errorf("shadowed %v: missing from %v", sh, got.Shadowed)
 	}
 }
 

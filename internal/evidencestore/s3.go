@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,8 @@ type S3 struct {
 	Retention time.Duration
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// pageSize is the MaxKeys of each ListObjectVersions (0: S3's 1000).
+	pageSize int32
 }
 
 // Backend implements Store.
@@ -73,17 +77,18 @@ func (s *S3) mode() types.ObjectLockMode {
 	return s.Mode
 }
 
-// Put implements Store. An object already at the key (a retried activity) is
-// kept: it is locked, and the first write is the record.
+// Put implements Store. A version already at the key (a retried activity) is
+// kept: it is locked, and the first write is the record. That version counts
+// even under a delete marker, which a HEAD would answer 404 for.
 func (s *S3) Put(ctx context.Context, r Record) (string, error) {
 	key := s.key(r.ReleaseID, r.RunID, r.Kind)
 	ref := "s3://" + s.Bucket + "/" + key
-	_, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.Bucket, Key: &key})
-	if err == nil {
-		return ref, nil
+	vs, err := s.versions(ctx, key)
+	if err != nil {
+		return "", err
 	}
-	if !notFound(err) {
-		return "", fmt.Errorf("evidence store %s: %w", ref, err)
+	if _, ok := written(vs[key]); ok {
+		return ref, nil
 	}
 	sum := sha256.Sum256([]byte(r.Content))
 	now := time.Now
@@ -113,44 +118,137 @@ func (s *S3) Put(ctx context.Context, r Record) (string, error) {
 	return ref, nil
 }
 
-// List implements Store: every object under the release's prefix, oldest first.
+// List implements Store: for every key under the release's prefix, the
+// version golive wrote (the oldest that is not a delete marker: golive writes a
+// key once), with whatever sits above it in Shadowed; oldest first. A key with
+// only delete markers has no record.
 func (s *S3) List(ctx context.Context, releaseID string) ([]Record, error) {
 	prefix := path.Join(s.Prefix, fileStem(releaseID)) + "/"
+	byKey, err := s.versions(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
 	var out []Record
-	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: &s.Bucket, Prefix: &prefix})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("evidence store s3://%s/%s: %w", s.Bucket, prefix, err)
+	for _, key := range slices.Sorted(maps.Keys(byKey)) {
+		vs := byKey[key]
+		v, ok := written(vs)
+		if !ok {
+			continue
 		}
-		for _, o := range page.Contents {
-			r, err := s.get(ctx, aws.ToString(o.Key))
-			if err != nil {
-				return nil, err
-			}
-			if r.Kind.Valid() {
-				out = append(out, r)
-			}
+		r, err := s.get(ctx, key, v.id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind.Valid() {
+			r.Shadowed = above(vs, v)
+			out = append(out, r)
 		}
 	}
 	sortRecords(out)
 	return out, nil
 }
 
-func (s *S3) get(ctx context.Context, key string) (Record, error) {
+// objectVersion is a version or a delete marker of a key.
+type objectVersion struct {
+	id     string
+	marker bool
+	latest bool
+	at     time.Time
+}
+
+// versions lists every version and delete marker under prefix, by key, the
+// versions of each key in the order S3 lists them (newest first), then its
+// delete markers.
+func (s *S3) versions(ctx context.Context, prefix string) (map[string][]objectVersion, error) {
+	byKey := map[string][]objectVersion{}
+	in := &s3.ListObjectVersionsInput{Bucket: &s.Bucket, Prefix: &prefix}
+	if s.pageSize > 0 {
+		in.MaxKeys = &s.pageSize
+	}
+	for {
+		page, err := s.Client.ListObjectVersions(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("evidence store s3://%s/%s: versions: %w", s.Bucket, prefix, err)
+		}
+		for _, v := range page.Versions {
+			k := aws.ToString(v.Key)
+			byKey[k] = append(byKey[k], objectVersion{id: aws.ToString(v.VersionId), latest: aws.ToBool(v.IsLatest), at: aws.ToTime(v.LastModified)})
+		}
+		for _, m := range page.DeleteMarkers {
+			k := aws.ToString(m.Key)
+			byKey[k] = append(byKey[k], objectVersion{id: aws.ToString(m.VersionId), marker: true, latest: aws.ToBool(m.IsLatest), at: aws.ToTime(m.LastModified)})
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return byKey, nil
+		}
+		key, vid := page.NextKeyMarker, page.NextVersionIdMarker
+		if aws.ToString(key) == "" || (aws.ToString(key) == aws.ToString(in.KeyMarker) && aws.ToString(vid) == aws.ToString(in.VersionIdMarker)) {
+			return nil, fmt.Errorf("evidence store s3://%s/%s: versions: truncated listing without a new marker", s.Bucket, prefix)
+		}
+		in.KeyMarker, in.VersionIdMarker = key, vid
+	}
+}
+
+// written picks the version golive wrote among a key's versions: the oldest
+// that is not a delete marker. Of equal times: not the latest, when there are
+// several (golive's then has one above it), and then the one listed last (S3
+// lists each key's versions newest first).
+func written(vs []objectVersion) (objectVersion, bool) {
+	n := 0
+	for _, v := range vs {
+		if !v.marker {
+			n++
+		}
+	}
+	var w objectVersion
+	ok := false
+	for _, v := range vs {
+		if v.marker || (n > 1 && v.latest) {
+			continue
+		}
+		if !ok || !v.at.After(w.at) {
+			w, ok = v, true
+		}
+	}
+	return w, ok
+}
+
+// above is what sits over version w of a key, oldest first: every other
+// version (w is the oldest) and, unless w is the latest, every delete marker
+// not older than w (one of the same second may be either side: it is named).
+func above(vs []objectVersion, w objectVersion) []Shadow {
+	var out []Shadow
+	for _, v := range vs {
+		if (!v.marker && v.id == w.id) || (v.marker && (w.latest || v.at.Before(w.at))) {
+			continue
+		}
+		out = append(out, Shadow{VersionID: v.id, DeleteMarker: v.marker, At: v.at.UTC()})
+	}
+	slices.SortStableFunc(out, func(a, b Shadow) int { return a.At.Compare(b.At) })
+	return out
+}
+
+func (s *S3) get(ctx context.Context, key, versionID string) (Record, error) {
 	ref := "s3://" + s.Bucket + "/" + key
-	o, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.Bucket, Key: &key})
+	in := &s3.GetObjectInput{Bucket: &s.Bucket, Key: &key}
+	if versionID != "" {
+		in.VersionId = &versionID
+	}
+	o, err := s.Client.GetObject(ctx, in)
 	if err != nil {
-		return Record{}, fmt.Errorf("evidence store %s: %w", ref, err)
+		return Record{}, fmt.Errorf("evidence store %s version %s: %w", ref, versionID, err)
 	}
 	defer o.Body.Close()
 	b, err := io.ReadAll(o.Body)
 	if err != nil {
-		return Record{}, fmt.Errorf("evidence store %s: %w", ref, err)
+		return Record{}, fmt.Errorf("evidence store %s version %s: %w", ref, versionID, err)
 	}
 	m := o.Metadata
 	r := Record{ReleaseID: m[metaRelease], RunID: m[metaRun], Kind: evidence.Kind(m[metaKind]), Content: string(b),
 		Digest: m[metaDigest], AuditHead: m[metaAuditHead], Ref: ref}
+	if versionID != "null" {
+		r.VersionID = versionID
+	}
 	if o.LastModified != nil {
 		r.CreatedAt = o.LastModified.UTC()
 	}
@@ -159,13 +257,6 @@ func (s *S3) get(ctx context.Context, key string) (Record, error) {
 		r.Digest = "missing"
 	}
 	return r, nil
-}
-
-func notFound(err error) bool {
-	var nf *types.NotFound
-	var nk *types.NoSuchKey
-	var ae smithy.APIError
-	return errors.As(err, &nf) || errors.As(err, &nk) || (errors.As(err, &ae) && (ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchKey"))
 }
 
 func preconditionFailed(err error) bool {

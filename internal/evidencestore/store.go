@@ -42,6 +42,30 @@ type Record struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Ref says where the record is (a path, postgres:TABLE/ID, s3://bucket/key).
 	Ref string `json:"ref"`
+	// VersionID is the S3 version read: the one golive wrote (S3 only; not
+	// set for "null", a bucket that never had versioning).
+	VersionID string `json:"version_id,omitempty"`
+	// Shadowed is what someone added above that version (S3 only), oldest
+	// first: delete markers, which hide the record from a plain read, and later
+	// versions, which replace it there. golive writes each key once, so each
+	// entry is someone else's doing; the record is still the version golive wrote.
+	Shadowed []Shadow `json:"shadowed,omitempty"`
+}
+
+// Shadow is a delete marker or a version above a record's version in S3.
+type Shadow struct {
+	VersionID    string    `json:"version_id"`
+	DeleteMarker bool      `json:"delete_marker,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// String is "delete marker VID at TIME" or "version VID at TIME".
+func (s Shadow) String() string {
+	what := "version"
+	if s.DeleteMarker {
+		what = "delete marker"
+	}
+	return fmt.Sprintf("%s %s at %s", what, s.VersionID, s.At.UTC().Format(time.RFC3339))
 }
 
 // Store keeps records. Put never replaces what is stored: writing the same

@@ -151,16 +151,8 @@ func TestDBInitGrantsTheWriterInsertAndSelectOnEvidenceOnly(t *testing.T) {
 // against a server that enforces Object Lock, versitygw (objectlock_test.go);
 // AWS S3 itself is not tested.
 func TestS3StoreWritesObjectLockRetention(t *testing.T) {
-	cloud := awsfake.Start(t)
-	if err := cloud.S3.CreateBucket("golive-evidence"); err != nil {
-		t.Fatal(err)
-	}
+	cloud, s := fakeS3Store(t)
 	ctx := context.Background()
-	st, err := evidencestore.Open(ctx, evidencestore.Config{Location: "s3://golive-evidence/prod", AWS: cloud.Options()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := st.(*evidencestore.S3)
 	written := time.Now()
 	rs := roundTrip(t, s)
 	if puts := cloud.Calls("s3", "PutObject"); puts != 4 {
@@ -184,6 +176,20 @@ func TestS3StoreWritesObjectLockRetention(t *testing.T) {
 	}
 }
 
+// fakeS3Store is golive's store at s3://golive-evidence/prod on gofakes3.
+func fakeS3Store(t *testing.T) (*awsfake.Cloud, *evidencestore.S3) {
+	t.Helper()
+	cloud := awsfake.Start(t)
+	if err := cloud.S3.CreateBucket("golive-evidence"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "s3://golive-evidence/prod", AWS: cloud.Options()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cloud, st.(*evidencestore.S3)
+}
+
 func TestS3RetentionAndModeAreConfigurable(t *testing.T) {
 	st, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "s3://b/p", Mode: "governance", Retention: 7 * 24 * time.Hour,
 		AWS: awsclient.Options{Region: awsfake.Region}})
@@ -199,4 +205,53 @@ func TestS3RetentionAndModeAreConfigurable(t *testing.T) {
 	if _, err := evidencestore.Open(context.Background(), evidencestore.Config{Location: "s3://b", Mode: "legal-hold"}); err == nil {
 		t.Error("mode legal-hold accepted")
 	}
+}
+
+// TestS3RetriedPutUnderADeleteMarkerWritesNothingOnGofakes3: on a versioned
+// bucket gofakes3, unlike versitygw (which answers 412), lets a PUT with
+// If-None-Match: * through when a delete marker is the key's current version,
+// so there only Put's own look at the key's versions keeps a retried activity
+// from writing a second one. List reads the first version under the marker
+// and under a forged version, and names both.
+func TestS3RetriedPutUnderADeleteMarkerWritesNothingOnGofakes3(t *testing.T) {
+	cloud, s := fakeS3Store(t)
+	bucket := aws.String("golive-evidence")
+	ctx := context.Background()
+	if _, err := s.Client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	r := evidencestore.New(release, "run-1", evidence.KindMarkdown, docs[evidence.KindMarkdown], "3f9a")
+	ref, err := s.Put(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimPrefix(ref, "s3://golive-evidence/")
+	vs, err := s.Client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: bucket, Prefix: &key})
+	if err != nil || len(vs.Versions) != 1 {
+		t.Fatalf("versions of %s: %+v (%v), want the one put", key, vs, err)
+	}
+	vid := aws.ToString(vs.Versions[0].VersionId)
+	time.Sleep(5 * time.Millisecond) // gofakes3 lists versions oldest first: distinct times
+	del, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: &key})
+	if err != nil || !aws.ToBool(del.DeleteMarker) {
+		t.Fatalf("DeleteObject without a version: delete marker %v (%v), want one", aws.ToBool(del.DeleteMarker), err)
+	}
+	marker := aws.ToString(del.VersionId)
+	again, err := s.Put(ctx, evidencestore.New(release, "run-1", evidence.KindMarkdown, "# written again\n", "0000"))
+	if err != nil || again != ref {
+		t.Errorf("Put under the delete marker: %s (%v), want %s", again, err, ref)
+	}
+	if puts := cloud.Calls("s3", "PutObject"); puts != 1 {
+		t.Errorf("%d PutObject calls, want 1: the Put under the delete marker wrote again", puts)
+	}
+	assertListed(t, s, r, ref, vid, []evidencestore.Shadow{{VersionID: marker, DeleteMarker: true}})
+
+	time.Sleep(5 * time.Millisecond)
+	put, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: &key, Body: strings.NewReader("# forged\n"),
+		Metadata: map[string]string{"sha256": r.Digest, "release-id": r.ReleaseID, "run-id": r.RunID, "kind": string(r.Kind)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertListed(t, s, r, ref, vid, []evidencestore.Shadow{{VersionID: marker, DeleteMarker: true}, {VersionID: aws.ToString(put.VersionId)}})
 }
