@@ -18,6 +18,7 @@ import (
 	"github.com/golive/golive/activities"
 	"github.com/golive/golive/internal/evidence"
 	"github.com/golive/golive/internal/evidencestore"
+	"github.com/golive/golive/internal/render"
 	"github.com/golive/golive/internal/secrets"
 )
 
@@ -140,10 +141,10 @@ func shadowWarning(r evidencestore.Record) string {
 	}
 	var counts []string
 	if markers > 0 {
-		counts = append(counts, countOf(markers, "delete marker", "delete markers"))
+		counts = append(counts, render.Count(markers, "delete marker", "delete markers"))
 	}
 	if versions > 0 {
-		counts = append(counts, countOf(versions, "later version", "later versions"))
+		counts = append(counts, render.Count(versions, "later version", "later versions"))
 	}
 	locked := "the locked record"
 	if r.VersionID != "" {
@@ -151,11 +152,4 @@ func shadowWarning(r evidencestore.Record) string {
 	}
 	return fmt.Sprintf("WARNING: %s: %s above %s, added by someone else: %s; the record shown is the one golive wrote",
 		r.Ref, strings.Join(counts, " and "), locked, strings.Join(what, ", "))
-}
-
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

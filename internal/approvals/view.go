@@ -2,7 +2,6 @@ package approvals
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -196,17 +195,10 @@ func WaitingFor(st record.Status, snap directory.Snapshot, person string) []stri
 		what = append(what, "sign-off "+sl.ID)
 	}
 	if n := len(p.Me.Attest); n > 0 {
-		what = append(what, plural(n, "item")+" to attest")
+		what = append(what, render.Count(n, "item", "items")+" to attest")
 	}
 	if n := len(p.Me.Alerts); n > 0 {
-		what = append(what, plural(n, "alert")+" to acknowledge")
+		what = append(what, render.Count(n, "alert", "alerts")+" to acknowledge")
 	}
 	return what
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }

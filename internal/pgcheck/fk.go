@@ -7,6 +7,7 @@ import (
 
 	"github.com/golive/golive/internal/pgutil"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // FKIndexes lists foreign keys whose columns are not the leading columns of a
@@ -54,11 +55,11 @@ func FKIndexes(ctx context.Context, q Querier, schemas []string) (Result, error)
 		return Result{}, fmt.Errorf("count foreign keys: %w", err)
 	}
 	if len(offenders) == 0 {
-		return Result{State: record.ItemPassed, Value: plural(total, "foreign key", "foreign keys") + ", every one with a covering index"}, nil
+		return Result{State: record.ItemPassed, Value: render.Count(total, "foreign key", "foreign keys") + ", every one with a covering index"}, nil
 	}
 	return Result{
 		State:     record.ItemFailed,
-		Value:     fmt.Sprintf("%d of %s without a covering index", len(offenders), plural(total, "foreign key", "foreign keys")),
+		Value:     fmt.Sprintf("%d of %s without a covering index", len(offenders), render.Count(total, "foreign key", "foreign keys")),
 		Detail:    list(offenders, 20),
 		Offenders: offenders,
 	}, nil

@@ -41,14 +41,6 @@ func list(items []string, max int) string {
 	return strings.Join(items[:max], "; ") + fmt.Sprintf("; and %d more", len(items)-max)
 }
 
-// plural is "1 table" / "2 tables".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // schemasOrAll is the schema filter: the given schemas, or every non-system schema.
 func schemasOrAll(schemas []string) (string, []any) {
 	if len(schemas) == 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/golive/golive/internal/pgutil"
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // RLS checks that every table of the schemas has row level security enabled and
@@ -57,13 +58,13 @@ func RLS(ctx context.Context, q Querier, schemas []string, exclude []string) (Re
 	if err := rows.Err(); err != nil {
 		return Result{}, err
 	}
-	r := Result{State: record.ItemPassed, Value: fmt.Sprintf("%s in %s: all with RLS and a policy", plural(total, "table", "tables"), strings.Join(schemas, ", "))}
+	r := Result{State: record.ItemPassed, Value: fmt.Sprintf("%s in %s: all with RLS and a policy", render.Count(total, "table", "tables"), strings.Join(schemas, ", "))}
 	if len(noRLS)+len(noPolicy) == 0 {
 		return r, nil
 	}
 	r.State = record.ItemFailed
 	r.Value = fmt.Sprintf("%s in %s: %d without RLS, %d with RLS but no policy",
-		plural(total, "table", "tables"), strings.Join(schemas, ", "), len(noRLS), len(noPolicy))
+		render.Count(total, "table", "tables"), strings.Join(schemas, ", "), len(noRLS), len(noPolicy))
 	var parts []string
 	for _, t := range noRLS {
 		r.Offenders = append(r.Offenders, t+": RLS not enabled")

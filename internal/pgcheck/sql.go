@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // SQL runs a checklist query. It passes when the query returns no rows, or one
@@ -58,5 +59,5 @@ func SQL(ctx context.Context, q Querier, query string) (Result, error) {
 		}
 		return Result{State: record.ItemFailed, Value: "false", Detail: "the query returned false"}, nil
 	}
-	return Result{State: record.ItemFailed, Value: plural(n, "row", "rows") + " returned", Detail: list(offenders, 20), Offenders: offenders}, nil
+	return Result{State: record.ItemFailed, Value: render.Count(n, "row", "rows") + " returned", Detail: list(offenders, 20), Offenders: offenders}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/golive/golive/internal/record"
+	"github.com/golive/golive/internal/render"
 )
 
 // Connections compares client connections in use with max_connections and fails
@@ -94,7 +95,7 @@ func SlowQueries(ctx context.Context, q Querier, threshold time.Duration) (Resul
 		if len(offenders) == 0 {
 			return Result{State: record.ItemPassed, Value: fmt.Sprintf("no statement with a mean above %s", threshold)}, nil
 		}
-		return Result{State: record.ItemFailed, Value: fmt.Sprintf("%s with a mean above %s", plural(len(offenders), "statement", "statements"), threshold),
+		return Result{State: record.ItemFailed, Value: fmt.Sprintf("%s with a mean above %s", render.Count(len(offenders), "statement", "statements"), threshold),
 			Detail: list(offenders, 10), Offenders: offenders}, nil
 	}
 	r, err := query("mean_exec_time")

@@ -77,6 +77,14 @@ func Readings(rs []record.Reading) string {
 	return strings.Join(parts, " · ")
 }
 
+// Count is a number with its noun: "1 table", "2 tables".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // Truncate shortens s to at most n bytes, never inside a character, ending in
 // "…" when cut; invalid UTF-8 in what is kept is dropped.
 func Truncate(s string, n int) string {

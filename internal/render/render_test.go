@@ -50,3 +50,11 @@ func TestBoxShowsWorkInProgress(t *testing.T) {
 		t.Fatal("running and waiting items are not shown as in progress")
 	}
 }
+
+func TestCountTakesTheNounOfItsNumber(t *testing.T) {
+	for n, want := range map[int]string{0: "0 tables", 1: "1 table", 2: "2 tables"} {
+		if got := render.Count(n, "table", "tables"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
